@@ -1,0 +1,45 @@
+//! Quire: a Markdown curriculum → one document model → EPUB and PDF books.
+//!
+//! The pipeline runs one way: `source::load` → `parse::parse` → `index::build`
+//! → renderers. `check` is the same pipeline without rendering, so `check`
+//! and `build` can never disagree about the content.
+
+pub mod check;
+pub mod diag;
+pub mod error;
+pub mod index;
+pub mod model;
+pub mod parse;
+pub mod source;
+
+use std::path::Path;
+
+pub use error::{Error, Result};
+
+use diag::{Diagnostic, Diagnostics};
+use model::Book;
+
+/// A book that loaded without errors, with its warnings and statistics.
+#[derive(Debug)]
+pub struct Loaded {
+    pub book: Book,
+    pub warnings: Vec<Diagnostic>,
+    pub stats: parse::Stats,
+}
+
+/// Load, parse and index the book in `content`. Content errors come back as
+/// `Error::Content` with every diagnostic (errors and warnings) in file order.
+pub fn load(content: &Path) -> Result<Loaded> {
+    let mut diags = Diagnostics::new();
+    let source = source::load(content, &mut diags)?;
+    let (mut book, stats) = parse::parse(source, &mut diags);
+    index::build(&mut book, &mut diags);
+    if diags.has_errors() {
+        return Err(Error::Content(diags.into_sorted()));
+    }
+    Ok(Loaded {
+        book,
+        warnings: diags.into_sorted(),
+        stats,
+    })
+}

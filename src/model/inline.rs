@@ -1,0 +1,77 @@
+use super::{ImageSource, ModuleRef, Pos};
+
+/// Inline content. Links are resolved: renderers never see a raw `.md` href.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inline {
+    Text(String),
+    Code(String),
+    Emphasis(Vec<Inline>),
+    Strong(Vec<Inline>),
+    Strikethrough(Vec<Inline>),
+    Superscript(Vec<Inline>),
+    Subscript(Vec<Inline>),
+    Link {
+        target: LinkTarget,
+        title: String,
+        content: Vec<Inline>,
+        pos: Pos,
+    },
+    Image {
+        image: ImageSource,
+        alt: String,
+        title: String,
+        pos: Pos,
+    },
+    Math {
+        tex: String,
+        display: bool,
+        pos: Pos,
+    },
+    /// Reference to `Module::footnotes[number - 1]`; `nth` is 1-based among its references.
+    FootnoteRef {
+        number: usize,
+        nth: usize,
+    },
+    SoftBreak,
+    HardBreak,
+    /// Raw inline HTML, shown as text by renderers.
+    Html(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkTarget {
+    /// Another module (or the same one), optionally at a heading id.
+    Module {
+        module: ModuleRef,
+        anchor: Option<String>,
+    },
+    /// A part's title page.
+    Part(usize),
+    /// Anything with a scheme (`https:`, `mailto:`), kept as written.
+    External(String),
+}
+
+/// The plain text of inline content (for alt text, ids, indexes, word counts).
+pub fn inline_text(inlines: &[Inline]) -> String {
+    let mut out = String::new();
+    push_text(inlines, &mut out);
+    out
+}
+
+fn push_text(inlines: &[Inline], out: &mut String) {
+    for i in inlines {
+        match i {
+            Inline::Text(t) | Inline::Code(t) => out.push_str(t),
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c)
+            | Inline::Link { content: c, .. } => push_text(c, out),
+            Inline::Image { alt, .. } => out.push_str(alt),
+            Inline::Math { tex, .. } => out.push_str(tex),
+            Inline::SoftBreak | Inline::HardBreak => out.push(' '),
+            Inline::FootnoteRef { .. } | Inline::Html(_) => {}
+        }
+    }
+}

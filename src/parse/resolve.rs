@@ -1,0 +1,261 @@
+//! Resolving hrefs and image sources against the book while parsing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::images::Images;
+use crate::diag::Diagnostics;
+use crate::model::{ImageSource, LinkTarget, ModuleRef, Pos};
+
+/// What a relative path inside the content folder can point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileTarget {
+    Module(ModuleRef),
+    Part(usize),
+}
+
+/// A `#anchor` that can only be checked once every module's headings are known.
+#[derive(Debug, Clone)]
+pub struct PendingAnchor {
+    pub target: ModuleRef,
+    pub anchor: String,
+    pub file: PathBuf,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LinkStats {
+    pub internal: usize,
+    pub external: usize,
+    pub remote_images: usize,
+}
+
+pub struct Resolver<'a> {
+    /// Content-root-relative path (with `/`) → target.
+    pub files: &'a BTreeMap<String, FileTarget>,
+    pub images: &'a mut Images,
+    pub pending: &'a mut Vec<PendingAnchor>,
+    pub stats: &'a mut LinkStats,
+    /// The file being parsed, as given (for diagnostics).
+    pub file: PathBuf,
+    /// Its folder relative to the content root, as components.
+    pub dir: Vec<String>,
+    /// The module being parsed (`None` for a part overview).
+    pub current: Option<ModuleRef>,
+}
+
+/// `https:`, `mailto:` and friends: anything with a URI scheme.
+fn scheme(href: &str) -> Option<&str> {
+    let (s, _) = href.split_once(':')?;
+    let mut chars = s.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && s.len() > 1)
+        .then_some(s)
+}
+
+/// Decodes `%20`-style escapes; invalid escapes are kept as written.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Joins `rel` onto `dir` lexically; `None` if it climbs above the content root.
+pub fn normalize(dir: &[String], rel: &str) -> Option<Vec<String>> {
+    let mut parts: Vec<String> = dir.to_vec();
+    for c in rel.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c.to_string()),
+        }
+    }
+    Some(parts)
+}
+
+impl Resolver<'_> {
+    pub fn link(&mut self, href: &str, pos: Pos, diags: &mut Diagnostics) -> Option<LinkTarget> {
+        let href = href.trim();
+        if href.is_empty() {
+            diags.error(&self.file, pos, "link has an empty target");
+            return None;
+        }
+        if let Some(s) = scheme(href) {
+            let s = s.to_ascii_lowercase();
+            if matches!(s.as_str(), "javascript" | "vbscript" | "data" | "file") {
+                diags.warning(
+                    &self.file,
+                    pos,
+                    format!("'{s}:' link removed (not allowed in a book); the text is kept"),
+                );
+                return None;
+            }
+            self.stats.external += 1;
+            return Some(LinkTarget::External(href.to_string()));
+        }
+        let (path, anchor) = match href.split_once('#') {
+            Some((p, a)) => (p, Some(percent_decode(a))),
+            None => (href, None),
+        };
+        let path = path.split('?').next().unwrap_or("");
+        if path.is_empty() {
+            // In-page link.
+            let Some(current) = self.current else {
+                diags.error(
+                    &self.file,
+                    pos,
+                    "in-page links (#…) are not supported in a part overview; link to a module",
+                );
+                return None;
+            };
+            let anchor = anchor.filter(|a| !a.is_empty());
+            if let Some(a) = &anchor {
+                self.defer(current, a, pos);
+            }
+            self.stats.internal += 1;
+            return Some(LinkTarget::Module {
+                module: current,
+                anchor,
+            });
+        }
+        if path.starts_with('/') {
+            diags.error(
+                &self.file,
+                pos,
+                format!("link '{href}' is absolute: use a path relative to this file"),
+            );
+            return None;
+        }
+        let decoded = percent_decode(path);
+        let Some(parts) = normalize(&self.dir, &decoded) else {
+            diags.error(
+                &self.file,
+                pos,
+                format!("link '{href}' points outside the content folder"),
+            );
+            return None;
+        };
+        let key = parts.join("/");
+        match self.files.get(&key) {
+            Some(FileTarget::Module(m)) => {
+                let anchor = anchor.filter(|a| !a.is_empty());
+                if let Some(a) = &anchor {
+                    self.defer(*m, a, pos);
+                }
+                self.stats.internal += 1;
+                Some(LinkTarget::Module { module: *m, anchor })
+            }
+            Some(FileTarget::Part(p)) => {
+                self.stats.internal += 1;
+                Some(LinkTarget::Part(*p))
+            }
+            None => {
+                diags.error(
+                    &self.file,
+                    pos,
+                    format!(
+                        "link to '{href}', which is not a module of this book: check the path (relative to this file)"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn defer(&mut self, target: ModuleRef, anchor: &str, pos: Pos) {
+        self.pending.push(PendingAnchor {
+            target,
+            anchor: anchor.to_string(),
+            file: self.file.clone(),
+            pos,
+        });
+    }
+
+    pub fn image(&mut self, src: &str, pos: Pos, diags: &mut Diagnostics) -> Option<ImageSource> {
+        let src = src.trim();
+        if let Some(s) = scheme(src) {
+            if matches!(s.to_ascii_lowercase().as_str(), "http" | "https") {
+                self.stats.remote_images += 1;
+                return Some(ImageSource::Remote(src.to_string()));
+            }
+            diags.error(
+                &self.file,
+                pos,
+                format!("image '{src}': only local files and http(s) URLs are supported"),
+            );
+            return None;
+        }
+        if src.starts_with('/') || Path::new(src).is_absolute() {
+            diags.error(
+                &self.file,
+                pos,
+                format!("image path '{src}' is absolute: use a path relative to this file inside the content folder"),
+            );
+            return None;
+        }
+        let decoded = percent_decode(src.split(['?', '#']).next().unwrap_or(""));
+        let Some(parts) = normalize(&self.dir, &decoded) else {
+            diags.error(
+                &self.file,
+                pos,
+                format!("image path '{src}' escapes the content folder: keep images inside it (e.g. content/images/)"),
+            );
+            return None;
+        };
+        match self.images.add(&parts.join("/")) {
+            Ok(i) => Some(ImageSource::Local(i)),
+            Err(msg) => {
+                diags.error(&self.file, pos, format!("image '{src}': {msg}"));
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes() {
+        assert_eq!(scheme("https://x"), Some("https"));
+        assert_eq!(scheme("mailto:a@b"), Some("mailto"));
+        assert_eq!(scheme("../a.md"), None);
+        assert_eq!(scheme("c:/x"), None);
+        assert_eq!(scheme("a.md#x:y"), None);
+    }
+
+    #[test]
+    fn normalizing() {
+        let dir = vec!["08-case-studies".to_string()];
+        assert_eq!(
+            normalize(&dir, "../02-x/03-y.md").unwrap().join("/"),
+            "02-x/03-y.md"
+        );
+        assert_eq!(
+            normalize(&dir, "./a.md").unwrap().join("/"),
+            "08-case-studies/a.md"
+        );
+        assert!(normalize(&dir, "../../etc/passwd").is_none());
+        assert_eq!(percent_decode("a%20b%zz"), "a b%zz");
+    }
+}

@@ -1,0 +1,94 @@
+//! Shared helpers for end-to-end tests: fixture books in temp folders and
+//! running the real `quire` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const BOOK_TOML: &str = r#"title = "Test Book"
+authors = ["Tester"]
+language = "en"
+identifier = "urn:uuid:00000000-0000-4000-8000-000000000001"
+version = "0.1.0"
+"#;
+
+pub fn module(title: &str, difficulty: &str, tags: &str, body: &str) -> String {
+    format!(
+        "---\ntitle: \"{title}\"\nsummary: \"Summary of {title}.\"\ndifficulty: {difficulty}\nminutes: 10\ntags: [{tags}]\n---\n\nSummary of {title}.\n\n{body}\n"
+    )
+}
+
+pub const PART: &str = "---\ntitle: \"Part\"\nsummary: \"A part.\"\n---\n\nOverview.\n";
+
+/// A small valid book; `extra` files are added or replace defaults.
+pub fn book(extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let defaults: Vec<(String, String)> = vec![
+        ("book.toml".into(), BOOK_TOML.into()),
+        ("01-basics/_part.md".into(), PART.into()),
+        (
+            "01-basics/01-intro.md".into(),
+            module(
+                "Intro",
+                "beginner",
+                "Redis, Kafka",
+                "## Setup {#setup}\n\nUse Redis here.",
+            ),
+        ),
+        (
+            "01-basics/02-next.md".into(),
+            module(
+                "Next",
+                "intermediate",
+                "redis",
+                "## Details\n\nMore Kafka and Redis.\n\nBack to [setup](01-intro.md#setup).",
+            ),
+        ),
+        ("02-more/_part.md".into(), PART.into()),
+        (
+            "02-more/01-deep.md".into(),
+            module(
+                "Deep",
+                "advanced",
+                "Kafka",
+                "## Deep dive\n\nText, see [setup](../01-basics/01-intro.md#setup).",
+            ),
+        ),
+    ];
+    for (path, text) in defaults {
+        if !extra.iter().any(|(p, _)| *p == path) {
+            write(dir.path(), &path, text.as_bytes());
+        }
+    }
+    for (path, text) in extra {
+        write(dir.path(), path, text.as_bytes());
+    }
+    dir
+}
+
+pub fn write(root: &Path, rel: &str, bytes: &[u8]) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, bytes).expect("write");
+}
+
+pub fn quire(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(args)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .expect("run quire")
+}
+
+pub fn check(content: &Path) -> (i32, String, String) {
+    let out = quire(&["--content", content.to_str().expect("utf-8 path"), "check"]);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
