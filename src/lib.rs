@@ -10,6 +10,7 @@ pub mod error;
 pub mod index;
 pub mod model;
 pub mod parse;
+pub mod render;
 pub mod source;
 
 use std::path::Path;

@@ -45,6 +45,8 @@ pub struct BookMeta {
     pub version: String,
     pub copyright: Option<String>,
     pub publisher: Option<String>,
+    /// Publication date `YYYY-MM-DD`, if the book gives one.
+    pub date: Option<String>,
     /// URL-safe name used for output files (`output/<slug>.epub`).
     pub slug: String,
 }

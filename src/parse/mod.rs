@@ -140,6 +140,7 @@ pub fn parse(source: Source, diags: &mut Diagnostics) -> (Book, Stats) {
             version: book.version,
             copyright: book.copyright,
             publisher: book.publisher,
+            date: book.date,
             slug,
         },
         root,

@@ -16,6 +16,8 @@ pub struct BookToml {
     pub version: String,
     pub copyright: Option<String>,
     pub publisher: Option<String>,
+    /// Publication date, `YYYY-MM-DD`: the build date unless SOURCE_DATE_EPOCH is set.
+    pub date: Option<String>,
     /// Name of output files; derived from the title when absent.
     pub slug: Option<String>,
 }

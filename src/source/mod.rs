@@ -96,6 +96,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Source> {
             version: String::new(),
             copyright: None,
             publisher: None,
+            date: None,
             slug: None,
         }),
         parts,
@@ -116,6 +117,15 @@ fn read_book_toml(path: &Path, diags: &mut Diagnostics) -> Result<Option<BookTom
                     path,
                     AT_START,
                     "identifier should be a URN such as urn:uuid:… or a URL",
+                );
+            }
+            if let Some(d) = &b.date
+                && crate::render::time::parse_date(d).is_none()
+            {
+                diags.error(
+                    path,
+                    AT_START,
+                    format!("date '{d}' is not a YYYY-MM-DD date"),
                 );
             }
             Ok(Some(b))

@@ -1,0 +1,47 @@
+//! Renderers: they read the finished model and write books. They never parse
+//! Markdown and never reach back into earlier stages.
+
+pub mod output;
+pub mod time;
+
+use crate::model::Book;
+
+/// Facts about this build that renderers stamp into the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildInfo {
+    /// Seconds since 1970: SOURCE_DATE_EPOCH if set, else the book's `date`,
+    /// else a fixed epoch — never the clock, so builds are reproducible.
+    pub epoch: i64,
+    pub quire_version: &'static str,
+}
+
+impl BuildInfo {
+    pub fn new(book: &Book) -> Result<Self, String> {
+        let epoch = match std::env::var("SOURCE_DATE_EPOCH") {
+            Ok(v) if !v.trim().is_empty() => v
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| format!("SOURCE_DATE_EPOCH='{v}' is not a number of seconds"))?,
+            _ => book
+                .meta
+                .date
+                .as_deref()
+                .and_then(time::parse_date)
+                .unwrap_or(time::DEFAULT_EPOCH),
+        };
+        Ok(Self {
+            epoch,
+            quire_version: env!("CARGO_PKG_VERSION"),
+        })
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn date(&self) -> String {
+        time::format_date(self.epoch)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ`.
+    pub fn datetime(&self) -> String {
+        time::format_datetime(self.epoch)
+    }
+}
