@@ -40,4 +40,19 @@ pub enum Command {
     /// warnings (a module without tags, an image without alt text) don't fail.
     /// Remote images and links are noted, never fetched.
     Check,
+    /// Build the books into the output folder (all formats unless some are named).
+    ///
+    /// Runs the same checks as `check` first and writes nothing if there is an
+    /// error. Each file is written to a temporary name and renamed into place,
+    /// so the previous good book stays until the new one is complete.
+    /// Set SOURCE_DATE_EPOCH to fix the build date; otherwise the book's `date`
+    /// is used, never the clock, so two builds give identical bytes.
+    Build(BuildArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// Build the EPUB (`<out>/<book-slug>.epub`).
+    #[arg(long)]
+    pub epub: bool,
 }

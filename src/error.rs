@@ -19,6 +19,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A template (shipped or a book's override) failed to render.
+    #[error("layout {name}: {message}")]
+    Layout { name: String, message: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -27,7 +30,7 @@ impl Error {
     /// 0 ok, 1 content errors, 2 usage errors, 3 I/O or internal errors.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Content(_) => 1,
+            Error::Content(_) | Error::Layout { .. } => 1,
             Error::Usage(_) => 2,
             Error::Io { .. } | Error::Internal(_) => 3,
         }

@@ -25,9 +25,17 @@ pub fn build(book: &mut Book, diags: &mut Diagnostics) {
     let canonical: BTreeMap<String, String> = spellings
         .iter()
         .map(|(key, forms)| {
+            // Most used wins; on a tie, a spelling with capitals (a proper name)
+            // beats all-lowercase, then the first seen.
+            let has_caps = |s: &str| s.chars().any(char::is_uppercase);
             let best = forms
                 .iter()
-                .max_by(|a, b| a.1.0.cmp(&b.1.0).then(b.1.1.cmp(&a.1.1)))
+                .max_by(|a, b| {
+                    a.1.0
+                        .cmp(&b.1.0)
+                        .then(has_caps(a.0).cmp(&has_caps(b.0)))
+                        .then(b.1.1.cmp(&a.1.1))
+                })
                 .map(|(s, _)| s.clone())
                 .unwrap_or_else(|| key.clone());
             (key.clone(), best)

@@ -1,11 +1,13 @@
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::Parser;
 
 use quire::Error;
 use quire::check::Summary;
 use quire::diag::Diagnostic;
+use quire::render::BuildInfo;
 
 mod cli;
 
@@ -37,7 +39,35 @@ fn run(cli: &Cli) -> quire::Result<()> {
             }
             Ok(())
         }
+        Command::Build(ref args) => build(cli, args),
     }
+}
+
+fn build(cli: &Cli, args: &cli::BuildArgs) -> quire::Result<()> {
+    let loaded = quire::load(&cli.content)?;
+    print_diagnostics(&loaded.warnings, cli.quiet);
+    let info = BuildInfo::new(&loaded.book).map_err(Error::Usage)?;
+    let all = !args.epub;
+    if args.epub || all {
+        let started = Instant::now();
+        let (path, warnings) = quire::render::epub::build(&loaded.book, &cli.out, &info)?;
+        print_diagnostics(&warnings, cli.quiet);
+        report(cli, &path, started);
+    }
+    Ok(())
+}
+
+fn report(cli: &Cli, path: &std::path::Path, started: Instant) {
+    if cli.quiet {
+        return;
+    }
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "wrote {} ({:.1} MB) in {:.2} s",
+        path.display(),
+        size as f64 / 1_048_576.0,
+        started.elapsed().as_secs_f64()
+    );
 }
 
 fn print_diagnostics(diags: &[Diagnostic], quiet: bool) {

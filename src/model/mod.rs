@@ -35,7 +35,7 @@ pub struct Book {
     pub index: Index,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BookMeta {
     pub title: String,
     pub subtitle: Option<String>,

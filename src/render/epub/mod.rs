@@ -1,0 +1,563 @@
+//! EPUB 3 renderer: model → XHTML pages (minijinja templates from `layouts/epub/`)
+//! → OPF, nav, NCX → a reproducible OCF zip.
+//!
+//! The container is written with the `zip` crate rather than epub-builder:
+//! epub-builder 0.8 gives creator and language the same id (an epubcheck error),
+//! stamps zip entries with the wall clock, and hard-codes its OPF/nav templates.
+
+pub mod assets;
+mod container;
+mod highlight;
+mod math;
+mod view;
+pub mod xhtml;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+use serde::Serialize;
+
+use crate::diag::Diagnostic;
+use crate::error::{Error, Result};
+use crate::model::{Book, ImageFormat, ModuleRef};
+use crate::render::BuildInfo;
+use crate::render::layouts::Layouts;
+use crate::render::output::write_atomic;
+use view::{ModuleView, PartView, module_view, part_view, to_value};
+use xhtml::{Writer, module_file, part_file};
+
+/// Templates shipped in the binary; a book overrides them in `<content>/layouts/epub/`.
+pub static DEFAULT_LAYOUTS: &[(&str, &str)] = &[
+    (
+        "epub/page.xhtml.j2",
+        include_str!("../../../layouts/epub/page.xhtml.j2"),
+    ),
+    (
+        "epub/badge.j2",
+        include_str!("../../../layouts/epub/badge.j2"),
+    ),
+    (
+        "epub/cover.xhtml.j2",
+        include_str!("../../../layouts/epub/cover.xhtml.j2"),
+    ),
+    (
+        "epub/titlepage.xhtml.j2",
+        include_str!("../../../layouts/epub/titlepage.xhtml.j2"),
+    ),
+    (
+        "epub/copyright.xhtml.j2",
+        include_str!("../../../layouts/epub/copyright.xhtml.j2"),
+    ),
+    (
+        "epub/contents.xhtml.j2",
+        include_str!("../../../layouts/epub/contents.xhtml.j2"),
+    ),
+    (
+        "epub/part.xhtml.j2",
+        include_str!("../../../layouts/epub/part.xhtml.j2"),
+    ),
+    (
+        "epub/module.xhtml.j2",
+        include_str!("../../../layouts/epub/module.xhtml.j2"),
+    ),
+    (
+        "epub/tag-index.xhtml.j2",
+        include_str!("../../../layouts/epub/tag-index.xhtml.j2"),
+    ),
+    (
+        "epub/difficulty-index.xhtml.j2",
+        include_str!("../../../layouts/epub/difficulty-index.xhtml.j2"),
+    ),
+    (
+        "epub/nav.xhtml.j2",
+        include_str!("../../../layouts/epub/nav.xhtml.j2"),
+    ),
+    (
+        "epub/toc.ncx.j2",
+        include_str!("../../../layouts/epub/toc.ncx.j2"),
+    ),
+    (
+        "epub/package.opf.j2",
+        include_str!("../../../layouts/epub/package.opf.j2"),
+    ),
+    (
+        "epub/container.xml.j2",
+        include_str!("../../../layouts/epub/container.xml.j2"),
+    ),
+    (
+        "epub/book.css",
+        include_str!("../../../layouts/epub/book.css"),
+    ),
+];
+
+pub struct Epub {
+    pub bytes: Vec<u8>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// `out_dir/<book-slug>.epub`.
+pub fn output_path(book: &Book, out_dir: &Path) -> PathBuf {
+    out_dir.join(format!("{}.epub", book.meta.slug))
+}
+
+/// Renders the EPUB and writes it atomically; returns its path and warnings.
+pub fn build(book: &Book, out_dir: &Path, info: &BuildInfo) -> Result<(PathBuf, Vec<Diagnostic>)> {
+    let epub = render(book, info)?;
+    let path = output_path(book, out_dir);
+    write_atomic(&path, &epub.bytes)?;
+    Ok((path, epub.warnings))
+}
+
+#[derive(Serialize)]
+struct ManifestItem {
+    id: String,
+    href: String,
+    media_type: &'static str,
+    properties: String,
+}
+
+#[derive(Serialize)]
+struct NcxPoint {
+    id: String,
+    order: usize,
+    label: String,
+    src: String,
+    children: Vec<NcxPoint>,
+}
+
+struct Package {
+    files: BTreeMap<String, Vec<u8>>,
+    manifest: Vec<ManifestItem>,
+    spine: Vec<String>,
+}
+
+impl Package {
+    fn add(
+        &mut self,
+        href: &str,
+        id: &str,
+        media_type: &'static str,
+        properties: &str,
+        bytes: Vec<u8>,
+    ) {
+        self.files.insert(format!("EPUB/{href}"), bytes);
+        self.manifest.push(ManifestItem {
+            id: id.to_string(),
+            href: href.to_string(),
+            media_type,
+            properties: properties.to_string(),
+        });
+    }
+
+    fn page(&mut self, name: &str, id: &str, properties: &str, html: String) {
+        self.add(
+            &format!("text/{name}"),
+            id,
+            "application/xhtml+xml",
+            properties,
+            html.into_bytes(),
+        );
+        self.spine.push(id.to_string());
+    }
+}
+
+fn environment(book: &Book) -> Result<Environment<'static>> {
+    let layouts = Layouts::new(&book.root, DEFAULT_LAYOUTS);
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    for name in layouts.names() {
+        let text = layouts.get(name)?.into_owned();
+        env.add_template_owned(name.to_string(), text)
+            .map_err(|e| layout_error(name, e))?;
+    }
+    Ok(env)
+}
+
+fn layout_error(name: &str, e: minijinja::Error) -> Error {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    Error::Layout {
+        name: name.to_string(),
+        message,
+    }
+}
+
+fn render_template(env: &Environment<'_>, name: &str, ctx: Value) -> Result<String> {
+    env.get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| layout_error(name, e))
+}
+
+pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
+    let env = environment(book)?;
+    let layouts = Layouts::new(&book.root, DEFAULT_LAYOUTS);
+    let lang = book.meta.language.clone();
+    let mut pkg = Package {
+        files: BTreeMap::new(),
+        manifest: Vec::new(),
+        spine: Vec::new(),
+    };
+    let mut warnings = Vec::new();
+
+    // Resources: stylesheet, font, cover, images (once each, in model order).
+    pkg.add(
+        "css/book.css",
+        "css",
+        "text/css",
+        "",
+        layouts.get("epub/book.css")?.into_owned().into_bytes(),
+    );
+    let font = assets::mono_font()
+        .ok_or_else(|| Error::Internal("bundled monospace font missing".into()))?;
+    pkg.add(
+        "fonts/DejaVuSansMono.ttf",
+        "font-mono",
+        "application/font-sfnt",
+        "",
+        font.to_vec(),
+    );
+    pkg.add(
+        "images/cover.png",
+        "cover-image",
+        "image/png",
+        "cover-image",
+        assets::cover_png(book)?,
+    );
+    let mut image_hrefs = Vec::with_capacity(book.images.len());
+    for (i, img) in book.images.iter().enumerate() {
+        let ext = match img.format {
+            ImageFormat::Png => "png",
+            ImageFormat::Jpeg => "jpg",
+            ImageFormat::Svg => "svg",
+        };
+        let href = format!("images/img-{:03}-{}.{ext}", i + 1, safe_stem(&img.rel));
+        pkg.add(
+            &href,
+            &format!("img-{:03}", i + 1),
+            img.format.media_type(),
+            "",
+            assets::image_bytes(img)?,
+        );
+        image_hrefs.push(format!("../{href}"));
+    }
+
+    let base = |title: &str, body_type: &str| -> Vec<(&'static str, Value)> {
+        vec![
+            ("lang", Value::from(lang.clone())),
+            ("page_title", Value::from(title.to_string())),
+            ("body_type", Value::from(body_type.to_string())),
+            ("book", to_value(&book.meta)),
+        ]
+    };
+    let ctx = |mut pairs: Vec<(&'static str, Value)>, extra: Vec<(&'static str, Value)>| {
+        pairs.extend(extra);
+        Value::from_pairs(pairs)
+    };
+
+    let parts: Vec<PartView> = (0..book.parts.len()).map(|p| part_view(book, p)).collect();
+    let total_minutes: u64 = book.modules().map(|(_, m)| u64::from(m.minutes)).sum();
+
+    let cover = render_template(
+        &env,
+        "epub/cover.xhtml.j2",
+        ctx(
+            base(&book.meta.title, ""),
+            vec![("cover_src", Value::from("../images/cover.png"))],
+        ),
+    )?;
+    pkg.page("cover.xhtml", "cover", "", cover);
+    pkg.page(
+        "titlepage.xhtml",
+        "titlepage",
+        "",
+        render_template(
+            &env,
+            "epub/titlepage.xhtml.j2",
+            ctx(base(&book.meta.title, "frontmatter"), vec![]),
+        )?,
+    );
+    let stats = Value::from_pairs([
+        ("parts", Value::from(book.parts.len())),
+        ("modules", Value::from(book.module_count())),
+        ("hours", Value::from(total_minutes.div_ceil(60))),
+    ]);
+    pkg.page(
+        "copyright.xhtml",
+        "copyright",
+        "",
+        render_template(
+            &env,
+            "epub/copyright.xhtml.j2",
+            ctx(
+                base("Copyright", "frontmatter"),
+                vec![
+                    ("build_date", Value::from(info.date())),
+                    ("quire_version", Value::from(info.quire_version)),
+                    ("stats", stats),
+                ],
+            ),
+        )?,
+    );
+    pkg.page(
+        "contents.xhtml",
+        "contents",
+        "",
+        render_template(
+            &env,
+            "epub/contents.xhtml.j2",
+            ctx(
+                base("Contents", "frontmatter"),
+                vec![("parts", to_value(&parts))],
+            ),
+        )?,
+    );
+
+    let mut has_math = false;
+    for (p, part) in book.parts.iter().enumerate() {
+        let mut w = Writer::new(book, None, &image_hrefs, &part.source);
+        w.blocks(&part.overview);
+        let mut pv = parts[p].clone();
+        pv.overview_html = w.take();
+        let props = if w.has_math { "mathml" } else { "" };
+        has_math |= w.has_math;
+        warnings.append(&mut w.warnings);
+        let title = format!("{}: {}", pv.label, part.title);
+        let html = render_template(
+            &env,
+            "epub/part.xhtml.j2",
+            ctx(base(&title, "bodymatter"), vec![("part", to_value(&pv))]),
+        )?;
+        pkg.page(&part_file(book, p), &part.id, props, html);
+        for m in 0..part.modules.len() {
+            let r = ModuleRef { part: p, module: m };
+            let module = book.module(r);
+            let mut w = Writer::new(book, Some(r), &image_hrefs, &module.source);
+            w.blocks(&module.blocks);
+            let body = w.take();
+            w.footnotes(&module.footnotes);
+            let notes = w.take();
+            let mut mv: ModuleView = module_view(book, r);
+            mv.body_html = Value::from_safe_string(body);
+            mv.footnotes_html = Value::from_safe_string(notes);
+            let props = if w.has_math { "mathml" } else { "" };
+            has_math |= w.has_math;
+            warnings.append(&mut w.warnings);
+            let html = render_template(
+                &env,
+                "epub/module.xhtml.j2",
+                ctx(
+                    base(&module.title, "bodymatter"),
+                    vec![("module", to_value(&mv))],
+                ),
+            )?;
+            pkg.page(
+                &module_file(book, r),
+                &format!("m-{}", module.id),
+                props,
+                html,
+            );
+        }
+    }
+
+    pkg.page(
+        "tag-index.xhtml",
+        "tag-index",
+        "",
+        render_template(
+            &env,
+            "epub/tag-index.xhtml.j2",
+            ctx(
+                base("Index of technologies", "backmatter"),
+                vec![("tags", view::tag_index(book))],
+            ),
+        )?,
+    );
+    pkg.page(
+        "difficulty-index.xhtml",
+        "difficulty-index",
+        "",
+        render_template(
+            &env,
+            "epub/difficulty-index.xhtml.j2",
+            ctx(
+                base("Modules by difficulty", "backmatter"),
+                vec![("levels", view::difficulty_index(book))],
+            ),
+        )?,
+    );
+
+    // Navigation: nav.xhtml (EPUB 3) and toc.ncx (for EPUB 2 readers).
+    let nav_parts: Vec<PartView> = (0..book.parts.len())
+        .map(|p| view::nav_part(book, p))
+        .collect();
+    let nav = render_template(
+        &env,
+        "epub/nav.xhtml.j2",
+        Value::from_pairs([
+            ("lang", Value::from(lang.clone())),
+            ("book", to_value(&book.meta)),
+            ("parts", to_value(&nav_parts)),
+        ]),
+    )?;
+    pkg.add(
+        "nav.xhtml",
+        "nav",
+        "application/xhtml+xml",
+        "nav",
+        nav.into_bytes(),
+    );
+    let ncx = render_template(
+        &env,
+        "epub/toc.ncx.j2",
+        Value::from_pairs([
+            ("lang", Value::from(lang.clone())),
+            ("book", to_value(&book.meta)),
+            ("ncx", to_value(&ncx_points(&nav_parts))),
+        ]),
+    )?;
+    pkg.add(
+        "toc.ncx",
+        "ncx",
+        "application/x-dtbncx+xml",
+        "",
+        ncx.into_bytes(),
+    );
+
+    let subjects: Vec<&str> = book.index.tags.values().map(|t| t.name.as_str()).collect();
+    let opf = render_template(
+        &env,
+        "epub/package.opf.j2",
+        Value::from_pairs([
+            ("lang", Value::from(lang.clone())),
+            ("book", to_value(&book.meta)),
+            ("build_date", Value::from(info.date())),
+            ("modified", Value::from(info.datetime())),
+            ("subjects", to_value(&subjects)),
+            ("has_images", Value::from(!book.images.is_empty())),
+            ("has_math", Value::from(has_math)),
+            ("a11y_summary", Value::from(a11y_summary(book, has_math))),
+            (
+                "certified_by",
+                Value::from(format!("Quire {} automated checks", info.quire_version)),
+            ),
+            ("manifest", to_value(&pkg.manifest)),
+            ("spine", to_value(&pkg.spine)),
+        ]),
+    )?;
+    let container = render_template(&env, "epub/container.xml.j2", Value::UNDEFINED)?;
+    let mut files = pkg.files;
+    files.insert("EPUB/package.opf".into(), opf.into_bytes());
+    files.insert("META-INF/container.xml".into(), container.into_bytes());
+    Ok(Epub {
+        bytes: container::zip(&files, info.epoch)?,
+        warnings,
+    })
+}
+
+fn a11y_summary(book: &Book, has_math: bool) -> String {
+    let mut s = String::from(
+        "Structured with headings, a table of contents, landmarks and an index; reading order follows the print book. ",
+    );
+    if !book.images.is_empty() {
+        s.push_str("Figures carry text alternatives and captions. ");
+    }
+    if has_math {
+        s.push_str("Mathematics is in MathML with the TeX source as alternative text. ");
+    }
+    s.push_str(
+        "Difficulty is shown as text, not by colour alone. No flashing content, sound or motion.",
+    );
+    s
+}
+
+fn ncx_points(parts: &[PartView]) -> Vec<NcxPoint> {
+    let mut order = 0;
+    let mut next = || {
+        order += 1;
+        order
+    };
+    let mut points = vec![
+        NcxPoint {
+            id: "nav-titlepage".into(),
+            order: next(),
+            label: "Title page".into(),
+            src: "text/titlepage.xhtml".into(),
+            children: vec![],
+        },
+        NcxPoint {
+            id: "nav-contents".into(),
+            order: next(),
+            label: "Contents".into(),
+            src: "text/contents.xhtml".into(),
+            children: vec![],
+        },
+    ];
+    for p in parts {
+        let mut part = NcxPoint {
+            id: format!("nav-{}", p.id),
+            order: next(),
+            label: format!("{}: {}", p.label, p.title),
+            src: format!("text/{}", p.href),
+            children: vec![],
+        };
+        for m in &p.modules {
+            let mut module = NcxPoint {
+                id: format!("nav-m-{}", m.id),
+                order: next(),
+                label: m.title.clone(),
+                src: format!("text/{}", m.href),
+                children: vec![],
+            };
+            for (k, s) in m.sections.iter().enumerate() {
+                module.children.push(NcxPoint {
+                    id: format!("nav-m-{}-{}", m.id, k + 1),
+                    order: next(),
+                    label: s.title.clone(),
+                    src: format!("text/{}", s.href),
+                    children: vec![],
+                });
+            }
+            part.children.push(module);
+        }
+        points.push(part);
+    }
+    points.push(NcxPoint {
+        id: "nav-tag-index".into(),
+        order: next(),
+        label: "Index of technologies".into(),
+        src: "text/tag-index.xhtml".into(),
+        children: vec![],
+    });
+    points.push(NcxPoint {
+        id: "nav-difficulty-index".into(),
+        order: next(),
+        label: "Modules by difficulty".into(),
+        src: "text/difficulty-index.xhtml".into(),
+        children: vec![],
+    });
+    points
+}
+
+/// A file-name-safe version of an image's name.
+fn safe_stem(rel: &str) -> String {
+    let stem = rel.rsplit('/').next().unwrap_or(rel);
+    let stem = stem.rsplit_once('.').map(|(s, _)| s).unwrap_or(stem);
+    let s: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(40)
+        .collect();
+    if s.is_empty() { "image".into() } else { s }
+}

@@ -1,0 +1,462 @@
+//! Model blocks and inlines → XHTML fragments. Everything from the source is
+//! escaped; raw HTML is shown as text, never passed through.
+
+use std::fmt::Write as _;
+
+use super::{highlight, math};
+use crate::diag::{Diagnostic, Severity};
+use crate::model::{
+    AdmonitionKind, Align, Block, Book, Footnote, ImageSource, Inline, LinkTarget, ModuleRef, Pos,
+    inline_text,
+};
+
+/// XML-escapes text for element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    escape_into(s, &mut out);
+    out
+}
+
+fn escape_into(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Characters XML 1.0 forbids (controls other than tab/newline) are dropped.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+}
+
+/// File name of a module's page inside `EPUB/text/`.
+pub fn module_file(book: &Book, r: ModuleRef) -> String {
+    format!("m-{}.xhtml", book.module(r).id)
+}
+
+pub fn part_file(book: &Book, p: usize) -> String {
+    format!("{}.xhtml", book.parts[p].id)
+}
+
+/// Renders one page's worth of blocks.
+pub struct Writer<'a> {
+    pub book: &'a Book,
+    /// The module being written (`None` for a part page).
+    pub current: Option<ModuleRef>,
+    /// `href`s (relative to `text/`) of `book.images`, by index.
+    pub image_hrefs: &'a [String],
+    pub has_math: bool,
+    pub warnings: Vec<Diagnostic>,
+    pub file: &'a std::path::Path,
+    out: String,
+}
+
+impl<'a> Writer<'a> {
+    pub fn new(
+        book: &'a Book,
+        current: Option<ModuleRef>,
+        image_hrefs: &'a [String],
+        file: &'a std::path::Path,
+    ) -> Self {
+        Self {
+            book,
+            current,
+            image_hrefs,
+            has_math: false,
+            warnings: Vec::new(),
+            file,
+            out: String::new(),
+        }
+    }
+
+    pub fn take(&mut self) -> String {
+        std::mem::take(&mut self.out)
+    }
+
+    pub fn blocks(&mut self, blocks: &[Block]) {
+        for b in blocks {
+            self.block(b);
+        }
+    }
+
+    fn block(&mut self, b: &Block) {
+        match b {
+            Block::Paragraph(inl) => {
+                self.out.push_str("<p>");
+                self.inlines(inl);
+                self.out.push_str("</p>\n");
+            }
+            Block::Heading {
+                level, id, content, ..
+            } => {
+                let l = (*level).clamp(2, 6);
+                let _ = write!(self.out, "<h{l} id=\"{}\">", escape(id));
+                self.inlines(content);
+                let _ = writeln!(self.out, "</h{l}>");
+            }
+            Block::CodeBlock { lang, code, .. } => self.code_block(lang.as_deref(), code),
+            Block::Math { tex, pos } => {
+                self.out.push_str("<div class=\"math-display\">");
+                self.math(tex, true, *pos);
+                self.out.push_str("</div>\n");
+            }
+            Block::Figure {
+                image,
+                alt,
+                caption,
+                ..
+            } => {
+                self.out.push_str("<figure>");
+                match image {
+                    ImageSource::Local(i) => {
+                        let _ = write!(
+                            self.out,
+                            "<img src=\"{}\" alt=\"{}\"/>",
+                            escape(&self.image_hrefs[*i]),
+                            escape(alt)
+                        );
+                    }
+                    ImageSource::Remote(url) => self.remote_image(url, alt),
+                }
+                if !caption.is_empty() {
+                    self.out.push_str("<figcaption>");
+                    self.inlines(caption);
+                    self.out.push_str("</figcaption>");
+                }
+                self.out.push_str("</figure>\n");
+            }
+            Block::Quote(bs) => {
+                self.out.push_str("<blockquote>\n");
+                self.blocks(bs);
+                self.out.push_str("</blockquote>\n");
+            }
+            Block::Admonition { kind, blocks } => {
+                let icon = match kind {
+                    AdmonitionKind::Note => "ℹ",
+                    AdmonitionKind::Tip => "✱",
+                    AdmonitionKind::Important => "!",
+                    AdmonitionKind::Warning => "⚠",
+                    AdmonitionKind::Caution => "⚠",
+                };
+                let _ = writeln!(
+                    self.out,
+                    "<div class=\"admonition admonition-{}\" role=\"note\"><p class=\"admonition-title\"><span class=\"admonition-icon\" aria-hidden=\"true\">{icon}</span> {}</p>",
+                    kind.as_str(),
+                    kind.label()
+                );
+                self.blocks(blocks);
+                self.out.push_str("</div>\n");
+            }
+            Block::List { start, items } => {
+                match start {
+                    Some(1) => self.out.push_str("<ol>\n"),
+                    Some(n) => {
+                        let _ = writeln!(self.out, "<ol start=\"{n}\">");
+                    }
+                    None => self.out.push_str("<ul>\n"),
+                }
+                for item in items {
+                    match item.task {
+                        Some(done) => {
+                            let (glyph, label) = if done {
+                                ("☑", "Done")
+                            } else {
+                                ("☐", "To do")
+                            };
+                            let _ = write!(
+                                self.out,
+                                "<li class=\"task\"><span class=\"task-box\" role=\"img\" aria-label=\"{label}\">{glyph}</span>"
+                            );
+                        }
+                        None => self.out.push_str("<li>"),
+                    }
+                    // A tight item's single paragraph needs no <p>.
+                    match item.blocks.as_slice() {
+                        [Block::Paragraph(inl)] => self.inlines(inl),
+                        bs => {
+                            self.out.push('\n');
+                            self.blocks(bs);
+                        }
+                    }
+                    self.out.push_str("</li>\n");
+                }
+                self.out.push_str(if start.is_some() {
+                    "</ol>\n"
+                } else {
+                    "</ul>\n"
+                });
+            }
+            Block::Table {
+                align, head, rows, ..
+            } => {
+                self.out.push_str("<div class=\"table-wrap\"><table>\n");
+                if !head.is_empty() {
+                    self.out.push_str("<thead><tr>");
+                    for (i, cell) in head.iter().enumerate() {
+                        self.cell("th", align.get(i).copied(), cell);
+                    }
+                    self.out.push_str("</tr></thead>\n");
+                }
+                self.out.push_str("<tbody>\n");
+                for row in rows {
+                    self.out.push_str("<tr>");
+                    for (i, cell) in row.iter().enumerate() {
+                        self.cell("td", align.get(i).copied(), cell);
+                    }
+                    self.out.push_str("</tr>\n");
+                }
+                self.out.push_str("</tbody></table></div>\n");
+            }
+            Block::Rule => self.out.push_str("<hr/>\n"),
+            Block::Html { raw, .. } => {
+                let _ = writeln!(
+                    self.out,
+                    "<pre class=\"raw-html\"><code>{}</code></pre>",
+                    escape(raw.trim_end())
+                );
+            }
+        }
+    }
+
+    fn cell(&mut self, tag: &str, align: Option<Align>, content: &[Inline]) {
+        let class = match align {
+            Some(Align::Left) => " class=\"align-left\"",
+            Some(Align::Center) => " class=\"align-center\"",
+            Some(Align::Right) => " class=\"align-right\"",
+            _ => "",
+        };
+        let scope = if tag == "th" { " scope=\"col\"" } else { "" };
+        let _ = write!(self.out, "<{tag}{scope}{class}>");
+        self.inlines(content);
+        let _ = write!(self.out, "</{tag}>");
+    }
+
+    fn code_block(&mut self, lang: Option<&str>, code: &str) {
+        let body = lang
+            .and_then(|l| highlight::highlight(code, l))
+            .unwrap_or_else(|| escape(code));
+        match lang {
+            Some(l) => {
+                let _ = writeln!(
+                    self.out,
+                    "<pre class=\"code\"><code class=\"language-{}\">{}</code></pre>",
+                    escape(l),
+                    body.trim_end_matches('\n')
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    self.out,
+                    "<pre class=\"code\"><code>{}</code></pre>",
+                    body.trim_end_matches('\n')
+                );
+            }
+        }
+    }
+
+    fn remote_image(&mut self, url: &str, alt: &str) {
+        let label = if alt.is_empty() { url } else { alt };
+        let _ = write!(
+            self.out,
+            "<p class=\"remote-image\">Image (online): <a href=\"{}\">{}</a></p>",
+            escape(url),
+            escape(label)
+        );
+    }
+
+    fn math(&mut self, tex: &str, display: bool, pos: Pos) {
+        match math::to_mathml(tex, display) {
+            Some(m) => {
+                self.has_math = true;
+                self.out.push_str(&m);
+            }
+            None => {
+                self.warnings.push(Diagnostic {
+                    severity: Severity::Warning,
+                    file: self.file.to_path_buf(),
+                    pos,
+                    message: "math could not be converted to MathML; the TeX source is shown"
+                        .into(),
+                });
+                let _ = write!(
+                    self.out,
+                    "<code class=\"math-source\">{}</code>",
+                    escape(tex)
+                );
+            }
+        }
+    }
+
+    pub fn inlines(&mut self, inlines: &[Inline]) {
+        for i in inlines {
+            self.inline(i);
+        }
+    }
+
+    fn wrap(&mut self, tag: &str, content: &[Inline]) {
+        let _ = write!(self.out, "<{tag}>");
+        self.inlines(content);
+        let _ = write!(self.out, "</{tag}>");
+    }
+
+    fn inline(&mut self, i: &Inline) {
+        match i {
+            Inline::Text(t) => escape_into(t, &mut self.out),
+            Inline::Code(c) => {
+                self.out.push_str("<code>");
+                escape_into(c, &mut self.out);
+                self.out.push_str("</code>");
+            }
+            Inline::Emphasis(c) => self.wrap("em", c),
+            Inline::Strong(c) => self.wrap("strong", c),
+            Inline::Strikethrough(c) => self.wrap("del", c),
+            Inline::Superscript(c) => self.wrap("sup", c),
+            Inline::Subscript(c) => self.wrap("sub", c),
+            Inline::Link {
+                target,
+                title,
+                content,
+                ..
+            } => {
+                let href = self.href(target);
+                let _ = write!(self.out, "<a href=\"{}\"", escape(&href));
+                if !title.is_empty() {
+                    let _ = write!(self.out, " title=\"{}\"", escape(title));
+                }
+                self.out.push('>');
+                self.inlines(content);
+                self.out.push_str("</a>");
+            }
+            Inline::Image {
+                image, alt, title, ..
+            } => match image {
+                ImageSource::Local(idx) => {
+                    let _ = write!(
+                        self.out,
+                        "<img src=\"{}\" alt=\"{}\"",
+                        escape(&self.image_hrefs[*idx]),
+                        escape(alt)
+                    );
+                    if !title.is_empty() {
+                        let _ = write!(self.out, " title=\"{}\"", escape(title));
+                    }
+                    self.out.push_str("/>");
+                }
+                ImageSource::Remote(url) => {
+                    let label = if alt.is_empty() { url.as_str() } else { alt };
+                    let _ = write!(
+                        self.out,
+                        "<a href=\"{}\">[image: {}]</a>",
+                        escape(url),
+                        escape(label)
+                    );
+                }
+            },
+            Inline::Math { tex, display, pos } => self.math(tex, *display, *pos),
+            Inline::FootnoteRef { number, nth } => {
+                let _ = write!(
+                    self.out,
+                    "<sup><a epub:type=\"noteref\" role=\"doc-noteref\" id=\"quire-fnref-{number}-{nth}\" href=\"#quire-fn-{number}\">{number}</a></sup>"
+                );
+            }
+            Inline::SoftBreak => self.out.push('\n'),
+            Inline::HardBreak => self.out.push_str("<br/>\n"),
+            Inline::Html(h) => {
+                self.out.push_str("<code class=\"raw-html\">");
+                escape_into(h, &mut self.out);
+                self.out.push_str("</code>");
+            }
+        }
+    }
+
+    /// An href relative to `EPUB/text/`.
+    pub fn href(&self, target: &LinkTarget) -> String {
+        match target {
+            LinkTarget::External(url) => url.clone(),
+            LinkTarget::Part(p) => part_file(self.book, *p),
+            LinkTarget::Module { module, anchor } => {
+                let file = if Some(*module) == self.current {
+                    String::new()
+                } else {
+                    module_file(self.book, *module)
+                };
+                match anchor {
+                    Some(a) => format!("{file}#{a}"),
+                    None if file.is_empty() => "#quire-title".into(),
+                    None => file,
+                }
+            }
+        }
+    }
+
+    /// Footnotes as EPUB 3 notes, each with links back to every reference.
+    pub fn footnotes(&mut self, notes: &[Footnote]) {
+        for n in notes {
+            let _ = write!(
+                self.out,
+                "<aside class=\"footnote\" epub:type=\"footnote\" role=\"doc-footnote\" id=\"quire-fn-{}\">",
+                n.number
+            );
+            let backs: String = (1..=n.refs.max(1))
+                .map(|k| {
+                    format!(
+                        " <a class=\"footnote-back\" role=\"doc-backlink\" href=\"#quire-fnref-{}-{k}\" aria-label=\"Back to reference {}{}\">↩</a>",
+                        n.number,
+                        n.number,
+                        if n.refs > 1 { format!(" ({k})") } else { String::new() }
+                    )
+                })
+                .collect();
+            match n.blocks.split_first() {
+                Some((Block::Paragraph(first), rest)) => {
+                    let _ = write!(
+                        self.out,
+                        "<p><span class=\"footnote-number\">{}.</span> ",
+                        n.number
+                    );
+                    self.inlines(first);
+                    if rest.is_empty() {
+                        self.out.push_str(&backs);
+                    }
+                    self.out.push_str("</p>\n");
+                    self.blocks(rest);
+                    if !rest.is_empty() {
+                        let _ = write!(self.out, "<p>{backs}</p>");
+                    }
+                }
+                _ => {
+                    let _ = write!(
+                        self.out,
+                        "<p><span class=\"footnote-number\">{}.</span></p>",
+                        n.number
+                    );
+                    self.blocks(&n.blocks);
+                    let _ = write!(self.out, "<p>{backs}</p>");
+                }
+            }
+            self.out.push_str("</aside>\n");
+        }
+    }
+}
+
+/// Plain text of inlines, for labels.
+pub fn plain(inlines: &[Inline]) -> String {
+    inline_text(inlines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_everything() {
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+        assert_eq!(escape("a\u{1}b"), "ab");
+    }
+}
