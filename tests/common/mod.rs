@@ -92,3 +92,32 @@ pub fn check(content: &Path) -> (i32, String, String) {
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+pub mod epub;
+
+/// A missing external tool skips a test locally but fails it in CI.
+pub fn missing_tool(what: &str) {
+    if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
+        panic!("{what} is required in CI but is not installed");
+    }
+    eprintln!("SKIPPED: {what} is not installed; install it to run this check");
+}
+
+/// Builds `content` into `out` with the given extra args; panics on failure.
+pub fn build(content: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "--content",
+        content.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+        "build",
+    ];
+    args.extend_from_slice(extra);
+    let o = quire(&args);
+    assert!(
+        o.status.success(),
+        "build failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}

@@ -167,6 +167,18 @@ fn environment(book: &Book) -> Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::Html);
+    // XML escaping only: minijinja's HTML escaper also rewrites `/` as `&#x2f;`,
+    // which is valid but makes every href unreadable.
+    env.set_formatter(|out, _state, value| {
+        let text = value.to_string();
+        let written = if value.is_safe() {
+            out.write_str(&text)
+        } else {
+            out.write_str(&xhtml::escape(&text))
+        };
+        written
+            .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed"))
+    });
     for name in layouts.names() {
         let text = layouts.get(name)?.into_owned();
         env.add_template_owned(name.to_string(), text)

@@ -1,0 +1,262 @@
+//! Opening a built EPUB and checking it against the model it came from.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::Path;
+
+use quire::model::{Book, ModuleRef};
+
+pub struct Entry {
+    pub name: String,
+    pub stored: bool,
+    pub bytes: Vec<u8>,
+}
+
+pub fn entries(epub: &Path) -> Vec<Entry> {
+    let file = std::fs::File::open(epub).expect("open epub");
+    let mut zip = zip::ZipArchive::new(file).expect("epub is a zip");
+    (0..zip.len())
+        .map(|i| {
+            let mut f = zip.by_index(i).expect("entry");
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes).expect("read entry");
+            Entry {
+                name: f.name().expect("entry name").to_string(),
+                stored: f.compression() == zip::CompressionMethod::Stored,
+                bytes,
+            }
+        })
+        .collect()
+}
+
+fn parse(text: &str) -> roxmltree::Document<'_> {
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    roxmltree::Document::parse_with_options(text, opts).expect("well-formed XML")
+}
+
+fn is_external(href: &str) -> bool {
+    href.contains("://") || href.starts_with("mailto:")
+}
+
+/// Joins an href onto the folder of `base` (both inside the zip).
+fn resolve(base: &str, href: &str) -> String {
+    let mut parts: Vec<&str> = base.split('/').collect();
+    parts.pop();
+    for c in href.split('/') {
+        match c {
+            "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    parts.join("/")
+}
+
+/// Runs every structural check of issue 4 against `book`; panics with a reason.
+pub fn check_structure(epub: &Path, book: &Book) {
+    let entries = entries(epub);
+    // mimetype first, stored, exact.
+    assert_eq!(entries[0].name, "mimetype");
+    assert!(entries[0].stored, "mimetype must be stored");
+    assert_eq!(entries[0].bytes, b"application/epub+zip");
+
+    let texts: BTreeMap<&str, String> = entries
+        .iter()
+        .filter(|e| {
+            e.name.ends_with(".xhtml") || e.name.ends_with(".opf") || e.name.ends_with(".ncx")
+        })
+        .map(|e| {
+            (
+                e.name.as_str(),
+                String::from_utf8(e.bytes.clone()).expect("utf-8"),
+            )
+        })
+        .collect();
+    let names: BTreeSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+
+    // Ids of every document.
+    let mut ids: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (name, text) in &texts {
+        let doc = parse(text);
+        let set = doc
+            .descendants()
+            .filter_map(|n| n.attribute("id"))
+            .map(str::to_string)
+            .collect();
+        ids.insert(name, set);
+    }
+
+    // Every internal href and src resolves to a file and, with a fragment, to an id.
+    let mut checked = 0;
+    for (name, text) in &texts {
+        if name.ends_with(".opf") || name.ends_with(".ncx") {
+            continue;
+        }
+        let doc = parse(text);
+        for n in doc.descendants() {
+            for attr in ["href", "src"] {
+                let Some(href) = n.attribute(attr) else {
+                    continue;
+                };
+                if is_external(href) {
+                    continue;
+                }
+                let (file, frag) = match href.split_once('#') {
+                    Some((f, frag)) => (f, Some(frag)),
+                    None => (href, None),
+                };
+                let target = if file.is_empty() {
+                    name.to_string()
+                } else {
+                    resolve(name, file)
+                };
+                assert!(
+                    names.contains(target.as_str()),
+                    "{name}: {attr}={href} → missing {target}"
+                );
+                if let Some(frag) = frag {
+                    let known = ids.get(target.as_str()).expect("target parsed");
+                    assert!(
+                        known.contains(frag),
+                        "{name}: {attr}={href} → no id '{frag}' in {target}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked > book.module_count(),
+        "too few links checked: {checked}"
+    );
+
+    // One XHTML per module, in book order in the spine.
+    let opf = &texts["EPUB/package.opf"];
+    let doc = parse(opf);
+    let hrefs: BTreeMap<&str, &str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("item"))
+        .filter_map(|n| Some((n.attribute("id")?, n.attribute("href")?)))
+        .collect();
+    let spine: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("itemref"))
+        .filter_map(|n| n.attribute("idref"))
+        .map(|id| hrefs[id])
+        .collect();
+    let module_pages: Vec<&str> = spine
+        .iter()
+        .copied()
+        .filter(|h| h.starts_with("text/m-"))
+        .collect();
+    let expected: Vec<String> = book
+        .modules()
+        .map(|(_, m)| format!("text/m-{}.xhtml", m.id))
+        .collect();
+    assert_eq!(module_pages, expected, "module pages in book order");
+    let module_files = names
+        .iter()
+        .filter(|n| n.starts_with("EPUB/text/m-"))
+        .count();
+    assert_eq!(module_files, book.module_count(), "one XHTML per module");
+
+    // Badges: on every module opening, matching its difficulty, and in the contents.
+    for (_, m) in book.modules() {
+        let page = &texts[format!("EPUB/text/m-{}.xhtml", m.id).as_str()];
+        let badge = format!("class=\"badge badge-{}\"", m.difficulty.as_str());
+        assert!(page.contains(&badge), "{}: no {badge}", m.id);
+    }
+    let contents = &texts["EPUB/text/contents.xhtml"];
+    assert_eq!(
+        contents.matches("class=\"badge badge-").count(),
+        book.module_count()
+    );
+
+    // Tag index: every tag links to exactly the modules tagged with it.
+    let index = parse(&texts["EPUB/text/tag-index.xhtml"]);
+    for tag in book.index.tags.values() {
+        let entry = index
+            .descendants()
+            .find(|n| n.attribute("id") == Some(tag.id.as_str()))
+            .unwrap_or_else(|| panic!("no index entry for {}", tag.name));
+        let linked: BTreeSet<String> = entry
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("index-tagged"))
+            .flat_map(|p| {
+                p.descendants()
+                    .filter_map(|a| a.attribute("href"))
+                    .map(str::to_string)
+            })
+            .collect();
+        let want: BTreeSet<String> = book
+            .modules()
+            .filter(|(_, m)| m.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag.name)))
+            .map(|(_, m)| format!("m-{}.xhtml", m.id))
+            .collect();
+        assert_eq!(linked, want, "index entry for {}", tag.name);
+    }
+
+    // Footnotes linked both ways.
+    for (r, m) in book.modules() {
+        let _: ModuleRef = r;
+        let page = &texts[format!("EPUB/text/m-{}.xhtml", m.id).as_str()];
+        let doc = parse(page);
+        for note in &m.footnotes {
+            let aside = doc
+                .descendants()
+                .find(|n| n.attribute("id") == Some(format!("quire-fn-{}", note.number).as_str()))
+                .unwrap_or_else(|| panic!("{}: footnote {} missing", m.id, note.number));
+            assert_eq!(
+                aside.attribute(("http://www.idpf.org/2007/ops", "type")),
+                Some("footnote")
+            );
+            for k in 1..=note.refs {
+                let id = format!("quire-fnref-{}-{k}", note.number);
+                let r = doc
+                    .descendants()
+                    .find(|n| n.attribute("id") == Some(id.as_str()))
+                    .unwrap_or_else(|| panic!("{}: reference {id} missing", m.id));
+                assert_eq!(
+                    r.attribute("href"),
+                    Some(format!("#quire-fn-{}", note.number).as_str())
+                );
+                assert_eq!(
+                    r.attribute(("http://www.idpf.org/2007/ops", "type")),
+                    Some("noteref")
+                );
+                let back = format!("#{id}");
+                assert!(
+                    aside
+                        .descendants()
+                        .any(|a| a.attribute("href") == Some(back.as_str())),
+                    "{}: footnote {} has no link back to {id}",
+                    m.id,
+                    note.number
+                );
+            }
+        }
+    }
+}
+
+/// epubcheck's verdict, or None (with a message) when it isn't installed locally.
+pub fn epubcheck(epub: &Path) -> Option<String> {
+    let jar = Path::new("/usr/share/java/epubcheck.jar");
+    if !jar.exists() {
+        super::missing_tool("epubcheck (apt-get install epubcheck)");
+        return None;
+    }
+    let out = std::process::Command::new("java")
+        .args(["-jar", jar.to_str()?, epub.to_str()?])
+        .output()
+        .expect("run epubcheck");
+    Some(format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
+}
