@@ -192,7 +192,10 @@ impl<'a> Writer<'a> {
             Block::Table {
                 align, head, rows, ..
             } => {
-                self.out.push_str("<div class=\"table-wrap\"><table>\n");
+                // Focusable, labelled region: wide tables scroll sideways on small screens.
+                self.out.push_str(
+                    "<div class=\"table-wrap\" role=\"region\" aria-label=\"Table\" tabindex=\"0\"><table>\n",
+                );
                 if !head.is_empty() {
                     self.out.push_str("<thead><tr>");
                     for (i, cell) in head.iter().enumerate() {
