@@ -55,4 +55,13 @@ pub struct BuildArgs {
     /// Build the EPUB (`<out>/<book-slug>.epub`).
     #[arg(long)]
     pub epub: bool,
+
+    /// Fail (exit 1, write nothing) if there is any warning: for release builds.
+    #[arg(long)]
+    pub deny_warnings: bool,
+
+    /// Also write a machine-readable report: outputs with sha256, sizes and
+    /// page counts, warnings with file:line, timings.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }

@@ -1,13 +1,14 @@
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::Duration;
 
 use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
 
 use quire::Error;
+use quire::build::{BuildOptions, Progress};
 use quire::check::Summary;
-use quire::diag::Diagnostic;
-use quire::render::BuildInfo;
+use quire::diag::{Diagnostic, Severity};
 
 mod cli;
 
@@ -28,52 +29,103 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> quire::Result<()> {
-    match cli.command {
+    match &cli.command {
         Command::Check => {
             let loaded = quire::load(&cli.content)?;
             print_diagnostics(&loaded.warnings, cli.quiet);
             if !cli.quiet {
-                let mut out = std::io::stdout().lock();
                 // A closed pipe (e.g. `| head`) is not an error worth reporting.
-                let _ = writeln!(out, "{}", Summary::of(&loaded));
+                let _ = writeln!(std::io::stdout().lock(), "{}", Summary::of(&loaded));
             }
             Ok(())
         }
-        Command::Build(ref args) => build(cli, args),
+        Command::Build(args) => build(cli, args),
     }
 }
 
 fn build(cli: &Cli, args: &cli::BuildArgs) -> quire::Result<()> {
-    let loaded = quire::load(&cli.content)?;
-    print_diagnostics(&loaded.warnings, cli.quiet);
-    let info = BuildInfo::new(&loaded.book).map_err(Error::Usage)?;
     let all = !args.epub;
-    if args.epub || all {
-        let started = Instant::now();
-        let (path, warnings) = quire::render::epub::build(&loaded.book, &cli.out, &info)?;
-        print_diagnostics(&warnings, cli.quiet);
-        report(cli, &path, started);
+    let opts = BuildOptions {
+        epub: args.epub || all,
+        deny_warnings: args.deny_warnings,
+    };
+    let progress = Reporter::new(cli.quiet);
+    let (report, warnings) = quire::build::build(&cli.content, &cli.out, &opts, &progress)?;
+    progress.clear();
+    print_diagnostics(&warnings, cli.quiet);
+    if let Some(path) = &args.report {
+        let json = serde_json::to_vec_pretty(&report)
+            .map_err(|e| Error::Internal(format!("report: {e}")))?;
+        quire::render::output::write_atomic(path, &json)?;
+    }
+    if !cli.quiet {
+        for o in &report.outputs {
+            println!(
+                "wrote {} ({:.1} MB{})",
+                o.path.display(),
+                o.bytes as f64 / 1_048_576.0,
+                o.pages.map(|p| format!(", {p} pages")).unwrap_or_default()
+            );
+        }
+        let total: f64 = report.timings.iter().map(|t| t.seconds).sum();
+        println!("built in {total:.2} s");
     }
     Ok(())
 }
 
-fn report(cli: &Cli, path: &std::path::Path, started: Instant) {
-    if cli.quiet {
-        return;
+/// A spinner on an interactive terminal; plain lines in CI or when piped;
+/// nothing with `--quiet`.
+struct Reporter {
+    bar: Option<ProgressBar>,
+    plain: bool,
+}
+
+impl Reporter {
+    fn new(quiet: bool) -> Self {
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+        let interactive = std::io::stderr().is_terminal() && !ci && !quiet;
+        let bar = interactive.then(|| {
+            let b = ProgressBar::new_spinner();
+            b.set_style(
+                ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        });
+        Self {
+            bar,
+            plain: !interactive && !quiet && ci,
+        }
     }
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    println!(
-        "wrote {} ({:.1} MB) in {:.2} s",
-        path.display(),
-        size as f64 / 1_048_576.0,
-        started.elapsed().as_secs_f64()
-    );
+
+    fn clear(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Reporter {
+    fn start(&self, what: &str) {
+        if let Some(b) = &self.bar {
+            b.set_message(format!("building {what}…"));
+        }
+    }
+
+    fn finish(&self, what: &str, secs: f64) {
+        match &self.bar {
+            Some(b) => b.println(format!("  {what} done in {secs:.2} s")),
+            None if self.plain => eprintln!("{what}: {secs:.2} s"),
+            None => {}
+        }
+    }
 }
 
 fn print_diagnostics(diags: &[Diagnostic], quiet: bool) {
     let mut err = std::io::stderr().lock();
     for d in diags {
-        if quiet && d.severity == quire::diag::Severity::Warning {
+        if quiet && d.severity == Severity::Warning {
             continue;
         }
         let _ = writeln!(err, "{d}");

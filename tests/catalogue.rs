@@ -28,23 +28,38 @@ fn parse_catalogue(text: &str) -> (Vec<CatPart>, Vec<CatModule>) {
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
-        if let Some(n) = line.strip_prefix("Part ").and_then(|n| n.trim().parse::<u32>().ok()) {
+        if let Some(n) = line
+            .strip_prefix("Part ")
+            .and_then(|n| n.trim().parse::<u32>().ok())
+        {
             // "Part N", blank, title, blank, summary
-            let rest: Vec<&str> = lines[i + 1..].iter().copied().filter(|l| !l.trim().is_empty()).take(2).collect();
+            let rest: Vec<&str> = lines[i + 1..]
+                .iter()
+                .copied()
+                .filter(|l| !l.trim().is_empty())
+                .take(2)
+                .collect();
             parts.push(CatPart {
                 number: n,
                 title: rest[0].trim().to_string(),
                 summary: rest[1].trim().to_string(),
             });
             current = Some(n);
-        } else if let (Some(part), Some((num, rest))) = (current, line.trim_start().split_once(". ")) {
+        } else if let (Some(part), Some((num, rest))) =
+            (current, line.trim_start().split_once(". "))
+        {
             if let (Ok(number), Some(body)) = (num.parse::<u32>(), rest.strip_suffix(" min")) {
                 let (glued, minutes) = body.rsplit_once(' ').expect("minutes");
                 // Drop the "+N" count of hidden tags just before the difficulty.
                 let diff_at = glued.len() - 3;
                 let (head, diff) = glued.split_at(diff_at);
                 let head = match head.rfind('+') {
-                    Some(p) if head[p + 1..].chars().all(|c| c.is_ascii_digit()) && p + 1 < head.len() => &head[..p],
+                    Some(p)
+                        if head[p + 1..].chars().all(|c| c.is_ascii_digit())
+                            && p + 1 < head.len() =>
+                    {
+                        &head[..p]
+                    }
                     _ => head,
                 };
                 modules.push(CatModule {
@@ -71,13 +86,20 @@ fn abbrev(d: Difficulty) -> &'static str {
 #[test]
 fn shipped_curriculum_matches_the_catalogue() {
     let root = common::repo_root();
-    let text = std::fs::read_to_string(root.join("tests/data/curriculum-catalogue.txt")).expect("catalogue");
+    let text = std::fs::read_to_string(root.join("tests/data/curriculum-catalogue.txt"))
+        .expect("catalogue");
     let (cat_parts, cat_modules) = parse_catalogue(&text);
     assert_eq!(cat_parts.len(), 12);
     assert_eq!(cat_modules.len(), 159);
 
     let loaded = quire::load(&root.join("content")).unwrap_or_else(|e| match e {
-        quire::Error::Content(d) => panic!("{}", d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")),
+        quire::Error::Content(d) => panic!(
+            "{}",
+            d.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
         e => panic!("{e}"),
     });
     let book = &loaded.book;
@@ -91,17 +113,39 @@ fn shipped_curriculum_matches_the_catalogue() {
     }
     let mut mismatches = Vec::new();
     for (cm, (_, m)) in cat_modules.iter().zip(book.modules()) {
-        let part = &book.parts.iter().find(|p| p.modules.iter().any(|x| x.id == m.id)).expect("part");
+        let part = &book
+            .parts
+            .iter()
+            .find(|p| p.modules.iter().any(|x| x.id == m.id))
+            .expect("part");
         assert_eq!((part.number, m.number), (cm.part, cm.number), "{}", m.title);
-        let glued = format!("{} {} {}{}", m.title, m.summary, m.tags.concat(), abbrev(m.difficulty));
+        let glued = format!(
+            "{} {} {}{}",
+            m.title,
+            m.summary,
+            m.tags.concat(),
+            abbrev(m.difficulty)
+        );
         if glued != cm.glued || m.minutes != cm.minutes {
-            mismatches.push(format!("part {} module {}:\n  catalogue: {}\n  content:   {}", cm.part, cm.number, cm.glued, glued));
+            mismatches.push(format!(
+                "part {} module {}:\n  catalogue: {}\n  content:   {}",
+                cm.part, cm.number, cm.glued, glued
+            ));
         }
     }
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 
     // Spot checks the issue names.
-    let url = book.modules().find(|(_, m)| m.id == "design-a-url-shortener").expect("URL shortener").1;
+    let url = book
+        .modules()
+        .find(|(_, m)| m.id == "design-a-url-shortener")
+        .expect("URL shortener")
+        .1;
     assert_eq!(url.title, "Design a URL Shortener (TinyURL / bit.ly)");
     assert!(url.summary.starts_with("An interview-grade walkthrough"));
     assert!(url.heading("capacity-estimation").is_some());
@@ -116,7 +160,12 @@ fn every_module_starts_with_its_summary() {
         };
         // Smart punctuation curls quotes in the body; compare without them.
         let norm = |s: &str| s.replace(['’', '‘'], "'").replace(['“', '”'], "\"");
-        assert_eq!(norm(quire::model::inline_text(first).trim()), norm(&m.summary), "{}", m.id);
+        assert_eq!(
+            norm(quire::model::inline_text(first).trim()),
+            norm(&m.summary),
+            "{}",
+            m.id
+        );
     }
 }
 
@@ -127,7 +176,11 @@ fn six_full_length_modules_in_different_parts() {
         .book
         .parts
         .iter()
-        .flat_map(|p| p.modules.iter().map(move |m| (p.number, m.id.as_str(), m.words)))
+        .flat_map(|p| {
+            p.modules
+                .iter()
+                .map(move |m| (p.number, m.id.as_str(), m.words))
+        })
         .filter(|(_, _, w)| *w >= 1500)
         .collect();
     assert!(long.len() >= 6, "{long:?}");
