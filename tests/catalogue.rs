@@ -47,28 +47,25 @@ fn parse_catalogue(text: &str) -> (Vec<CatPart>, Vec<CatModule>) {
             current = Some(n);
         } else if let (Some(part), Some((num, rest))) =
             (current, line.trim_start().split_once(". "))
+            && let (Ok(number), Some(body)) = (num.parse::<u32>(), rest.strip_suffix(" min"))
         {
-            if let (Ok(number), Some(body)) = (num.parse::<u32>(), rest.strip_suffix(" min")) {
-                let (glued, minutes) = body.rsplit_once(' ').expect("minutes");
-                // Drop the "+N" count of hidden tags just before the difficulty.
-                let diff_at = glued.len() - 3;
-                let (head, diff) = glued.split_at(diff_at);
-                let head = match head.rfind('+') {
-                    Some(p)
-                        if head[p + 1..].chars().all(|c| c.is_ascii_digit())
-                            && p + 1 < head.len() =>
-                    {
-                        &head[..p]
-                    }
-                    _ => head,
-                };
-                modules.push(CatModule {
-                    part,
-                    number,
-                    glued: format!("{head}{diff}"),
-                    minutes: minutes.parse().expect("minutes number"),
-                });
-            }
+            let (glued, minutes) = body.rsplit_once(' ').expect("minutes");
+            // Drop the "+N" count of hidden tags just before the difficulty.
+            let (head, diff) = glued.split_at(glued.len() - 3);
+            let head = match head.rfind('+') {
+                Some(p)
+                    if p + 1 < head.len() && head[p + 1..].chars().all(|c| c.is_ascii_digit()) =>
+                {
+                    &head[..p]
+                }
+                _ => head,
+            };
+            modules.push(CatModule {
+                part,
+                number,
+                glued: format!("{head}{diff}"),
+                minutes: minutes.parse().expect("minutes number"),
+            });
         }
         i += 1;
     }
