@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::diag::Diagnostic;
@@ -124,6 +125,14 @@ struct NcxPoint {
     label: String,
     src: String,
     children: Vec<NcxPoint>,
+}
+
+struct ModulePage {
+    file: String,
+    id: String,
+    html: String,
+    has_math: bool,
+    warnings: Vec<Diagnostic>,
 }
 
 struct Package {
@@ -346,34 +355,43 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
             ctx(base(&title, "bodymatter"), vec![("part", to_value(&pv))]),
         )?;
         pkg.page(&part_file(book, p), &part.id, props, html);
-        for m in 0..part.modules.len() {
-            let r = ModuleRef { part: p, module: m };
-            let module = book.module(r);
-            let mut w = Writer::new(book, Some(r), &image_hrefs, &module.source);
-            w.blocks(&module.blocks);
-            let body = w.take();
-            w.footnotes(&module.footnotes);
-            let notes = w.take();
-            let mut mv: ModuleView = module_view(book, r);
-            mv.body_html = Value::from_safe_string(body);
-            mv.footnotes_html = Value::from_safe_string(notes);
-            let props = if w.has_math { "mathml" } else { "" };
-            has_math |= w.has_math;
-            warnings.append(&mut w.warnings);
-            let html = render_template(
-                &env,
-                "epub/module.xhtml.j2",
-                ctx(
-                    base(&module.title, "bodymatter"),
-                    vec![("module", to_value(&mv))],
-                ),
-            )?;
-            pkg.page(
-                &module_file(book, r),
-                &format!("m-{}", module.id),
-                props,
-                html,
-            );
+        // Module pages are independent: render them in parallel, keep book order.
+        let pages: Vec<Result<ModulePage>> = (0..part.modules.len())
+            .into_par_iter()
+            .map(|m| {
+                let r = ModuleRef { part: p, module: m };
+                let module = book.module(r);
+                let mut w = Writer::new(book, Some(r), &image_hrefs, &module.source);
+                w.blocks(&module.blocks);
+                let body = w.take();
+                w.footnotes(&module.footnotes);
+                let notes = w.take();
+                let mut mv: ModuleView = module_view(book, r);
+                mv.body_html = Value::from_safe_string(body);
+                mv.footnotes_html = Value::from_safe_string(notes);
+                let html = render_template(
+                    &env,
+                    "epub/module.xhtml.j2",
+                    ctx(
+                        base(&module.title, "bodymatter"),
+                        vec![("module", to_value(&mv))],
+                    ),
+                )?;
+                Ok(ModulePage {
+                    file: module_file(book, r),
+                    id: format!("m-{}", module.id),
+                    html,
+                    has_math: w.has_math,
+                    warnings: w.warnings,
+                })
+            })
+            .collect();
+        for page in pages {
+            let mut page = page?;
+            has_math |= page.has_math;
+            warnings.append(&mut page.warnings);
+            let props = if page.has_math { "mathml" } else { "" };
+            pkg.page(&page.file, &page.id, props, page.html);
         }
     }
 
