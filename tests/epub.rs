@@ -183,3 +183,15 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn shipped_curriculum_epub() {
+    let content = common::repo_root().join("content");
+    let out = tempfile::tempdir().expect("tempdir");
+    common::build(&content, out.path(), &["--epub"]);
+    let loaded = quire::load(&content).expect("content loads");
+    assert_eq!(loaded.book.module_count(), 159);
+    let epub = out.path().join(format!("{}.epub", loaded.book.meta.slug));
+    check_structure(&epub, &loaded.book);
+    assert_epubcheck_clean(&epub);
+}
