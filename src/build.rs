@@ -10,11 +10,14 @@ use sha2::{Digest, Sha256};
 
 use crate::diag::{Diagnostic, Severity};
 use crate::error::{Error, Result};
-use crate::render::{BuildInfo, epub, output::write_atomic};
+use crate::render::{BuildInfo, epub, output::write_atomic, pdf};
 
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     pub epub: bool,
+    /// The part booklets and the combined book.
+    pub pdf: bool,
+    pub pdf_options: pdf::PdfOptions,
     /// Treat warnings as errors (for release builds): nothing is written.
     pub deny_warnings: bool,
 }
@@ -114,6 +117,25 @@ pub fn build(
             pages: None,
         });
         timed("epub", t);
+    }
+
+    if opts.pdf {
+        progress.start("pdf");
+        let t = Instant::now();
+        let renderer = pdf::Renderer::new(book, &opts.pdf_options, &info)?;
+        for p in renderer.render_all(out)? {
+            warnings.extend(p.warnings);
+            pending.push(Pending {
+                kind: match p.scope {
+                    pdf::Scope::Book => "pdf-book",
+                    pdf::Scope::Part(_) => "pdf-part",
+                },
+                path: p.path,
+                bytes: p.bytes,
+                pages: Some(p.pages as u32),
+            });
+        }
+        timed("pdf", t);
     }
 
     if opts.deny_warnings && !warnings.is_empty() {

@@ -56,6 +56,15 @@ pub struct BuildArgs {
     #[arg(long)]
     pub epub: bool,
 
+    /// Build the PDFs: one booklet per part (`<out>/pdf/NN-slug.pdf`) and the
+    /// combined book (`<out>/<book-slug>.pdf`).
+    #[arg(long)]
+    pub pdf: bool,
+
+    /// Paper profile for the PDFs (inner/outer margins for duplex printing).
+    #[arg(long, value_enum, default_value_t = quire::render::pdf::Paper::A4)]
+    pub paper: quire::render::pdf::Paper,
+
     /// Fail (exit 1, write nothing) if there is any warning: for release builds.
     #[arg(long)]
     pub deny_warnings: bool,

@@ -44,9 +44,11 @@ fn run(cli: &Cli) -> quire::Result<()> {
 }
 
 fn build(cli: &Cli, args: &cli::BuildArgs) -> quire::Result<()> {
-    let all = !args.epub;
+    let all = !args.epub && !args.pdf;
     let opts = BuildOptions {
         epub: args.epub || all,
+        pdf: args.pdf || all,
+        pdf_options: quire::render::pdf::PdfOptions { paper: args.paper },
         deny_warnings: args.deny_warnings,
     };
     let progress = Reporter::new(cli.quiet);

@@ -4,6 +4,7 @@
 pub mod epub;
 pub mod layouts;
 pub mod output;
+pub mod pdf;
 pub mod time;
 
 use crate::model::Book;

@@ -1,0 +1,867 @@
+//! Model → Typst markup. All text from the book goes out as Typst string
+//! literals (`#"…"`), never as markup, so no character in the Markdown can
+//! turn into Typst code. Every block that can fail records where it came from,
+//! so Typst errors are reported against the Markdown file and line.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use super::math::tex_to_typst;
+use crate::diag::{Diagnostic, Severity};
+use crate::index::count_word;
+use crate::model::{
+    Align, Block, Book, Difficulty, ImageFormat, ImageSource, Inline, LinkTarget, ModuleRef, Pos,
+};
+
+/// What the document covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Book,
+    Part(usize),
+}
+
+/// A point in the generated source and the Markdown it came from.
+#[derive(Debug, Clone)]
+pub struct MapEntry {
+    pub offset: usize,
+    pub file: PathBuf,
+    pub pos: Pos,
+    pub math: bool,
+}
+
+pub struct Generated {
+    pub text: String,
+    pub map: Vec<MapEntry>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Options the markup depends on.
+pub struct Settings<'a> {
+    pub paper: &'a str,
+    pub print: bool,
+    /// Math (file, position) that Typst rejected in an earlier attempt: shown as source.
+    pub math_fallback: &'a BTreeSet<(PathBuf, u32, u32)>,
+}
+
+/// A Typst string literal.
+pub fn lit(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => {}
+            c if (c as u32) < 0x20 => {}
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A label name Typst accepts literally: ASCII letters, digits, `-` and `_`.
+fn label_part(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            out.push(c);
+        } else {
+            let _ = write!(out, "_u{:x}_", c as u32);
+        }
+    }
+    out
+}
+
+pub fn module_label(book: &Book, r: ModuleRef) -> String {
+    format!("<m-{}>", label_part(&book.module(r).id))
+}
+
+fn section_label(book: &Book, r: ModuleRef, id: &str) -> String {
+    format!("<m-{}--{}>", label_part(&book.module(r).id), label_part(id))
+}
+
+fn part_label(book: &Book, p: usize) -> String {
+    format!("<{}>", label_part(&book.parts[p].id))
+}
+
+fn difficulty_key(d: Difficulty) -> &'static str {
+    d.as_str()
+}
+
+pub struct Gen<'a> {
+    book: &'a Book,
+    scope: Scope,
+    settings: &'a Settings<'a>,
+    out: String,
+    map: Vec<MapEntry>,
+    warnings: Vec<Diagnostic>,
+    current: Option<ModuleRef>,
+    file: PathBuf,
+    /// (index key, spellings) of every tag, for mention markers.
+    terms: Vec<(String, Vec<String>)>,
+    /// Footnotes being rendered (a note that cites itself must not recurse).
+    notes_open: Vec<usize>,
+    /// Footnotes of the current module already emitted (later references point back).
+    notes_emitted: BTreeSet<usize>,
+}
+
+impl<'a> Gen<'a> {
+    pub fn new(book: &'a Book, scope: Scope, settings: &'a Settings<'a>) -> Self {
+        // Every spelling of every tag in this book, matched as in the index stage.
+        let mut terms: Vec<(String, Vec<String>)> = book
+            .index
+            .tags
+            .iter()
+            .map(|(key, e)| (key.clone(), vec![e.name.clone()]))
+            .collect();
+        for (_, m) in book.modules() {
+            for t in &m.tags {
+                if let Some(entry) = terms.iter_mut().find(|(k, _)| *k == t.to_lowercase())
+                    && !entry.1.contains(t)
+                {
+                    entry.1.push(t.clone());
+                }
+            }
+        }
+        Self {
+            book,
+            scope,
+            settings,
+            out: String::with_capacity(1 << 20),
+            map: Vec::new(),
+            warnings: Vec::new(),
+            current: None,
+            file: PathBuf::new(),
+            terms,
+            notes_open: Vec::new(),
+            notes_emitted: BTreeSet::new(),
+        }
+    }
+
+    fn in_scope(&self, part: usize) -> bool {
+        match self.scope {
+            Scope::Book => true,
+            Scope::Part(p) => p == part,
+        }
+    }
+
+    fn mark(&mut self, pos: Pos, math: bool) {
+        self.map.push(MapEntry {
+            offset: self.out.len(),
+            file: self.file.clone(),
+            pos,
+            math,
+        });
+    }
+
+    fn text(&mut self, t: &str) {
+        if t.is_empty() {
+            return;
+        }
+        // Split around tag mentions so each gets an index marker right after it.
+        let mut hits: Vec<(usize, usize, &str)> = Vec::new();
+        for (key, forms) in &self.terms {
+            for f in forms {
+                if count_word(t, f) == 0 {
+                    continue;
+                }
+                for (i, _) in t.match_indices(f.as_str()) {
+                    let before = t[..i].chars().next_back();
+                    let after = t[i + f.len()..].chars().next();
+                    if !before.is_some_and(char::is_alphanumeric)
+                        && !after.is_some_and(char::is_alphanumeric)
+                    {
+                        hits.push((i, i + f.len(), key.as_str()));
+                    }
+                }
+            }
+        }
+        if hits.is_empty() {
+            let _ = write!(self.out, "#{}", lit(t));
+            return;
+        }
+        hits.sort();
+        let mut at = 0;
+        let mut pieces = String::new();
+        for (start, end, key) in hits {
+            if start < at {
+                continue;
+            }
+            let _ = write!(pieces, "#{}#metadata({})<qidx>", lit(&t[at..end]), lit(key));
+            at = end;
+        }
+        if at < t.len() {
+            let _ = write!(pieces, "#{}", lit(&t[at..]));
+        }
+        self.out.push_str(&pieces);
+    }
+
+    fn inlines(&mut self, inlines: &[Inline]) {
+        for i in inlines {
+            self.inline(i);
+        }
+    }
+
+    fn wrapped(&mut self, func: &str, content: &[Inline]) {
+        let _ = write!(self.out, "#{func}[");
+        self.inlines(content);
+        self.out.push(']');
+    }
+
+    fn inline(&mut self, i: &Inline) {
+        match i {
+            Inline::Text(t) => self.text(t),
+            Inline::Code(c) => {
+                let _ = write!(self.out, "#raw({})", lit(c));
+            }
+            Inline::Emphasis(c) => self.wrapped("emph", c),
+            Inline::Strong(c) => self.wrapped("strong", c),
+            Inline::Strikethrough(c) => self.wrapped("strike", c),
+            Inline::Superscript(c) => self.wrapped("super", c),
+            Inline::Subscript(c) => self.wrapped("sub", c),
+            Inline::Link {
+                target,
+                content,
+                pos,
+                ..
+            } => {
+                self.mark(*pos, false);
+                self.link(target, content);
+            }
+            Inline::Image {
+                image, alt, pos, ..
+            } => {
+                self.mark(*pos, false);
+                match image {
+                    ImageSource::Local(idx) => {
+                        let _ = write!(
+                            self.out,
+                            "#box(image({}, height: 1.2em, alt: {}))",
+                            lit(&image_path(self.book, *idx)),
+                            lit(alt)
+                        );
+                    }
+                    ImageSource::Remote(url) => {
+                        let label = if alt.is_empty() { url.as_str() } else { alt };
+                        let _ = write!(
+                            self.out,
+                            "#link({})[#{}]",
+                            lit(url),
+                            lit(&format!("[image: {label}]"))
+                        );
+                    }
+                }
+            }
+            Inline::Math { tex, display, pos } => self.math(tex, *display, *pos),
+            Inline::FootnoteRef { number, .. } => self.footnote(*number),
+            Inline::SoftBreak => self.out.push_str("#\" \""),
+            Inline::HardBreak => self.out.push_str("#linebreak()"),
+            Inline::Html(h) => {
+                let _ = write!(self.out, "#raw({})", lit(h));
+            }
+        }
+    }
+
+    fn link(&mut self, target: &LinkTarget, content: &[Inline]) {
+        match target {
+            LinkTarget::External(url) => {
+                let _ = write!(self.out, "#link({})[", lit(url));
+                self.inlines(content);
+                self.out.push(']');
+            }
+            LinkTarget::Part(p) => {
+                if self.in_scope(*p) {
+                    let _ = write!(self.out, "#link({})[", part_label(self.book, *p));
+                    self.inlines(content);
+                    self.out.push(']');
+                } else {
+                    self.inlines(content);
+                    let note = format!(" (Part {})", self.book.parts[*p].number);
+                    self.text(&note);
+                }
+            }
+            LinkTarget::Module { module, anchor } => {
+                if self.in_scope(module.part) {
+                    let label = match anchor {
+                        Some(a) => section_label(self.book, *module, a),
+                        None => module_label(self.book, *module),
+                    };
+                    let _ = write!(self.out, "#link({label})[");
+                    self.inlines(content);
+                    self.out.push(']');
+                } else {
+                    // Another booklet: plain text that says where to look.
+                    self.inlines(content);
+                    let m = self.book.module(*module);
+                    let note = format!(
+                        " (Part {}, Module {})",
+                        self.book.parts[module.part].number, m.number
+                    );
+                    self.text(&note);
+                }
+            }
+        }
+    }
+
+    fn math(&mut self, tex: &str, display: bool, pos: Pos) {
+        self.mark(pos, true);
+        let key = (self.file.clone(), pos.line, pos.col);
+        let converted = if self.settings.math_fallback.contains(&key) {
+            None
+        } else {
+            tex_to_typst(tex)
+        };
+        match converted {
+            Some(m) => {
+                let body = if display {
+                    format!("$ {m} $")
+                } else {
+                    format!("${m}$")
+                };
+                let _ = write!(
+                    self.out,
+                    "#math.equation(block: {display}, alt: {}, {body}.body)",
+                    lit(tex.trim())
+                );
+            }
+            None => {
+                self.warnings.push(Diagnostic {
+                    severity: Severity::Warning,
+                    file: self.file.clone(),
+                    pos,
+                    message: "math could not be typeset; the TeX source is shown".into(),
+                });
+                let _ = write!(self.out, "#raw(block: {display}, {})", lit(tex.trim()));
+            }
+        }
+    }
+
+    fn footnote(&mut self, number: usize) {
+        let Some(r) = self.current else { return };
+        let label = format!("<fn-{}-{number}>", label_part(&self.book.module(r).id));
+        if self.notes_open.contains(&number) {
+            let _ = write!(self.out, "#super[{number}]");
+            return;
+        }
+        let first_ref = !self.seen_note(number);
+        if !first_ref {
+            let _ = write!(self.out, "#footnote({label})");
+            return;
+        }
+        let Some(note) = self
+            .book
+            .module(r)
+            .footnotes
+            .iter()
+            .find(|f| f.number == number)
+        else {
+            return;
+        };
+        self.notes_open.push(number);
+        self.out.push_str("#footnote[");
+        self.blocks_inline(&note.blocks);
+        let _ = write!(self.out, "] {label}");
+        self.notes_open.pop();
+    }
+
+    /// Whether a footnote was already emitted in the current module (and marks it).
+    fn seen_note(&mut self, number: usize) -> bool {
+        !self.notes_emitted.insert(number)
+    }
+
+    /// Blocks inside a footnote: paragraphs joined with paragraph breaks.
+    fn blocks_inline(&mut self, blocks: &[Block]) {
+        for (i, b) in blocks.iter().enumerate() {
+            if i > 0 {
+                self.out.push_str("#parbreak()");
+            }
+            match b {
+                Block::Paragraph(inl) => self.inlines(inl),
+                other => self.block(other),
+            }
+        }
+    }
+
+    fn blocks(&mut self, blocks: &[Block]) {
+        for b in blocks {
+            self.block(b);
+        }
+    }
+
+    fn content_block(&mut self, blocks: &[Block]) {
+        self.out.push('[');
+        self.blocks(blocks);
+        self.out.push(']');
+    }
+
+    fn block(&mut self, b: &Block) {
+        match b {
+            Block::Paragraph(inl) => {
+                self.inlines(inl);
+                self.out.push_str("\n\n");
+            }
+            Block::Heading {
+                level,
+                id,
+                content,
+                pos,
+            } => {
+                self.mark(*pos, false);
+                // Module titles are level 2 in the PDF, so body `##` becomes 3.
+                let l = (level + 1).clamp(3, 6);
+                let _ = write!(self.out, "#heading(level: {l}, outlined: {})[", l == 3);
+                self.inlines(content);
+                let label = match self.current {
+                    Some(r) => section_label(self.book, r, id),
+                    None => String::new(),
+                };
+                let _ = write!(self.out, "] {label}\n\n");
+            }
+            Block::CodeBlock { lang, code, pos } => {
+                self.mark(*pos, false);
+                let code = code.strip_suffix('\n').unwrap_or(code);
+                match lang {
+                    Some(l) => {
+                        let _ = write!(
+                            self.out,
+                            "#raw(block: true, lang: {}, {})\n\n",
+                            lit(l),
+                            lit(code)
+                        );
+                    }
+                    None => {
+                        let _ = write!(self.out, "#raw(block: true, {})\n\n", lit(code));
+                    }
+                }
+            }
+            Block::Math { tex, pos } => {
+                self.math(tex, true, *pos);
+                self.out.push_str("\n\n");
+            }
+            Block::Figure {
+                image,
+                alt,
+                caption,
+                pos,
+            } => {
+                self.mark(*pos, false);
+                match image {
+                    ImageSource::Local(idx) => {
+                        let img = &self.book.images[*idx];
+                        // 96 px per inch: the natural size, never wider than the text.
+                        let natural = f64::from(img.width) * 0.75;
+                        let _ = write!(
+                            self.out,
+                            "#figure(kind: image, fit-image({}, {natural:.1}pt, {}), caption: [",
+                            lit(&image_path(self.book, *idx)),
+                            lit(alt)
+                        );
+                    }
+                    ImageSource::Remote(url) => {
+                        let label = if alt.is_empty() { url.as_str() } else { alt };
+                        let _ = write!(
+                            self.out,
+                            "#figure(kind: image, remote-image({}, {}), caption: [",
+                            lit(url),
+                            lit(label)
+                        );
+                    }
+                }
+                self.inlines(caption);
+                self.out.push_str("])\n\n");
+            }
+            Block::Quote(bs) => {
+                self.out.push_str("#quote(block: true)");
+                self.content_block(bs);
+                self.out.push_str("\n\n");
+            }
+            Block::Admonition { kind, blocks } => {
+                let _ = write!(
+                    self.out,
+                    "#admonition({}, {})",
+                    lit(kind.as_str()),
+                    lit(kind.label())
+                );
+                self.content_block(blocks);
+                self.out.push_str("\n\n");
+            }
+            Block::List { start, items } => {
+                let tight = items.iter().all(|i| i.blocks.len() <= 1);
+                match start {
+                    Some(n) => {
+                        let _ = write!(self.out, "#enum(tight: {tight}, start: {n}");
+                    }
+                    None => {
+                        let _ = write!(self.out, "#list(tight: {tight}");
+                    }
+                }
+                for item in items {
+                    self.out.push_str(", [");
+                    if let Some(done) = item.task {
+                        let _ = write!(self.out, "#task({done}) ");
+                    }
+                    match item.blocks.as_slice() {
+                        [Block::Paragraph(inl)] => self.inlines(inl),
+                        bs => self.blocks(bs),
+                    }
+                    self.out.push(']');
+                }
+                self.out.push_str(")\n\n");
+            }
+            Block::Table {
+                align,
+                head,
+                rows,
+                pos,
+            } => {
+                self.mark(*pos, false);
+                let cols = align.len().max(head.len()).max(1);
+                let aligns: Vec<&str> = (0..cols)
+                    .map(|i| match align.get(i) {
+                        Some(Align::Right) => "right",
+                        Some(Align::Center) => "center",
+                        _ => "left",
+                    })
+                    .collect();
+                let _ = write!(
+                    self.out,
+                    "#table(columns: {cols}, align: ({},)",
+                    aligns.join(", ")
+                );
+                if !head.is_empty() {
+                    self.out.push_str(", table.header(");
+                    for i in 0..cols {
+                        self.out.push_str("[#strong[");
+                        if let Some(c) = head.get(i) {
+                            self.inlines(c);
+                        }
+                        self.out.push_str("]],");
+                    }
+                    self.out.push(')');
+                }
+                for row in rows {
+                    for i in 0..cols {
+                        self.out.push_str(", [");
+                        if let Some(c) = row.get(i) {
+                            self.inlines(c);
+                        }
+                        self.out.push(']');
+                    }
+                }
+                self.out.push_str(")\n\n");
+            }
+            Block::Rule => self.out.push_str("#line(length: 100%, stroke: 0.4pt)\n\n"),
+            Block::Html { raw, pos } => {
+                self.mark(*pos, false);
+                let _ = write!(self.out, "#raw(block: true, {})\n\n", lit(raw.trim_end()));
+            }
+        }
+    }
+
+    fn module(&mut self, r: ModuleRef) {
+        let book = self.book;
+        let m = book.module(r);
+        let part = &book.parts[r.part];
+        self.current = Some(r);
+        self.file = m.source.clone();
+        self.notes_emitted.clear();
+        self.mark(Pos { line: 1, col: 1 }, false);
+        let _ = writeln!(self.out, "#recto({})", self.settings.print);
+        let _ = writeln!(
+            self.out,
+            "#module-kicker[#{}]",
+            lit(&format!("Part {} · Module {}", part.number, m.number))
+        );
+        let _ = writeln!(
+            self.out,
+            "#heading(level: 2)[#{}] {}",
+            lit(&m.title),
+            module_label(book, r)
+        );
+        let tags: Vec<String> = m
+            .tags
+            .iter()
+            .filter_map(|t| book.tag(t))
+            .map(|t| format!("[#link(<{}>)[#{}]]", label_part(&t.id), lit(&t.name)))
+            .collect();
+        let _ = writeln!(
+            self.out,
+            "#module-meta({}, {}, ({}))\n",
+            lit(difficulty_key(m.difficulty)),
+            m.minutes,
+            if tags.is_empty() {
+                String::new()
+            } else {
+                format!("{},", tags.join(", "))
+            }
+        );
+        self.blocks(&m.blocks);
+        self.current = None;
+    }
+
+    fn part(&mut self, p: usize) {
+        let book = self.book;
+        let part = &book.parts[p];
+        self.file = part.source.clone();
+        self.mark(Pos { line: 1, col: 1 }, false);
+        let _ = writeln!(self.out, "#recto({})", self.settings.print);
+        let _ = writeln!(
+            self.out,
+            "#heading(level: 1)[#{}] {}",
+            lit(&format!("Part {}: {}", part.number, part.title)),
+            part_label(book, p)
+        );
+        let _ = write!(
+            self.out,
+            "#part-intro({}, [#{}])[",
+            part.number,
+            lit(&part.summary)
+        );
+        self.blocks(&part.overview);
+        self.out.push_str("]\n\n");
+        for m in 0..part.modules.len() {
+            self.module(ModuleRef { part: p, module: m });
+        }
+    }
+
+    fn modules_in_scope(&self) -> Vec<ModuleRef> {
+        self.book
+            .modules()
+            .map(|(r, _)| r)
+            .filter(|r| self.in_scope(r.part))
+            .collect()
+    }
+
+    fn toc(&mut self) {
+        let book = self.book;
+        self.out
+            .push_str("#[\n#set page(numbering: \"i\")\n#toc-title[Contents]\n");
+        for (p, part) in book.parts.iter().enumerate() {
+            if !self.in_scope(p) {
+                continue;
+            }
+            let _ = writeln!(
+                self.out,
+                "#toc-part({})[#{}]",
+                part_label(book, p),
+                lit(&format!("Part {}: {}", part.number, part.title))
+            );
+            for (m, module) in part.modules.iter().enumerate() {
+                let r = ModuleRef { part: p, module: m };
+                let _ = writeln!(
+                    self.out,
+                    "#toc-module({}, {}, {}, {})[#{}]",
+                    module_label(book, r),
+                    lit(&format!("{}.{}", part.number, module.number)),
+                    lit(difficulty_key(module.difficulty)),
+                    module.minutes,
+                    lit(&module.title)
+                );
+            }
+        }
+        self.out
+            .push_str("#toc-part(<tag-index>)[#\"Index of technologies\"]\n");
+        if self.scope == Scope::Book {
+            self.out
+                .push_str("#toc-part(<difficulty-index>)[#\"Modules by difficulty\"]\n");
+        }
+        self.out.push_str("]\n#counter(page).update(1)\n\n");
+    }
+
+    fn tag_index(&mut self) {
+        let book = self.book;
+        let in_scope = self.modules_in_scope();
+        let _ = writeln!(self.out, "#recto({})", self.settings.print);
+        self.out
+            .push_str("#heading(level: 1)[#\"Index of technologies\"] <tag-index>\n");
+        self.out.push_str("#text(size: 0.9em)[#\"Bold page numbers: the modules tagged with the technology. Others: pages where it is mentioned.\"]\n\n");
+        self.out.push_str("#columns(2, gutter: 1.5em)[\n");
+        for (key, tag) in &book.index.tags {
+            let modules: Vec<&ModuleRef> = tag
+                .modules
+                .iter()
+                .filter(|r| in_scope.contains(r))
+                .collect();
+            let mentioned = tag.occurrences.iter().any(|o| in_scope.contains(&o.module));
+            let label = format!("<{}>", label_part(&tag.id));
+            if modules.is_empty() && !mentioned {
+                // Keep module pages' tag links valid even when the tag has no entry here.
+                let _ = writeln!(self.out, "#metadata(none) {label}");
+                continue;
+            }
+            let labels: Vec<String> = modules.iter().map(|r| module_label(book, **r)).collect();
+            let _ = writeln!(
+                self.out,
+                "#metadata(none) {label}\n#index-entry({}, {}, ({}))",
+                lit(key),
+                lit(&tag.name),
+                if labels.is_empty() {
+                    String::new()
+                } else {
+                    format!("{},", labels.join(", "))
+                }
+            );
+        }
+        self.out.push_str("]\n\n");
+    }
+
+    fn difficulty_index(&mut self) {
+        let book = self.book;
+        let _ = writeln!(self.out, "#recto({})", self.settings.print);
+        self.out
+            .push_str("#heading(level: 1)[#\"Modules by difficulty\"] <difficulty-index>\n");
+        for d in Difficulty::ALL {
+            let entries: Vec<String> = book
+                .index
+                .by_difficulty
+                .get(&d)
+                .map(|v| {
+                    v.iter()
+                        .filter(|r| self.in_scope(r.part))
+                        .map(|r| {
+                            format!(
+                                "({}, [#{}])",
+                                module_label(book, *r),
+                                lit(&book.module(*r).title)
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            if entries.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                self.out,
+                "#difficulty-group({}, ({},))",
+                lit(difficulty_key(d)),
+                entries.join(", ")
+            );
+        }
+    }
+
+    /// The whole document.
+    pub fn document(mut self, build_date: &str, version_line: &str) -> Generated {
+        let book = self.book;
+        let meta = &book.meta;
+        let keywords: Vec<String> = book.index.tags.values().map(|t| lit(&t.name)).collect();
+        let authors: Vec<String> = meta.authors.iter().map(|a| lit(a)).collect();
+        let authors_arr = format!(
+            "({})",
+            if authors.is_empty() {
+                String::new()
+            } else {
+                format!("{},", authors.join(", "))
+            }
+        );
+        let title = match self.scope {
+            Scope::Book => meta.title.clone(),
+            Scope::Part(p) => format!(
+                "{}: Part {}, {}",
+                meta.title, book.parts[p].number, book.parts[p].title
+            ),
+        };
+        let _ = writeln!(self.out, "#import \"/quire.typ\": *");
+        let _ = writeln!(
+            self.out,
+            "#show: book.with(title: {}, authors: {authors_arr}, lang: {}, paper: {}, print: {}, keywords: ({}))",
+            lit(&title),
+            lit(&meta.language),
+            lit(self.settings.paper),
+            self.settings.print,
+            if keywords.is_empty() {
+                String::new()
+            } else {
+                format!("{},", keywords.join(", "))
+            }
+        );
+        let subtitle = meta
+            .subtitle
+            .as_deref()
+            .map(lit)
+            .unwrap_or_else(|| "none".into());
+        let kicker = match self.scope {
+            Scope::Book => "none".to_string(),
+            Scope::Part(p) => format!(
+                "[#{}]",
+                lit(&format!(
+                    "Part {}: {}",
+                    book.parts[p].number, book.parts[p].title
+                ))
+            ),
+        };
+        let _ = writeln!(
+            self.out,
+            "#cover({}, {subtitle}, {authors_arr}, {}, kicker: {kicker})",
+            lit(&meta.title),
+            lit(&meta.version)
+        );
+        let publisher = meta
+            .publisher
+            .as_deref()
+            .map(lit)
+            .unwrap_or_else(|| "none".into());
+        let _ = writeln!(
+            self.out,
+            "#title-page({}, {subtitle}, {authors_arr}, {publisher})",
+            lit(&meta.title)
+        );
+        let mut copyright = vec![format!("#strong[#{}]", lit(&meta.title))];
+        if let Some(c) = &meta.copyright {
+            copyright.push(format!("#{}", lit(c)));
+        }
+        copyright.push(format!(
+            "#{}",
+            lit(&format!(
+                "Version {}. Built {build_date} with {version_line}.",
+                meta.version
+            ))
+        ));
+        copyright.push(format!(
+            "#{}",
+            lit(&format!("Identifier: {}", meta.identifier))
+        ));
+        let _ = writeln!(self.out, "#copyright-page[{}]", copyright.join("\n\n"));
+        self.toc();
+        for p in 0..book.parts.len() {
+            if self.in_scope(p) {
+                self.part(p);
+            }
+        }
+        self.tag_index();
+        if self.scope == Scope::Book {
+            self.difficulty_index();
+        }
+        Generated {
+            text: self.out,
+            map: self.map,
+            warnings: self.warnings,
+        }
+    }
+}
+
+/// The virtual path an image is served under.
+pub fn image_path(book: &Book, idx: usize) -> String {
+    let ext = match book.images[idx].format {
+        ImageFormat::Png => "png",
+        ImageFormat::Jpeg => "jpg",
+        ImageFormat::Svg => "svg",
+    };
+    format!("/img/{idx}.{ext}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_escape_everything() {
+        assert_eq!(lit(r#"a "b" \c"#), r#""a \"b\" \\c""#);
+        assert_eq!(lit("x\ny"), "\"x\\ny\"");
+        assert_eq!(label_part("a.b c"), "a_u2e_b_u20_c");
+    }
+}
