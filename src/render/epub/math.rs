@@ -7,8 +7,11 @@ use super::xhtml::escape;
 
 /// MathML for `tex`, or `None` if it doesn't parse (the caller shows the source).
 pub fn to_mathml(tex: &str, display: bool) -> Option<String> {
+    // pulldown-latex renders a control space (`\ `) as a literal "&nbsp;";
+    // a thick space is what authors mean.
+    let source = tex.replace("\\ ", "\\;");
     let storage = Storage::new();
-    let events: Vec<_> = Parser::new(tex, &storage).collect();
+    let events: Vec<_> = Parser::new(&source, &storage).collect();
     if events.iter().any(Result::is_err) {
         return None;
     }
@@ -25,7 +28,8 @@ pub fn to_mathml(tex: &str, display: bool) -> Option<String> {
     push_mathml(&mut out, events.into_iter(), config).ok()?;
     // alttext gives assistive technology and old readers the source.
     let alt = format!("<math alttext=\"{}\"", escape(tex.trim()));
-    Some(out.replacen("<math", &alt, 1))
+    // XHTML has no named `&nbsp;` entity; use the numeric reference.
+    Some(out.replacen("<math", &alt, 1).replace("&nbsp;", "&#160;"))
 }
 
 #[cfg(test)]

@@ -244,7 +244,7 @@ impl Parser<'_> {
             Tok::Char(c) => match c {
                 c if c.is_ascii_alphabetic() => c.to_string(),
                 c if c.is_ascii_digit() => c.to_string(),
-                ' ' | '\n' | '\t' => " ".into(),
+                ' ' | '\n' | '\t' => String::new(),
                 '~' => "space".into(),
                 '+' | '-' | '=' | '<' | '>' | '(' | ')' | '[' | ']' | ',' | '.' | '!' | '\''
                 | '|' | ':' | ';' | '?' => c.to_string(),
@@ -319,8 +319,13 @@ fn push_piece(out: &mut String, piece: &str) {
     let starts_attach = piece.starts_with('^') || piece.starts_with('_');
     let last = out.chars().last();
     let first = piece.chars().next();
-    let wordy = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '"' || c == ')');
-    if !starts_attach && wordy(last) && wordy(first) {
+    let wordy_end =
+        |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '"' || c == ')');
+    let wordy_start = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '"');
+    let digits = last.is_some_and(|c| c.is_ascii_digit())
+        && first.is_some_and(|c| c.is_ascii_digit() || c == '.');
+    let decimal = last == Some('.') && first.is_some_and(|c| c.is_ascii_digit());
+    if !starts_attach && !digits && !decimal && wordy_end(last) && wordy_start(first) {
         out.push(' ');
     }
     out.push_str(piece);
@@ -338,12 +343,12 @@ mod tests {
     fn converts_common_tex() {
         assert_eq!(tex_to_typst(r"\frac{a}{b}").unwrap(), "frac(a, b)");
         assert_eq!(tex_to_typst(r"T_{avg}").unwrap(), "T_(a v g)");
-        assert_eq!(tex_to_typst(r"x^2 \le y").unwrap(), "x^(2) <= y");
-        assert_eq!(tex_to_typst(r"\text{QPS} = 10").unwrap(), "\"QPS\" = 10");
+        assert_eq!(tex_to_typst(r"x^2 \le y").unwrap(), "x^(2)<=y");
+        assert_eq!(tex_to_typst(r"\text{QPS} = 10").unwrap(), "\"QPS\"=10");
         assert_eq!(tex_to_typst(r"O(n \log n)").unwrap(), "O(n log n)");
         assert_eq!(
             tex_to_typst(r"\lfloor n/2 \rfloor + 1").unwrap(),
-            "floor.l n\\/2 floor.r + 1"
+            "floor.l n\\/2 floor.r+1"
         );
         assert!(tex_to_typst(r"\unknowncommand x").is_none());
         assert!(tex_to_typst(r"\frac{a}{").is_none());

@@ -1,0 +1,268 @@
+//! PDF end to end: build real books, check them with qpdf, read them back with
+//! pdftotext, and compare what the reader sees with the model.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use quire::model::Book;
+
+fn tool(name: &str) -> bool {
+    let found = Command::new(name).arg("-v").output().is_ok();
+    if !found {
+        common::missing_tool(&format!("{name} (apt-get install qpdf poppler-utils)"));
+    }
+    found
+}
+
+fn fixture(name: &str) -> PathBuf {
+    common::repo_root().join("tests/fixtures").join(name)
+}
+
+fn build_pdfs(content: &Path, out: &Path) {
+    common::build(content, out, &["--pdf"]);
+}
+
+/// Text of each physical page, in reading order (or layout order).
+fn pages(pdf: &Path, layout: bool) -> Vec<String> {
+    let mut cmd = Command::new("pdftotext");
+    if layout {
+        cmd.arg("-layout");
+    }
+    let out = cmd.arg(pdf).arg("-").output().expect("pdftotext");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .split('\u{c}')
+        .map(str::to_string)
+        .collect()
+}
+
+fn qpdf_check(pdf: &Path) {
+    let out = Command::new("qpdf")
+        .arg("--check")
+        .arg(pdf)
+        .output()
+        .expect("qpdf");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "qpdf --check {}: {text}",
+        pdf.display()
+    );
+    assert!(
+        text.contains("No syntax or stream encoding errors"),
+        "{text}"
+    );
+}
+
+/// The number printed in a page's footer (last non-empty line).
+fn footer_number(page: &str) -> Option<String> {
+    page.lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_string)
+}
+
+/// Checks TOC → page → module opening, and the tag index against the model.
+fn check_book_pdf(pdf: &Path, book: &Book, parts: &[usize]) {
+    let layout = pages(pdf, true);
+    let reading = pages(pdf, false);
+    // Where each module opens: its kicker line is unique.
+    let mut opening: BTreeMap<String, String> = BTreeMap::new();
+    for (_, m) in book.modules() {
+        let part = book
+            .parts
+            .iter()
+            .find(|p| p.modules.iter().any(|x| x.id == m.id))
+            .expect("part");
+        if !parts.contains(&(part.number as usize)) {
+            continue;
+        }
+        let kicker = format!("Part {} · Module {}", part.number, m.number);
+        let idx = reading
+            .iter()
+            .position(|p| p.lines().any(|l| l.trim() == kicker))
+            .unwrap_or_else(|| panic!("no page opens {kicker}"));
+        let shown = footer_number(&reading[idx]).expect("page number");
+        // The TOC line: number, title, badge, minutes, leaders, page.
+        let toc_line = layout
+            .iter()
+            .take(idx)
+            .flat_map(|p| p.lines())
+            .find(|l| {
+                l.contains(&format!("{}.{} ", part.number, m.number))
+                    && l.contains(m.difficulty.label())
+            })
+            .unwrap_or_else(|| panic!("{kicker} not in the contents"));
+        let toc_page = toc_line.split_whitespace().last().expect("page");
+        assert_eq!(toc_page, shown, "TOC page of {kicker} ({})", m.title);
+        opening.insert(m.id.clone(), shown);
+    }
+    // Tag index: "Name — modules: 3, 5; mentioned: 4".
+    let index_text: String = reading
+        .iter()
+        .skip_while(|p| !p.contains("Bold page numbers"))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
+    for tag in book.index.tags.values() {
+        let want: BTreeSet<String> = tag
+            .modules
+            .iter()
+            .filter_map(|r| opening.get(&book.module(*r).id).cloned())
+            .collect();
+        if want.is_empty() {
+            continue;
+        }
+        let key = format!("{} — modules: ", tag.name);
+        let line = index_text
+            .lines()
+            .find(|l| l.contains(&key))
+            .unwrap_or_else(|| panic!("index lacks {}", tag.name));
+        let rest = &line[line.find(&key).expect("key") + key.len()..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == ',' || c == ' '))
+            .unwrap_or(rest.len());
+        let got: BTreeSet<String> = rest[..end]
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        assert_eq!(got, want, "index pages of {}", tag.name);
+    }
+}
+
+#[test]
+fn fixture_pdfs_toc_index_and_qpdf() {
+    if !tool("pdftotext") || !tool("qpdf") {
+        return;
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    build_pdfs(&fixture("mini"), out.path());
+    let book = quire::load(&fixture("mini")).expect("loads").book;
+    let combined = out.path().join("mini-book.pdf");
+    for p in [
+        &combined,
+        &out.path().join("pdf/01-basics.pdf"),
+        &out.path().join("pdf/02-advanced.pdf"),
+    ] {
+        assert!(p.exists(), "{}", p.display());
+        qpdf_check(p);
+    }
+    check_book_pdf(&combined, &book, &[1, 2]);
+    check_book_pdf(&out.path().join("pdf/01-basics.pdf"), &book, &[1]);
+    // Per-part booklet: a link to another part becomes plain text with a pointer.
+    let text = pages(&out.path().join("pdf/01-basics.pdf"), false)
+        .join("\n")
+        .replace('\n', " ");
+    assert!(text.contains("deep topics (Part 2, Module 1)"), "{text}");
+}
+
+#[test]
+fn outline_has_parts_modules_and_sections() {
+    if !tool("qpdf") {
+        return;
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    build_pdfs(&fixture("mini"), out.path());
+    let json = Command::new("qpdf")
+        .args(["--json", "--json-key=outlines"])
+        .arg(out.path().join("mini-book.pdf"))
+        .output()
+        .expect("qpdf --json");
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let top = v["outlines"].as_array().expect("outlines");
+    let parts: Vec<&serde_json::Value> = top
+        .iter()
+        .filter(|o| o["title"].as_str().is_some_and(|t| t.starts_with("Part ")))
+        .collect();
+    assert_eq!(parts.len(), 2, "{top:#?}");
+    let modules: Vec<&str> = parts
+        .iter()
+        .flat_map(|p| p["kids"].as_array().into_iter().flatten())
+        .filter_map(|k| k["title"].as_str())
+        .collect();
+    assert_eq!(
+        modules,
+        [
+            "Caching: From Browser to Database",
+            "Queues",
+            "Consensus (Raft / Paxos)"
+        ]
+    );
+    let sections: usize = parts
+        .iter()
+        .flat_map(|p| p["kids"].as_array().into_iter().flatten())
+        .map(|k| k["kids"].as_array().map(Vec::len).unwrap_or(0))
+        .sum();
+    assert!(sections >= 4, "sections in the outline: {sections}");
+}
+
+#[test]
+fn adversarial_text_round_trips() {
+    if !tool("pdftotext") {
+        return;
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    build_pdfs(&fixture("adversarial"), out.path());
+    let pdf = std::fs::read_dir(out.path())
+        .expect("ls")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .expect("book pdf");
+    let text = pages(&pdf, false).join("\n");
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for needle in [
+        "PLAIN1 #set page(width: 1cm) and #let x = 1 stay text.",
+        "PLAIN2 $ dollars $ and 100$ and $5 are money.",
+        "PLAIN3 @citation <label> [content] {braces} \\backslash \\\\double //comment /* block */ ~tilde ^caret.",
+        "PLAIN4 = heading? - list? + enum? 1. number? / term: no.",
+        "Hash # dollar $ star *",
+        "#set text(red) // this is code, shown verbatim: $ x $ [y] @z <w>",
+        "#let a = [b] // c",
+        "text #with $5 and [chars] @at",
+        "Footnote #text $5 [brackets] @at // slash \\bs.",
+        "//w",
+        "Special #characters $x$ *stars* _under_ @at <lt> [br] \\back `tick` // slash",
+    ] {
+        assert!(flat.contains(needle), "missing {needle:?} in:\n{flat}");
+    }
+}
+
+#[test]
+fn two_pdf_builds_are_byte_identical() {
+    let a = tempfile::tempdir().expect("tempdir");
+    let b = tempfile::tempdir().expect("tempdir");
+    build_pdfs(&fixture("mini"), a.path());
+    build_pdfs(&fixture("mini"), b.path());
+    for rel in ["mini-book.pdf", "pdf/01-basics.pdf", "pdf/02-advanced.pdf"] {
+        let x = std::fs::read(a.path().join(rel)).expect("a");
+        let y = std::fs::read(b.path().join(rel)).expect("b");
+        assert!(x == y, "{rel} differs between builds");
+    }
+}
+
+#[test]
+fn paper_profiles_change_the_page_size() {
+    if !tool("pdfinfo") {
+        return;
+    }
+    for (paper, size) in [
+        ("a4", "595.276 x 841.89"),
+        ("letter", "612 x 792"),
+        ("a5", "419.528 x 595.276"),
+        ("6x9", "432 x 648"),
+    ] {
+        let out = tempfile::tempdir().expect("tempdir");
+        common::build(&fixture("mini"), out.path(), &["--pdf", "--paper", paper]);
+        let info = Command::new("pdfinfo")
+            .arg(out.path().join("mini-book.pdf"))
+            .output()
+            .expect("pdfinfo");
+        let info = String::from_utf8_lossy(&info.stdout);
+        assert!(info.contains(size), "{paper}: {info}");
+    }
+}
