@@ -103,6 +103,9 @@ pub struct Gen<'a> {
     file: PathBuf,
     /// (index key, spellings) of every tag, for mention markers.
     terms: Vec<(String, Vec<String>)>,
+    /// Terms already marked in the current block: one index marker per term per
+    /// block is enough for page numbers and keeps the document light.
+    marked: BTreeSet<String>,
     /// Footnotes being rendered (a note that cites itself must not recurse).
     notes_open: Vec<usize>,
     /// Footnotes of the current module already emitted (later references point back).
@@ -139,6 +142,7 @@ impl<'a> Gen<'a> {
             terms,
             notes_open: Vec::new(),
             notes_emitted: BTreeSet::new(),
+            marked: BTreeSet::new(),
         }
     }
 
@@ -165,6 +169,9 @@ impl<'a> Gen<'a> {
         // Split around tag mentions so each gets an index marker right after it.
         let mut hits: Vec<(usize, usize, &str)> = Vec::new();
         for (key, forms) in &self.terms {
+            if self.marked.contains(key) {
+                continue;
+            }
             for f in forms {
                 if count_word(t, f) == 0 {
                     continue;
@@ -185,13 +192,19 @@ impl<'a> Gen<'a> {
             return;
         }
         hits.sort();
+        // Only the first mention of each term in this block gets a marker.
+        let mut first: BTreeSet<&str> = BTreeSet::new();
+        hits.retain(|h| first.insert(h.2));
+        for h in &hits {
+            self.marked.insert(h.2.to_string());
+        }
         let mut at = 0;
         let mut pieces = String::new();
         for (start, end, key) in hits {
             if start < at {
                 continue;
             }
-            let _ = write!(pieces, "#{}#metadata({})<qidx>", lit(&t[at..end]), lit(key));
+            let _ = write!(pieces, "#{}#metadata(none)<qidx-{}>", lit(&t[at..end]), label_part(key));
             at = end;
         }
         if at < t.len() {
@@ -201,9 +214,19 @@ impl<'a> Gen<'a> {
     }
 
     fn inlines(&mut self, inlines: &[Inline]) {
+        // Runs of text and soft breaks become one string: fewer Typst elements.
+        let mut run = String::new();
         for i in inlines {
-            self.inline(i);
+            match i {
+                Inline::Text(t) => run.push_str(t),
+                Inline::SoftBreak => run.push(' '),
+                other => {
+                    self.text(&std::mem::take(&mut run));
+                    self.inline(other);
+                }
+            }
         }
+        self.text(&run);
     }
 
     fn wrapped(&mut self, func: &str, content: &[Inline]) {
@@ -399,6 +422,7 @@ impl<'a> Gen<'a> {
     }
 
     fn block(&mut self, b: &Block) {
+        self.marked.clear();
         match b {
             Block::Paragraph(inl) => {
                 self.inlines(inl);
@@ -696,8 +720,8 @@ impl<'a> Gen<'a> {
             let labels: Vec<String> = modules.iter().map(|r| module_label(book, **r)).collect();
             let _ = writeln!(
                 self.out,
-                "#metadata(none) {label}\n#index-entry({}, {}, ({}))",
-                lit(key),
+                "#metadata(none) {label}\n#index-entry(<qidx-{}>, {}, ({}))",
+                label_part(key),
                 lit(&tag.name),
                 if labels.is_empty() {
                     String::new()
