@@ -204,7 +204,12 @@ impl<'a> Gen<'a> {
             if start < at {
                 continue;
             }
-            let _ = write!(pieces, "#{}#metadata(none)<qidx-{}>", lit(&t[at..end]), label_part(key));
+            let _ = write!(
+                pieces,
+                "#{}#metadata(none)<qidx-{}>",
+                lit(&t[at..end]),
+                label_part(key)
+            );
             at = end;
         }
         if at < t.len() {
