@@ -87,16 +87,15 @@ fn check_book_pdf(pdf: &Path, book: &Book, parts: &[usize]) {
             .position(|p| p.lines().any(|l| l.trim() == kicker))
             .unwrap_or_else(|| panic!("no page opens {kicker}"));
         let shown = footer_number(&reading[idx]).expect("page number");
-        // The TOC line: number, title, badge, minutes, leaders, page.
-        let toc_line = layout
+        // The TOC entry: number, title, badge, minutes, dot leaders, page. Long
+        // titles wrap, so the page is on the first line with leaders from there on.
+        let toc_lines: Vec<&str> = layout.iter().take(idx).flat_map(|p| p.lines()).collect();
+        let start = toc_lines
             .iter()
-            .take(idx)
-            .flat_map(|p| p.lines())
-            .find(|l| {
-                l.contains(&format!("{}.{} ", part.number, m.number))
-                    && l.contains(m.difficulty.label())
-            })
+            .position(|l| l.contains(&format!("{}.{} ", part.number, m.number)))
             .unwrap_or_else(|| panic!("{kicker} not in the contents"));
+        // A grid keeps the page number at the end of the entry's first line.
+        let toc_line = toc_lines[start];
         let toc_page = toc_line.split_whitespace().last().expect("page");
         assert_eq!(toc_page, shown, "TOC page of {kicker} ({})", m.title);
         opening.insert(m.id.clone(), shown);
@@ -118,19 +117,25 @@ fn check_book_pdf(pdf: &Path, book: &Book, parts: &[usize]) {
             continue;
         }
         let key = format!("{} — modules: ", tag.name);
-        let line = index_text
-            .lines()
-            .find(|l| l.contains(&key))
+        let joined = index_text.replace('\n', " ");
+        let at = joined
+            .find(&key)
             .unwrap_or_else(|| panic!("index lacks {}", tag.name));
-        let rest = &line[line.find(&key).expect("key") + key.len()..];
-        let end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == ',' || c == ' '))
-            .unwrap_or(rest.len());
-        let got: BTreeSet<String> = rest[..end]
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
+        // "3, 5, 12": numbers joined by commas; whatever follows (";", a footer) ends it.
+        let mut got: BTreeSet<String> = BTreeSet::new();
+        let mut rest = joined[at + key.len()..].trim_start();
+        loop {
+            let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if n.is_empty() {
+                break;
+            }
+            rest = rest[n.len()..].trim_start();
+            got.insert(n);
+            match rest.strip_prefix(',') {
+                Some(r) => rest = r.trim_start(),
+                None => break,
+            }
+        }
         assert_eq!(got, want, "index pages of {}", tag.name);
     }
 }
@@ -265,4 +270,49 @@ fn paper_profiles_change_the_page_size() {
         let info = String::from_utf8_lossy(&info.stdout);
         assert!(info.contains(size), "{paper}: {info}");
     }
+}
+
+#[test]
+fn shipped_curriculum_13_pdfs_outline_toc_and_index() {
+    if !tool("qpdf") || !tool("pdftotext") {
+        return;
+    }
+    let content = common::repo_root().join("content");
+    let out = tempfile::tempdir().expect("tempdir");
+    build_pdfs(&content, out.path());
+    let book = quire::load(&content).expect("content loads").book;
+    let combined = out.path().join(format!("{}.pdf", book.meta.slug));
+    let mut pdfs = vec![combined.clone()];
+    for part in &book.parts {
+        pdfs.push(
+            out.path()
+                .join("pdf")
+                .join(format!("{:02}-{}.pdf", part.number, part.slug)),
+        );
+    }
+    assert_eq!(pdfs.len(), 13);
+    for p in &pdfs {
+        qpdf_check(p);
+    }
+    // Outline: 12 parts, 159 modules under them.
+    let json = Command::new("qpdf")
+        .args(["--json", "--json-key=outlines"])
+        .arg(&combined)
+        .output()
+        .expect("qpdf --json");
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let parts: Vec<&serde_json::Value> = v["outlines"]
+        .as_array()
+        .expect("outlines")
+        .iter()
+        .filter(|o| o["title"].as_str().is_some_and(|t| t.starts_with("Part ")))
+        .collect();
+    assert_eq!(parts.len(), 12);
+    let modules: usize = parts
+        .iter()
+        .map(|p| p["kids"].as_array().map(Vec::len).unwrap_or(0))
+        .sum();
+    assert_eq!(modules, 159);
+    let all: Vec<usize> = book.parts.iter().map(|p| p.number as usize).collect();
+    check_book_pdf(&combined, &book, &all);
 }
