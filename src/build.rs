@@ -147,6 +147,9 @@ pub fn build(
     }
 
     let t = Instant::now();
+    // Leftovers of a build that was killed mid-write.
+    crate::render::output::remove_stale_temps(out);
+    crate::render::output::remove_stale_temps(&out.join("pdf"));
     let mut outputs = Vec::with_capacity(pending.len());
     for p in pending {
         write_atomic(&p.path, &p.bytes)?;

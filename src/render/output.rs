@@ -5,8 +5,25 @@
 use std::fs;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
+
+/// Temporary files are `.<name>.<pid>.quire-tmp`; leftovers of a killed build
+/// are removed by the next one.
+const TMP_SUFFIX: &str = ".quire-tmp";
+
+static WRITES: AtomicUsize = AtomicUsize::new(0);
+
+/// Fault injection for tests: `QUIRE_FAIL_WRITE_AFTER=n` makes the write after
+/// the first `n` fail half-way, as a full disk would.
+fn injected_failure() -> bool {
+    let done = WRITES.fetch_add(1, Ordering::SeqCst);
+    std::env::var("QUIRE_FAIL_WRITE_AFTER")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| done >= n)
+}
 
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
@@ -18,9 +35,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp = dir.join(format!(".{name}.{}{TMP_SUFFIX}", std::process::id()));
+    let fail = injected_failure();
     let result = (|| -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
+        if fail {
+            f.write_all(&bytes[..bytes.len() / 2])?;
+            return Err(std::io::Error::other(
+                "injected write failure (QUIRE_FAIL_WRITE_AFTER)",
+            ));
+        }
         f.write_all(bytes)?;
         f.sync_all()?;
         Ok(())
@@ -33,6 +57,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
         Error::io("replace", path, e)
     })
+}
+
+/// Removes temporary files a killed build left in `dir` (not recursive).
+pub fn remove_stale_temps(dir: &Path) {
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(TMP_SUFFIX) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -48,5 +84,19 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"two");
         let names: Vec<_> = fs::read_dir(dir.path().join("sub")).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn stale_temps_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(".book.epub.123.quire-tmp"), b"half").unwrap();
+        fs::write(dir.path().join("book.epub"), b"good").unwrap();
+        remove_stale_temps(dir.path());
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("book.epub")]);
     }
 }
