@@ -52,6 +52,10 @@ pub struct Writer<'a> {
     pub warnings: Vec<Diagnostic>,
     pub file: &'a std::path::Path,
     out: String,
+    /// Tables so far on this page: each region needs its own label.
+    tables: usize,
+    /// Level of the last heading written (the module title is h1).
+    last_heading: u8,
 }
 
 impl<'a> Writer<'a> {
@@ -69,6 +73,8 @@ impl<'a> Writer<'a> {
             warnings: Vec::new(),
             file,
             out: String::new(),
+            tables: 0,
+            last_heading: 1,
         }
     }
 
@@ -92,7 +98,9 @@ impl<'a> Writer<'a> {
             Block::Heading {
                 level, id, content, ..
             } => {
-                let l = (*level).clamp(2, 6);
+                // Never skip a level (## then ####): assistive technology relies on order.
+                let l = (*level).clamp(2, 6).min(self.last_heading + 1);
+                self.last_heading = l;
                 let _ = write!(self.out, "<h{l} id=\"{}\">", escape(id));
                 self.inlines(content);
                 let _ = writeln!(self.out, "</h{l}>");
@@ -192,9 +200,12 @@ impl<'a> Writer<'a> {
             Block::Table {
                 align, head, rows, ..
             } => {
-                // Focusable, labelled region: wide tables scroll sideways on small screens.
-                self.out.push_str(
-                    "<div class=\"table-wrap\" role=\"region\" aria-label=\"Table\" tabindex=\"0\"><table>\n",
+                // Focusable, uniquely labelled region: wide tables scroll sideways on small screens.
+                self.tables += 1;
+                let _ = writeln!(
+                    self.out,
+                    "<div class=\"table-wrap\" role=\"region\" aria-label=\"Table {}\" tabindex=\"0\"><table>",
+                    self.tables
                 );
                 if !head.is_empty() {
                     self.out.push_str("<thead><tr>");

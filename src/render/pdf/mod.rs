@@ -31,6 +31,19 @@ pub static DEFAULT_LAYOUTS: &[(&str, &str)] = &[(
     include_str!("../../../layouts/typst/quire.typ"),
 )];
 
+/// The Typst markup of a target, for inspection and fuzzing (no compile).
+pub fn markup(book: &Book, scope: Scope, paper: Paper) -> String {
+    let fallback = BTreeSet::new();
+    let settings = Settings {
+        paper: paper.key(),
+        print: true,
+        math_fallback: &fallback,
+    };
+    Gen::new(book, scope, &settings)
+        .document("2000-01-01", "Quire")
+        .text
+}
+
 /// Paper profiles; inner and outer margins differ for duplex printing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Paper {

@@ -1,0 +1,142 @@
+//! Property-based fuzzing of the whole front end: arbitrary front matter and
+//! Markdown → load → model → XHTML (the EPUB) and Typst markup must never
+//! panic. Bounded so CI spends well under a minute here; every crash found
+//! becomes a regression case below.
+
+mod common;
+
+use proptest::prelude::*;
+
+const PIECES: &[&str] = &[
+    "word ",
+    "Redis ",
+    "# ",
+    "## H ",
+    "### ",
+    "{#x} ",
+    "{#x}",
+    "*",
+    "**",
+    "_",
+    "`",
+    "```rust\n",
+    "```\n",
+    "$",
+    "$$",
+    "\\frac{a}{b}",
+    "\\unknown",
+    "^",
+    "[",
+    "]",
+    "(",
+    ")",
+    "![alt](../images/p.svg)",
+    "![](https://x.y/z.png)",
+    "[l](01-a.md)",
+    "[l](01-a.md#x)",
+    "[l](#x)",
+    "[l](nowhere.md)",
+    "> ",
+    "> [!NOTE]\n> ",
+    "> [!WARNING]\n",
+    "- ",
+    "  - ",
+    "1. ",
+    "- [ ] ",
+    "- [x] ",
+    "| a | b |\n|:--|--:|\n| c | d |\n",
+    "---\n",
+    "\n",
+    "\n\n",
+    "[^a]",
+    "\n\n[^a]: note ",
+    "<b>",
+    "</b>",
+    "<script>x</script>",
+    "~~",
+    "~",
+    "\\",
+    "é",
+    "😀",
+    "\t",
+    "    ",
+    "#set page(width: 1cm)",
+    "@cite",
+    "<label>",
+    "// comment",
+    "/* c */",
+    "\"",
+    "'",
+    "&amp;",
+    "\u{0}",
+    "\r\n",
+];
+
+fn markdown() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(PIECES), 0..80).prop_map(|v| v.concat())
+}
+
+fn front_matter() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("---\ntitle: \"T\"\nsummary: \"S\"\ndifficulty: beginner\nminutes: 5\ntags: [Redis]\n---\n".to_string()),
+        Just("---\ntitle: T\nsummary: S\ndifficulty: expert\nminutes: ten\n---\n".to_string()),
+        Just("---\ntitle: [unclosed\n---\n".to_string()),
+        Just("---\ntitle: T\n".to_string()),
+        Just(String::new()),
+        "[a-z: \\n\\-\\[\\]\"]{0,60}".prop_map(|s| format!("---\n{s}\n---\n")),
+    ]
+}
+
+fn exercise(front: &str, body: &str) {
+    let dir = common::book(&[("01-basics/01-a.md", &format!("{front}\n{body}\n"))]);
+    common::write(
+        dir.path(),
+        "images/p.svg",
+        br#"<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>"#,
+    );
+    if let Ok(loaded) = quire::load(dir.path()) {
+        let info = quire::render::BuildInfo::new(&loaded.book).expect("build info");
+        quire::render::epub::render(&loaded.book, &info).expect("epub renders");
+        let book = quire::render::pdf::markup(
+            &loaded.book,
+            quire::render::pdf::Scope::Book,
+            Default::default(),
+        );
+        assert!(book.contains("#show: book.with("));
+        for p in 0..loaded.book.parts.len() {
+            quire::render::pdf::markup(
+                &loaded.book,
+                quire::render::pdf::Scope::Part(p),
+                Default::default(),
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, max_shrink_iters: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn front_end_never_panics(front in front_matter(), body in markdown()) {
+        exercise(&front, &body);
+    }
+}
+
+/// Regression cases (inputs that once broke something, and edge cases).
+#[test]
+fn regressions() {
+    let ok =
+        "---\ntitle: \"T\"\nsummary: \"S\"\ndifficulty: beginner\nminutes: 5\ntags: [Redis]\n---\n";
+    for body in [
+        "S\n\n[^a]\n\n[^a]: self [^a]",    // a footnote citing itself
+        "S\n\n- [ ] \n- [x]",              // empty task items
+        "S\n\n| a |\n|--|\n| b | c | d |", // ragged table rows
+        "S\n\n$$\n$$",                     // empty display math
+        "S\n\n> [!NOTE]",                  // empty admonition
+        "S\n\n![alt](../images/p.svg)![alt](../images/p.svg)",
+        "S\n\n# Title {#x}\n\n## Again {#x}", // duplicate explicit id
+        "S\u{0}",
+    ] {
+        exercise(ok, body);
+    }
+}
