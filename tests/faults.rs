@@ -436,3 +436,68 @@ fn a_20_mb_module_is_handled() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("modules        3"), "{out}");
 }
+
+#[test]
+fn report_lists_outputs_with_hashes_and_warnings() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let report = out.path().join("report.json");
+    let o = common::quire(&[
+        "--content",
+        fixture().to_str().expect("utf-8"),
+        "--out",
+        out.path().to_str().expect("utf-8"),
+        "build",
+        "--report",
+        report.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success());
+    // Not a terminal: plain output, no escape sequences or progress bars.
+    assert!(!String::from_utf8_lossy(&o.stderr).contains('\u{1b}'));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("json");
+    let outputs = v["outputs"].as_array().expect("outputs");
+    assert_eq!(outputs.len(), 4, "epub + 2 part pdfs + book pdf");
+    for o in outputs {
+        let path = PathBuf::from(o["path"].as_str().expect("path"));
+        let bytes = std::fs::read(&path).expect("output exists");
+        assert_eq!(o["bytes"].as_u64(), Some(bytes.len() as u64));
+        use sha2::Digest;
+        let hex: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(o["sha256"].as_str(), Some(hex.as_str()));
+        if o["kind"].as_str().is_some_and(|k| k.starts_with("pdf")) {
+            assert!(o["pages"].as_u64().is_some_and(|p| p > 0));
+        }
+    }
+    let w = &v["warnings"][0];
+    assert!(
+        w["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("02-queues.md"))
+            && w["line"].as_u64() == Some(1),
+        "{w}"
+    );
+    assert!(v["timings"].as_array().is_some_and(|t| t.len() >= 3));
+}
+
+#[test]
+fn deny_warnings_fails_and_writes_nothing() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let o = common::quire(&[
+        "--content",
+        fixture().to_str().expect("utf-8"),
+        "--out",
+        out.path().to_str().expect("utf-8"),
+        "build",
+        "--deny-warnings",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("02-queues.md:1:1: error: tag 'kafka'"),
+        "{err}"
+    );
+    assert!(snapshot(out.path()).is_empty(), "nothing written");
+}
