@@ -154,7 +154,7 @@ fn failed_build_keeps_previous_output() {
     let before = std::fs::read(&epub).expect("epub");
     // The same book with a broken link: the build must fail and touch nothing.
     let broken = tempfile::tempdir().expect("tempdir");
-    copy_dir(&fixture(), broken.path());
+    common::copy_dir(&fixture(), broken.path());
     let m = broken.path().join("01-basics/02-queues.md");
     let text = std::fs::read_to_string(&m).expect("read") + "\n[dead](99-nowhere.md)\n";
     std::fs::write(&m, text).expect("write");
@@ -169,19 +169,6 @@ fn failed_build_keeps_previous_output() {
     assert_eq!(std::fs::read(&epub).expect("epub"), before);
     let files: Vec<_> = std::fs::read_dir(out.path()).expect("ls").collect();
     assert_eq!(files.len(), 1, "no temporary files left behind");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).expect("ls") {
-        let e = e.expect("entry");
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            std::fs::create_dir_all(&dest).expect("mkdir");
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).expect("copy");
-        }
-    }
 }
 
 #[test]

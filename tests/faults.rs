@@ -4,50 +4,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn fixture() -> PathBuf {
     common::repo_root().join("tests/fixtures/mini")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("ls") {
-        let e = e.expect("entry");
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).expect("copy");
-        }
-    }
-}
-
-/// Every file under `dir` (relative path → bytes).
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(dir)
-                    .expect("prefix")
-                    .to_string_lossy()
-                    .into_owned();
-                out.insert(rel, std::fs::read(&p).expect("read"));
-            }
-        }
-    }
-    out
 }
 
 fn run_build(content: &Path, out: &Path, env: &[(&str, &str)]) -> (i32, String) {
@@ -84,7 +45,7 @@ fn broken_books_change_nothing_in_output() {
     let out = tempfile::tempdir().expect("tempdir");
     let (code, err) = run_build(&fixture(), out.path(), &[]);
     assert_eq!(code, 0, "{err}");
-    let before = snapshot(out.path());
+    let before = common::snapshot(out.path());
     assert!(before.len() >= 4, "epub and 3 pdfs: {:?}", before.keys());
 
     let cases: Vec<Breakage> = vec![
@@ -241,7 +202,7 @@ fn broken_books_change_nothing_in_output() {
     ];
     for (name, breakage, at, phrase) in cases {
         let content = tempfile::tempdir().expect("tempdir");
-        copy_dir(&fixture(), content.path());
+        common::copy_dir(&fixture(), content.path());
         breakage(content.path());
         let (code, err) = run_build(content.path(), out.path(), &[]);
         assert_eq!(code, 1, "{name}: exit code\n{err}");
@@ -250,7 +211,7 @@ fn broken_books_change_nothing_in_output() {
             "{name}: expected '{at}…{phrase}' in:\n{err}"
         );
         assert!(
-            snapshot(out.path()) == before,
+            common::snapshot(out.path()) == before,
             "{name}: output folder changed"
         );
     }
@@ -261,10 +222,10 @@ fn injected_write_failure_leaves_whole_files_only() {
     let out = tempfile::tempdir().expect("tempdir");
     let (code, _) = run_build(&fixture(), out.path(), &[]);
     assert_eq!(code, 0);
-    let before = snapshot(out.path());
+    let before = common::snapshot(out.path());
     // A changed book, so new files differ from old ones.
     let content = tempfile::tempdir().expect("tempdir");
-    copy_dir(&fixture(), content.path());
+    common::copy_dir(&fixture(), content.path());
     replace(
         &content.path().join(QUEUES),
         "Kafka orders within a partition.",
@@ -272,7 +233,7 @@ fn injected_write_failure_leaves_whole_files_only() {
     );
     let fresh = tempfile::tempdir().expect("tempdir");
     assert_eq!(run_build(content.path(), fresh.path(), &[]).0, 0);
-    let after = snapshot(fresh.path());
+    let after = common::snapshot(fresh.path());
 
     let (code, err) = run_build(
         content.path(),
@@ -281,7 +242,7 @@ fn injected_write_failure_leaves_whole_files_only() {
     );
     assert_eq!(code, 3, "an I/O failure exits 3:\n{err}");
     assert!(err.contains("injected write failure"), "{err}");
-    let now = snapshot(out.path());
+    let now = common::snapshot(out.path());
     assert_eq!(
         now.len(),
         before.len(),
@@ -312,7 +273,7 @@ fn killed_build_leaves_previous_outputs_whole() {
     assert!(generated.status.success());
     let out = tempfile::tempdir().expect("tempdir");
     assert_eq!(run_build(corpus.path(), out.path(), &[]).0, 0);
-    let before = snapshot(out.path());
+    let before = common::snapshot(out.path());
     for delay_ms in [50u64, 400, 1200] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_quire"))
             .args([
@@ -330,7 +291,7 @@ fn killed_build_leaves_previous_outputs_whole() {
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         let _ = child.kill(); // SIGKILL on Unix
         let _ = child.wait();
-        for (name, bytes) in snapshot(out.path()) {
+        for (name, bytes) in common::snapshot(out.path()) {
             if name.contains(".quire-tmp") {
                 continue; // a killed writer's temp file; never a final name
             }
@@ -346,7 +307,7 @@ fn killed_build_leaves_previous_outputs_whole() {
     // The next build cleans up after the killed ones.
     assert_eq!(run_build(corpus.path(), out.path(), &[]).0, 0);
     assert!(
-        snapshot(out.path())
+        common::snapshot(out.path())
             .keys()
             .all(|k| !k.contains(".quire-tmp"))
     );
@@ -362,7 +323,7 @@ fn unwritable_output_exits_3() {
 #[test]
 fn huge_image_is_downscaled_not_a_crash() {
     let content = tempfile::tempdir().expect("tempdir");
-    copy_dir(&fixture(), content.path());
+    common::copy_dir(&fixture(), content.path());
     // 50 megapixels.
     let img = image::GrayImage::from_fn(7072, 7072, |x, y| image::Luma([((x ^ y) & 0xFF) as u8]));
     img.save(content.path().join("images/chart.png"))
@@ -418,7 +379,7 @@ fn raw_html_and_scripts_never_reach_the_epub() {
 #[test]
 fn a_20_mb_module_is_handled() {
     let content = tempfile::tempdir().expect("tempdir");
-    copy_dir(&fixture(), content.path());
+    common::copy_dir(&fixture(), content.path());
     let mut text = std::fs::read_to_string(content.path().join(QUEUES)).expect("read");
     let para =
         "Kafka replicates partitions across brokers so that a follower can take over. ".repeat(12);
@@ -499,5 +460,5 @@ fn deny_warnings_fails_and_writes_nothing() {
         err.contains("02-queues.md:1:1: error: tag 'kafka'"),
         "{err}"
     );
-    assert!(snapshot(out.path()).is_empty(), "nothing written");
+    assert!(common::snapshot(out.path()).is_empty(), "nothing written");
 }

@@ -3,30 +3,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::Command;
-
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("ls").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(dir)
-                    .expect("prefix")
-                    .to_string_lossy()
-                    .into_owned();
-                out.insert(rel, std::fs::read(&p).expect("read"));
-            }
-        }
-    }
-    out
-}
 
 #[test]
 fn two_clean_clones_build_identical_books() {
@@ -48,7 +25,7 @@ fn two_clean_clones_build_identical_books() {
         }
         let out = clone.join("output");
         common::build(&clone.join("content"), &out, &[]);
-        let built = files(&out);
+        let built = common::snapshot(&out);
         assert!(
             built.keys().filter(|k| k.ends_with(".pdf")).count() == 13,
             "{:?}",

@@ -24,28 +24,6 @@ fn generate(dir: &Path, seed: &str) {
     );
 }
 
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("ls") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(dir)
-                    .expect("prefix")
-                    .to_string_lossy()
-                    .into_owned();
-                files.push((rel, std::fs::read(&p).expect("read")));
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 #[test]
 fn same_seed_same_bytes_other_seed_other_text() {
     let a = tempfile::tempdir().expect("tempdir");
@@ -54,7 +32,11 @@ fn same_seed_same_bytes_other_seed_other_text() {
     generate(a.path(), "7");
     generate(b.path(), "7");
     generate(c.path(), "8");
-    let (ta, tb, tc) = (tree(a.path()), tree(b.path()), tree(c.path()));
+    let (ta, tb, tc) = (
+        common::snapshot(a.path()),
+        common::snapshot(b.path()),
+        common::snapshot(c.path()),
+    );
     assert!(ta == tb, "same seed must give identical trees");
     assert!(ta != tc, "another seed must give other text");
 }
