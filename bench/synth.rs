@@ -284,26 +284,9 @@ fn module_slug(title: &str) -> String {
     out.trim_matches('-').to_string()
 }
 
-/// GitHub-style heading slug, exactly as Quire computes auto ids.
+/// GitHub-style heading slug: Quire's own, so generated ids match auto ids.
 fn heading_slug(text: &str) -> String {
-    let mut out = String::new();
-    let mut dash = false;
-    for c in text.chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() || c == '_' {
-            if dash && !out.is_empty() {
-                out.push('-');
-            }
-            dash = false;
-            out.push(c);
-        } else if c == '-' || c.is_whitespace() {
-            dash = true;
-        }
-    }
-    if out.is_empty() {
-        "section".into()
-    } else {
-        out
-    }
+    quire::parse::ids::slugify(text)
 }
 
 fn commas(n: usize) -> String {

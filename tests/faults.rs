@@ -11,6 +11,19 @@ fn fixture() -> PathBuf {
     common::repo_root().join("tests/fixtures/mini")
 }
 
+/// `quire --content C --out O build ARGS…`, output captured.
+fn build_args(content: &Path, out: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec![
+        "--content",
+        content.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+        "build",
+    ];
+    all.extend_from_slice(args);
+    common::quire(&all)
+}
+
 fn run_build(content: &Path, out: &Path, env: &[(&str, &str)]) -> (i32, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_quire"));
     cmd.args([
@@ -329,14 +342,7 @@ fn huge_image_is_downscaled_not_a_crash() {
     img.save(content.path().join("images/chart.png"))
         .expect("save");
     let out = tempfile::tempdir().expect("tempdir");
-    let o = common::quire(&[
-        "--content",
-        content.path().to_str().expect("utf-8"),
-        "--out",
-        out.path().to_str().expect("utf-8"),
-        "build",
-        "--epub",
-    ]);
+    let o = build_args(content.path(), out.path(), &["--epub"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let entries = common::epub::entries(&out.path().join("mini-book.epub"));
     let png = entries
@@ -351,14 +357,7 @@ fn huge_image_is_downscaled_not_a_crash() {
 fn raw_html_and_scripts_never_reach_the_epub() {
     let content = common::repo_root().join("tests/fixtures/adversarial");
     let out = tempfile::tempdir().expect("tempdir");
-    let o = common::quire(&[
-        "--content",
-        content.to_str().expect("utf-8"),
-        "--out",
-        out.path().to_str().expect("utf-8"),
-        "build",
-        "--epub",
-    ]);
+    let o = build_args(&content, out.path(), &["--epub"]);
     assert!(o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("warning: raw HTML"), "{err}");
@@ -402,15 +401,11 @@ fn a_20_mb_module_is_handled() {
 fn report_lists_outputs_with_hashes_and_warnings() {
     let out = tempfile::tempdir().expect("tempdir");
     let report = out.path().join("report.json");
-    let o = common::quire(&[
-        "--content",
-        fixture().to_str().expect("utf-8"),
-        "--out",
-        out.path().to_str().expect("utf-8"),
-        "build",
-        "--report",
-        report.to_str().expect("utf-8"),
-    ]);
+    let o = build_args(
+        &fixture(),
+        out.path(),
+        &["--report", report.to_str().expect("utf-8")],
+    );
     assert!(o.status.success());
     // Not a terminal: plain output, no escape sequences or progress bars.
     assert!(!String::from_utf8_lossy(&o.stderr).contains('\u{1b}'));
@@ -446,14 +441,7 @@ fn report_lists_outputs_with_hashes_and_warnings() {
 #[test]
 fn deny_warnings_fails_and_writes_nothing() {
     let out = tempfile::tempdir().expect("tempdir");
-    let o = common::quire(&[
-        "--content",
-        fixture().to_str().expect("utf-8"),
-        "--out",
-        out.path().to_str().expect("utf-8"),
-        "build",
-        "--deny-warnings",
-    ]);
+    let o = build_args(&fixture(), out.path(), &["--deny-warnings"]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

@@ -171,8 +171,7 @@ impl Package {
     }
 }
 
-fn environment(book: &Book) -> Result<Environment<'static>> {
-    let layouts = Layouts::new(&book.root, DEFAULT_LAYOUTS);
+fn environment(layouts: &Layouts) -> Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::Html);
@@ -216,8 +215,8 @@ fn render_template(env: &Environment<'_>, name: &str, ctx: Value) -> Result<Stri
 }
 
 pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
-    let env = environment(book)?;
     let layouts = Layouts::new(&book.root, DEFAULT_LAYOUTS);
+    let env = environment(&layouts)?;
     let lang = book.meta.language.clone();
     let mut pkg = Package {
         files: BTreeMap::new(),
@@ -423,16 +422,13 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
     );
 
     // Navigation: nav.xhtml (EPUB 3) and toc.ncx (for EPUB 2 readers).
-    let nav_parts: Vec<PartView> = (0..book.parts.len())
-        .map(|p| view::nav_part(book, p))
-        .collect();
     let nav = render_template(
         &env,
         "epub/nav.xhtml.j2",
         Value::from_pairs([
             ("lang", Value::from(lang.clone())),
             ("book", to_value(&book.meta)),
-            ("parts", to_value(&nav_parts)),
+            ("parts", to_value(&parts)),
         ]),
     )?;
     pkg.add(
@@ -448,7 +444,7 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
         Value::from_pairs([
             ("lang", Value::from(lang.clone())),
             ("book", to_value(&book.meta)),
-            ("ncx", to_value(&ncx_points(&nav_parts))),
+            ("ncx", to_value(&ncx_points(&parts))),
         ]),
     )?;
     pkg.add(

@@ -123,11 +123,6 @@ pub fn part_view(book: &Book, p: usize) -> PartView {
     }
 }
 
-/// The part as the navigation needs it (same data; kept separate for clarity).
-pub fn nav_part(book: &Book, p: usize) -> PartView {
-    part_view(book, p)
-}
-
 #[derive(Debug, Serialize)]
 struct MentionView {
     href: String,

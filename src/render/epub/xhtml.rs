@@ -7,7 +7,6 @@ use super::{highlight, math};
 use crate::diag::{Diagnostic, Severity};
 use crate::model::{
     AdmonitionKind, Align, Block, Book, Footnote, ImageSource, Inline, LinkTarget, ModuleRef, Pos,
-    inline_text,
 };
 
 /// XML-escapes text for element content and attribute values.
@@ -454,11 +453,6 @@ impl<'a> Writer<'a> {
             self.out.push_str("</aside>\n");
         }
     }
-}
-
-/// Plain text of inlines, for labels.
-pub fn plain(inlines: &[Inline]) -> String {
-    inline_text(inlines)
 }
 
 #[cfg(test)]

@@ -88,10 +88,6 @@ fn part_label(book: &Book, p: usize) -> String {
     format!("<{}>", label_part(&book.parts[p].id))
 }
 
-fn difficulty_key(d: Difficulty) -> &'static str {
-    d.as_str()
-}
-
 pub struct Gen<'a> {
     book: &'a Book,
     scope: Scope,
@@ -274,7 +270,7 @@ impl<'a> Gen<'a> {
                         );
                     }
                     ImageSource::Remote(url) => {
-                        let label = if alt.is_empty() { url.as_str() } else { alt };
+                        let label = remote_label(url, alt);
                         let _ = write!(
                             self.out,
                             "#link({})[#{}]",
@@ -491,7 +487,7 @@ impl<'a> Gen<'a> {
                         );
                     }
                     ImageSource::Remote(url) => {
-                        let label = if alt.is_empty() { url.as_str() } else { alt };
+                        let label = remote_label(url, alt);
                         let _ = write!(
                             self.out,
                             "#figure(kind: image, remote-image({}, {}), caption: [",
@@ -620,7 +616,7 @@ impl<'a> Gen<'a> {
         let _ = writeln!(
             self.out,
             "#module-meta({}, {}, ({}))\n",
-            lit(difficulty_key(m.difficulty)),
+            lit(m.difficulty.as_str()),
             m.minutes,
             if tags.is_empty() {
                 String::new()
@@ -686,7 +682,7 @@ impl<'a> Gen<'a> {
                     "#toc-module({}, {}, {}, {})[#{}]",
                     module_label(book, r),
                     lit(&format!("{}.{}", part.number, module.number)),
-                    lit(difficulty_key(module.difficulty)),
+                    lit(module.difficulty.as_str()),
                     module.minutes,
                     lit(&module.title)
                 );
@@ -767,7 +763,7 @@ impl<'a> Gen<'a> {
             let _ = writeln!(
                 self.out,
                 "#difficulty-group({}, ({},))",
-                lit(difficulty_key(d)),
+                lit(d.as_str()),
                 entries.join(", ")
             );
         }
@@ -871,6 +867,11 @@ impl<'a> Gen<'a> {
             warnings: self.warnings,
         }
     }
+}
+
+/// What a remote image (never fetched) is called in its link.
+fn remote_label<'s>(url: &'s str, alt: &'s str) -> &'s str {
+    if alt.is_empty() { url } else { alt }
 }
 
 /// The virtual path an image is served under.
