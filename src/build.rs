@@ -5,8 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::cache::{self, hex};
 
 use crate::diag::{Diagnostic, Severity};
 use crate::error::{Error, Result};
@@ -20,6 +22,24 @@ pub struct BuildOptions {
     pub pdf_options: pdf::PdfOptions,
     /// Treat warnings as errors (for release builds): nothing is written.
     pub deny_warnings: bool,
+    /// Build even if nothing changed since the last build.
+    pub force: bool,
+    /// Keep Typst's layout caches for the next build of this process (watch).
+    pub incremental: bool,
+}
+
+impl BuildOptions {
+    /// Everything about the invocation that changes the output, for the cache.
+    fn cache_key(&self) -> String {
+        format!(
+            "epub={} pdf={} paper={:?} deny-warnings={} SOURCE_DATE_EPOCH={:?}",
+            self.epub,
+            self.pdf,
+            self.pdf_options.paper,
+            self.deny_warnings,
+            std::env::var("SOURCE_DATE_EPOCH").ok()
+        )
+    }
 }
 
 /// Progress of a build, for a terminal bar or plain log lines.
@@ -38,23 +58,26 @@ impl Progress for Silent {
     fn finish(&self, _: &str, _: f64) {}
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutputFile {
-    pub kind: &'static str,
+    pub kind: String,
     pub path: PathBuf,
     pub bytes: u64,
     pub sha256: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pages: Option<u32>,
+    /// False when the file already held exactly these bytes (left untouched).
+    #[serde(default)]
+    pub written: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Timing {
     pub stage: String,
     pub seconds: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WarningEntry {
     pub file: PathBuf,
     pub line: u32,
@@ -63,9 +86,12 @@ pub struct WarningEntry {
 }
 
 /// What a build did: the machine-readable report (`--report FILE`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildReport {
-    pub quire_version: &'static str,
+    pub quire_version: String,
+    /// Nothing changed since the last build: no file was rendered or written.
+    #[serde(default)]
+    pub up_to_date: bool,
     pub book: String,
     pub build_date: String,
     pub outputs: Vec<OutputFile>,
@@ -87,8 +113,7 @@ pub fn build(
     progress: &dyn Progress,
 ) -> Result<(BuildReport, Vec<Diagnostic>)> {
     let mut timings = Vec::new();
-    let mut timed = |stage: &str, started: Instant| {
-        let seconds = started.elapsed().as_secs_f64();
+    let mut timed = |stage: &str, seconds: f64| {
         progress.finish(stage, seconds);
         timings.push(Timing {
             stage: stage.to_string(),
@@ -96,19 +121,68 @@ pub fn build(
         });
     };
 
+    let t = Instant::now();
+    let fingerprint = cache::fingerprint(content, &pdf::font_dirs(content), &opts.cache_key()).ok();
+    if !opts.force
+        && let Some(fp) = &fingerprint
+        && let Some(mut report) = cache::lookup(out, fp)
+    {
+        report.up_to_date = true;
+        for o in &mut report.outputs {
+            o.written = false;
+        }
+        report.timings.clear();
+        timed("up to date", t.elapsed().as_secs_f64());
+        report.timings = timings;
+        let warnings = report
+            .warnings
+            .iter()
+            .map(|w| Diagnostic {
+                severity: Severity::Warning,
+                file: w.file.clone(),
+                pos: crate::model::Pos {
+                    line: w.line,
+                    col: w.col,
+                },
+                message: w.message.clone(),
+            })
+            .collect();
+        return Ok((report, warnings));
+    }
+
     progress.start("load");
     let t = Instant::now();
     let loaded = crate::load(content)?;
-    timed("load", t);
+    timed("load", t.elapsed().as_secs_f64());
     let info = BuildInfo::new(&loaded.book).map_err(Error::Usage)?;
     let mut warnings = loaded.warnings;
     let book = &loaded.book;
 
+    // The EPUB is small next to the typesetting: it runs beside it.
+    let (epub, pdf) = rayon::join(
+        || {
+            opts.epub
+                .then(|| {
+                    progress.start("epub");
+                    let t = Instant::now();
+                    epub::render(book, &info).map(|e| (e, t.elapsed().as_secs_f64()))
+                })
+                .transpose()
+        },
+        || {
+            opts.pdf
+                .then(|| {
+                    progress.start("pdf");
+                    pdf::Renderer::new(book, &opts.pdf_options, &info)?
+                        .incremental(opts.incremental)
+                        .render_all(out)
+                })
+                .transpose()
+        },
+    );
     let mut pending: Vec<Pending> = Vec::new();
-    if opts.epub {
-        progress.start("epub");
-        let t = Instant::now();
-        let e = epub::render(book, &info)?;
+    if let Some((e, seconds)) = epub? {
+        timed("epub", seconds);
         warnings.extend(e.warnings);
         pending.push(Pending {
             kind: "epub",
@@ -116,14 +190,11 @@ pub fn build(
             bytes: e.bytes,
             pages: None,
         });
-        timed("epub", t);
     }
-
-    if opts.pdf {
-        progress.start("pdf");
-        let t = Instant::now();
-        let renderer = pdf::Renderer::new(book, &opts.pdf_options, &info)?;
-        for p in renderer.render_all(out)? {
+    if let Some(rendered) = pdf? {
+        timed("pdf typeset", rendered.typeset_seconds);
+        timed("pdf export", rendered.export_seconds);
+        for p in rendered.pdfs {
             warnings.extend(p.warnings);
             pending.push(Pending {
                 kind: match p.scope {
@@ -135,7 +206,6 @@ pub fn build(
                 pages: Some(p.pages as u32),
             });
         }
-        timed("pdf", t);
     }
 
     if opts.deny_warnings && !warnings.is_empty() {
@@ -150,21 +220,28 @@ pub fn build(
     // Leftovers of a build that was killed mid-write.
     crate::render::output::remove_stale_temps(out);
     crate::render::output::remove_stale_temps(&out.join("pdf"));
+    cache::invalidate(out);
     let mut outputs = Vec::with_capacity(pending.len());
     for p in pending {
-        write_atomic(&p.path, &p.bytes)?;
+        // An output that comes out byte-identical keeps its file (and mtime).
+        let same = std::fs::read(&p.path).is_ok_and(|old| old == p.bytes);
+        if !same {
+            write_atomic(&p.path, &p.bytes)?;
+        }
         outputs.push(OutputFile {
-            kind: p.kind,
+            kind: p.kind.to_string(),
+            written: !same,
             bytes: p.bytes.len() as u64,
             sha256: hex(&Sha256::digest(&p.bytes)),
             pages: p.pages,
             path: p.path,
         });
     }
-    timed("write", t);
+    timed("write", t.elapsed().as_secs_f64());
 
     let report = BuildReport {
-        quire_version: info.quire_version,
+        quire_version: info.quire_version.to_string(),
+        up_to_date: false,
         book: book.meta.title.clone(),
         build_date: info.date(),
         outputs,
@@ -179,9 +256,10 @@ pub fn build(
             .collect(),
         timings,
     };
+    if let Some(fp) = &fingerprint {
+        // A build that can't record itself is still a good build; the next
+        // one just won't be able to skip work.
+        let _ = cache::store(out, fp, &report);
+    }
     Ok((report, warnings))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -48,6 +48,14 @@ pub enum Command {
     /// Set SOURCE_DATE_EPOCH to fix the build date; otherwise the book's `date`
     /// is used, never the clock, so two builds give identical bytes.
     Build(BuildArgs),
+    /// Build, then rebuild on every save until interrupted (Ctrl-C).
+    ///
+    /// Watches the content folder and the publisher font folders. Each round
+    /// prints what it rewrote; an edit that breaks the book prints its errors
+    /// and keeps the last good outputs, and the next good save recovers.
+    /// Fonts and Typst's layout caches stay in memory between rounds, so only
+    /// what an edit touched is laid out again.
+    Watch(BuildArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -68,6 +76,12 @@ pub struct BuildArgs {
     /// Fail (exit 1, write nothing) if there is any warning: for release builds.
     #[arg(long)]
     pub deny_warnings: bool,
+
+    /// Build even when nothing changed since the last build. Without it, a
+    /// build whose inputs (content, fonts, options, Quire binary) and outputs
+    /// are unchanged is skipped (`<out>/.cache/build.json`).
+    #[arg(long)]
+    pub force: bool,
 
     /// Also write a machine-readable report: outputs with sha256, sizes and
     /// page counts, warnings with file:line, timings.

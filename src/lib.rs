@@ -5,6 +5,7 @@
 //! and `build` can never disagree about the content.
 
 pub mod build;
+pub mod cache;
 pub mod check;
 pub mod diag;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod model;
 pub mod parse;
 pub mod render;
 pub mod source;
+pub mod watch;
 
 use std::path::Path;
 

@@ -40,17 +40,94 @@ fn run(cli: &Cli) -> quire::Result<()> {
             Ok(())
         }
         Command::Build(args) => build(cli, args),
+        Command::Watch(args) => watch(cli, args),
     }
 }
 
-fn build(cli: &Cli, args: &cli::BuildArgs) -> quire::Result<()> {
+fn build_options(args: &cli::BuildArgs) -> BuildOptions {
     let all = !args.epub && !args.pdf;
-    let opts = BuildOptions {
+    BuildOptions {
         epub: args.epub || all,
         pdf: args.pdf || all,
         pdf_options: quire::render::pdf::PdfOptions { paper: args.paper },
         deny_warnings: args.deny_warnings,
-    };
+        force: args.force,
+        incremental: false,
+    }
+}
+
+fn watch(cli: &Cli, args: &cli::BuildArgs) -> quire::Result<()> {
+    let opts = build_options(args);
+    println!(
+        "watching {} (Ctrl-C to stop); books go to {}",
+        cli.content.display(),
+        cli.out.display()
+    );
+    quire::watch::watch(&cli.content, &cli.out, &opts, None, |round| {
+        let mut out = std::io::stdout().lock();
+        match round {
+            quire::watch::Round::Built {
+                report,
+                warnings,
+                seconds,
+                changed,
+            } => {
+                print_diagnostics(&warnings, cli.quiet);
+                let written: Vec<String> = report
+                    .outputs
+                    .iter()
+                    .filter(|o| o.written)
+                    .map(|o| o.path.display().to_string())
+                    .collect();
+                let what = if report.up_to_date || written.is_empty() {
+                    "nothing to rewrite".to_string()
+                } else {
+                    format!(
+                        "rewrote {} ({} unchanged)",
+                        written.join(", "),
+                        report.outputs.len() - written.len()
+                    )
+                };
+                let _ = writeln!(
+                    out,
+                    "{}built in {seconds:.2} s: {what}",
+                    trigger(&changed, &cli.content)
+                );
+            }
+            quire::watch::Round::Failed {
+                error,
+                seconds,
+                changed,
+            } => {
+                if let Error::Content(diags) = &error {
+                    print_diagnostics(diags, false);
+                }
+                let _ = writeln!(
+                    out,
+                    "{}build failed after {seconds:.2} s: {error}; the last good books are kept, waiting for the next save",
+                    trigger(&changed, &cli.content)
+                );
+            }
+        }
+        let _ = out.flush();
+    })
+}
+
+/// "01-basics/02-queues.md changed: " before a rebuild's line.
+fn trigger(changed: &[std::path::PathBuf], content: &std::path::Path) -> String {
+    let abs = std::path::absolute(content).unwrap_or_else(|_| content.to_path_buf());
+    match changed {
+        [] => String::new(),
+        [one] => format!(
+            "{} changed: re",
+            one.strip_prefix(&abs).unwrap_or(one).display()
+        ),
+        many => format!("{} files changed: re", many.len()),
+    }
+}
+
+fn build(cli: &Cli, args: &cli::BuildArgs) -> quire::Result<()> {
+    let opts = build_options(args);
     let progress = Reporter::new(cli.quiet);
     let (report, warnings) = quire::build::build(&cli.content, &cli.out, &opts, &progress)?;
     progress.clear();
@@ -60,7 +137,12 @@ fn build(cli: &Cli, args: &cli::BuildArgs) -> quire::Result<()> {
             .map_err(|e| Error::Internal(format!("report: {e}")))?;
         quire::render::output::write_atomic(path, &json)?;
     }
-    if !cli.quiet {
+    if !cli.quiet && report.up_to_date {
+        println!(
+            "up to date: nothing changed since the last build of {} outputs (use --force to rebuild)",
+            report.outputs.len()
+        );
+    } else if !cli.quiet {
         for o in &report.outputs {
             println!(
                 "wrote {} ({:.1} MB{})",

@@ -97,19 +97,8 @@ fn exercise(front: &str, body: &str) {
     if let Ok(loaded) = quire::load(dir.path()) {
         let info = quire::render::BuildInfo::new(&loaded.book).expect("build info");
         quire::render::epub::render(&loaded.book, &info).expect("epub renders");
-        let book = quire::render::pdf::markup(
-            &loaded.book,
-            quire::render::pdf::Scope::Book,
-            Default::default(),
-        );
+        let book = quire::render::pdf::markup(&loaded.book, Default::default());
         assert!(book.contains("#show: book.with("));
-        for p in 0..loaded.book.parts.len() {
-            quire::render::pdf::markup(
-                &loaded.book,
-                quire::render::pdf::Scope::Part(p),
-                Default::default(),
-            );
-        }
     }
 }
 

@@ -68,6 +68,13 @@ fn footer_number(page: &str) -> Option<String> {
 
 /// Checks TOC → page → module opening, and the tag index against the model.
 fn check_book_pdf(pdf: &Path, book: &Book, parts: &[usize]) {
+    let opening = check_contents(pdf, book, parts);
+    check_tag_index(pdf, book, &opening);
+}
+
+/// Checks that every module of `parts` opens on the page its contents entry
+/// names; returns module id → printed page number.
+fn check_contents(pdf: &Path, book: &Book, parts: &[usize]) -> BTreeMap<String, String> {
     let layout = pages(pdf, true);
     let reading = pages(pdf, false);
     // Where each module opens: its kicker line is unique.
@@ -100,6 +107,11 @@ fn check_book_pdf(pdf: &Path, book: &Book, parts: &[usize]) {
         assert_eq!(toc_page, shown, "TOC page of {kicker} ({})", m.title);
         opening.insert(m.id.clone(), shown);
     }
+    opening
+}
+
+fn check_tag_index(pdf: &Path, book: &Book, opening: &BTreeMap<String, String>) {
+    let reading = pages(pdf, false);
     // Tag index: "Name — modules: 3, 5; mentioned: 4".
     let index_text: String = reading
         .iter()
@@ -158,12 +170,37 @@ fn fixture_pdfs_toc_index_and_qpdf() {
         qpdf_check(p);
     }
     check_book_pdf(&combined, &book, &[1, 2]);
-    check_book_pdf(&out.path().join("pdf/01-basics.pdf"), &book, &[1]);
-    // Per-part booklet: a link to another part becomes plain text with a pointer.
-    let text = pages(&out.path().join("pdf/01-basics.pdf"), false)
-        .join("\n")
-        .replace('\n', " ");
-    assert!(text.contains("deep topics (Part 2, Module 1)"), "{text}");
+    // A part PDF is the part's pages of the book: it opens on the part page,
+    // whose own contents give the book's page numbers of its modules.
+    let part1 = out.path().join("pdf/01-basics.pdf");
+    let opening = check_contents(&part1, &book, &[1]);
+    let first = &pages(&part1, false)[0];
+    assert!(first.contains("Part 1: Basics"), "{first}");
+    assert!(first.contains("In this part"), "{first}");
+    let book_pages = pages(&combined, false);
+    let part_pages = pages(&part1, false);
+    let at = book_pages
+        .iter()
+        .position(|p| p == first)
+        .expect("part opening page is in the book");
+    assert_eq!(&book_pages[at..at + part_pages.len()], &part_pages[..]);
+    assert!(
+        !book_pages[at + part_pages.len()..]
+            .iter()
+            .any(|p| p.contains("Part 1 · Module"))
+    );
+    // A link into another part names that part's page, so the printed booklet
+    // still tells the reader where to look.
+    let combined_opening = check_contents(&combined, &book, &[1, 2]);
+    let deep = book
+        .modules()
+        .find(|(r, _)| r.part == 1 && r.module == 0)
+        .map(|(_, m)| m.id.clone())
+        .expect("module 2.1");
+    let text = part_pages.join("\n").replace('\n', " ");
+    let want = format!("deep topics (p. {})", combined_opening[&deep]);
+    assert!(text.contains(&want), "{want} in {text}");
+    assert!(!opening.is_empty());
 }
 
 #[test]

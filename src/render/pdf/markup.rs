@@ -14,13 +14,6 @@ use crate::model::{
     Align, Block, Book, Difficulty, ImageFormat, ImageSource, Inline, LinkTarget, ModuleRef, Pos,
 };
 
-/// What the document covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    Book,
-    Part(usize),
-}
-
 /// A point in the generated source and the Markdown it came from.
 #[derive(Debug, Clone)]
 pub struct MapEntry {
@@ -64,7 +57,7 @@ pub fn lit(s: &str) -> String {
 }
 
 /// A label name Typst accepts literally: ASCII letters, digits, `-` and `_`.
-fn label_part(s: &str) -> String {
+pub fn label_part(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -90,17 +83,19 @@ fn part_label(book: &Book, p: usize) -> String {
 
 pub struct Gen<'a> {
     book: &'a Book,
-    scope: Scope,
     settings: &'a Settings<'a>,
     out: String,
     map: Vec<MapEntry>,
     warnings: Vec<Diagnostic>,
     current: Option<ModuleRef>,
+    /// The part whose overview is being written (links from it are local).
+    current_part: Option<usize>,
     file: PathBuf,
     /// (index key, spellings) of every tag, for mention markers.
     terms: Vec<(String, Vec<String>)>,
-    /// Terms already marked in the current block: one index marker per term per
-    /// block is enough for page numbers and keeps the document light.
+    /// Terms already marked in the current section: the index gives the page of
+    /// a term's first mention in each section. Every marker costs a page lookup
+    /// in Typst; one per block made the index a quarter of the layout time.
     marked: BTreeSet<String>,
     /// Footnotes being rendered (a note that cites itself must not recurse).
     notes_open: Vec<usize>,
@@ -109,7 +104,7 @@ pub struct Gen<'a> {
 }
 
 impl<'a> Gen<'a> {
-    pub fn new(book: &'a Book, scope: Scope, settings: &'a Settings<'a>) -> Self {
+    pub fn new(book: &'a Book, settings: &'a Settings<'a>) -> Self {
         // Every spelling of every tag in this book, matched as in the index stage.
         let mut terms: Vec<(String, Vec<String>)> = book
             .index
@@ -128,24 +123,17 @@ impl<'a> Gen<'a> {
         }
         Self {
             book,
-            scope,
             settings,
             out: String::with_capacity(1 << 20),
             map: Vec::new(),
             warnings: Vec::new(),
             current: None,
+            current_part: None,
             file: PathBuf::new(),
             terms,
             notes_open: Vec::new(),
             notes_emitted: BTreeSet::new(),
             marked: BTreeSet::new(),
-        }
-    }
-
-    fn in_scope(&self, part: usize) -> bool {
-        match self.scope {
-            Scope::Book => true,
-            Scope::Part(p) => p == part,
         }
     }
 
@@ -298,36 +286,28 @@ impl<'a> Gen<'a> {
                 self.out.push(']');
             }
             LinkTarget::Part(p) => {
-                if self.in_scope(*p) {
-                    let _ = write!(self.out, "#link({})[", part_label(self.book, *p));
-                    self.inlines(content);
-                    self.out.push(']');
-                } else {
-                    self.inlines(content);
-                    let note = format!(" (Part {})", self.book.parts[*p].number);
-                    self.text(&note);
-                }
+                let label = part_label(self.book, *p);
+                self.internal_link(*p, &label, content);
             }
             LinkTarget::Module { module, anchor } => {
-                if self.in_scope(module.part) {
-                    let label = match anchor {
-                        Some(a) => section_label(self.book, *module, a),
-                        None => module_label(self.book, *module),
-                    };
-                    let _ = write!(self.out, "#link({label})[");
-                    self.inlines(content);
-                    self.out.push(']');
-                } else {
-                    // Another booklet: plain text that says where to look.
-                    self.inlines(content);
-                    let m = self.book.module(*module);
-                    let note = format!(
-                        " (Part {}, Module {})",
-                        self.book.parts[module.part].number, m.number
-                    );
-                    self.text(&note);
-                }
+                let label = match anchor {
+                    Some(a) => section_label(self.book, *module, a),
+                    None => module_label(self.book, *module),
+                };
+                self.internal_link(module.part, &label, content);
             }
+        }
+    }
+
+    /// A link inside the book. In print, a link into another part also says
+    /// its page: a part PDF printed as a booklet does not hold that page.
+    fn internal_link(&mut self, part: usize, label: &str, content: &[Inline]) {
+        let _ = write!(self.out, "#link({label})[");
+        self.inlines(content);
+        self.out.push(']');
+        let here = self.current.map(|r| r.part).or(self.current_part);
+        if self.settings.print && here != Some(part) {
+            let _ = write!(self.out, "#see-page({label})");
         }
     }
 
@@ -423,7 +403,6 @@ impl<'a> Gen<'a> {
     }
 
     fn block(&mut self, b: &Block) {
-        self.marked.clear();
         match b {
             Block::Paragraph(inl) => {
                 self.inlines(inl);
@@ -436,6 +415,7 @@ impl<'a> Gen<'a> {
                 pos,
             } => {
                 self.mark(*pos, false);
+                self.marked.clear();
                 // Module titles are level 2 in the PDF, so body `##` becomes 3.
                 let l = (level + 1).clamp(3, 6);
                 let _ = write!(self.out, "#heading(level: {l}, outlined: {})[", l == 3);
@@ -594,6 +574,7 @@ impl<'a> Gen<'a> {
         self.current = Some(r);
         self.file = m.source.clone();
         self.notes_emitted.clear();
+        self.marked.clear();
         self.mark(Pos { line: 1, col: 1 }, false);
         let _ = writeln!(self.out, "#recto({})", self.settings.print);
         let _ = writeln!(
@@ -632,6 +613,7 @@ impl<'a> Gen<'a> {
         let book = self.book;
         let part = &book.parts[p];
         self.file = part.source.clone();
+        self.marked.clear();
         self.mark(Pos { line: 1, col: 1 }, false);
         let _ = writeln!(self.out, "#recto({})", self.settings.print);
         let _ = writeln!(
@@ -646,19 +628,17 @@ impl<'a> Gen<'a> {
             part.number,
             lit(&part.summary)
         );
+        self.current_part = Some(p);
         self.blocks(&part.overview);
+        self.current_part = None;
+        self.out.push_str("]\n");
+        // The part's own contents: its PDF (a page range of the book) opens here.
+        self.out.push_str("#part-contents[\n");
+        self.toc_modules(p);
         self.out.push_str("]\n\n");
         for m in 0..part.modules.len() {
             self.module(ModuleRef { part: p, module: m });
         }
-    }
-
-    fn modules_in_scope(&self) -> Vec<ModuleRef> {
-        self.book
-            .modules()
-            .map(|(r, _)| r)
-            .filter(|r| self.in_scope(r.part))
-            .collect()
     }
 
     fn toc(&mut self) {
@@ -666,52 +646,49 @@ impl<'a> Gen<'a> {
         self.out
             .push_str("#[\n#set page(numbering: \"i\")\n#toc-title[Contents]\n");
         for (p, part) in book.parts.iter().enumerate() {
-            if !self.in_scope(p) {
-                continue;
-            }
             let _ = writeln!(
                 self.out,
                 "#toc-part({})[#{}]",
                 part_label(book, p),
                 lit(&format!("Part {}: {}", part.number, part.title))
             );
-            for (m, module) in part.modules.iter().enumerate() {
-                let r = ModuleRef { part: p, module: m };
-                let _ = writeln!(
-                    self.out,
-                    "#toc-module({}, {}, {}, {})[#{}]",
-                    module_label(book, r),
-                    lit(&format!("{}.{}", part.number, module.number)),
-                    lit(module.difficulty.as_str()),
-                    module.minutes,
-                    lit(&module.title)
-                );
-            }
+            self.toc_modules(p);
         }
         self.out
             .push_str("#toc-part(<tag-index>)[#\"Index of technologies\"]\n");
-        if self.scope == Scope::Book {
-            self.out
-                .push_str("#toc-part(<difficulty-index>)[#\"Modules by difficulty\"]\n");
-        }
+        self.out
+            .push_str("#toc-part(<difficulty-index>)[#\"Modules by difficulty\"]\n");
         self.out.push_str("]\n#counter(page).update(1)\n\n");
+    }
+
+    /// Contents lines for the modules of one part.
+    fn toc_modules(&mut self, p: usize) {
+        let book = self.book;
+        let part = &book.parts[p];
+        for (m, module) in part.modules.iter().enumerate() {
+            let r = ModuleRef { part: p, module: m };
+            let _ = writeln!(
+                self.out,
+                "#toc-module({}, {}, {}, {})[#{}]",
+                module_label(book, r),
+                lit(&format!("{}.{}", part.number, module.number)),
+                lit(module.difficulty.as_str()),
+                module.minutes,
+                lit(&module.title)
+            );
+        }
     }
 
     fn tag_index(&mut self) {
         let book = self.book;
-        let in_scope = self.modules_in_scope();
         let _ = writeln!(self.out, "#recto({})", self.settings.print);
         self.out
             .push_str("#heading(level: 1)[#\"Index of technologies\"] <tag-index>\n");
         self.out.push_str("#text(size: 0.9em)[#\"Bold page numbers: the modules tagged with the technology. Others: pages where it is mentioned.\"]\n\n");
         self.out.push_str("#columns(2, gutter: 1.5em)[\n");
         for (key, tag) in &book.index.tags {
-            let modules: Vec<&ModuleRef> = tag
-                .modules
-                .iter()
-                .filter(|r| in_scope.contains(r))
-                .collect();
-            let mentioned = tag.occurrences.iter().any(|o| in_scope.contains(&o.module));
+            let modules: Vec<&ModuleRef> = tag.modules.iter().collect();
+            let mentioned = !tag.occurrences.is_empty();
             let label = format!("<{}>", label_part(&tag.id));
             if modules.is_empty() && !mentioned {
                 // Keep module pages' tag links valid even when the tag has no entry here.
@@ -746,7 +723,6 @@ impl<'a> Gen<'a> {
                 .get(&d)
                 .map(|v| {
                     v.iter()
-                        .filter(|r| self.in_scope(r.part))
                         .map(|r| {
                             format!(
                                 "({}, [#{}])",
@@ -783,13 +759,7 @@ impl<'a> Gen<'a> {
                 format!("{},", authors.join(", "))
             }
         );
-        let title = match self.scope {
-            Scope::Book => meta.title.clone(),
-            Scope::Part(p) => format!(
-                "{}: Part {}, {}",
-                meta.title, book.parts[p].number, book.parts[p].title
-            ),
-        };
+        let title = meta.title.clone();
         let _ = writeln!(self.out, "#import \"/quire.typ\": *");
         let _ = writeln!(
             self.out,
@@ -809,19 +779,9 @@ impl<'a> Gen<'a> {
             .as_deref()
             .map(lit)
             .unwrap_or_else(|| "none".into());
-        let kicker = match self.scope {
-            Scope::Book => "none".to_string(),
-            Scope::Part(p) => format!(
-                "[#{}]",
-                lit(&format!(
-                    "Part {}: {}",
-                    book.parts[p].number, book.parts[p].title
-                ))
-            ),
-        };
         let _ = writeln!(
             self.out,
-            "#cover({}, {subtitle}, {authors_arr}, {}, kicker: {kicker})",
+            "#cover({}, {subtitle}, {authors_arr}, {})",
             lit(&meta.title),
             lit(&meta.version)
         );
@@ -853,14 +813,10 @@ impl<'a> Gen<'a> {
         let _ = writeln!(self.out, "#copyright-page[{}]", copyright.join("\n\n"));
         self.toc();
         for p in 0..book.parts.len() {
-            if self.in_scope(p) {
-                self.part(p);
-            }
+            self.part(p);
         }
         self.tag_index();
-        if self.scope == Scope::Book {
-            self.difficulty_index();
-        }
+        self.difficulty_index();
         Generated {
             text: self.out,
             map: self.map,

@@ -8,11 +8,14 @@ mod world;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use rayon::prelude::*;
 use typst::WorldExt;
 use typst::diag::{Severity as TypstSeverity, SourceDiagnostic};
-use typst::foundations::{Datetime, Smart};
+use typst::foundations::{Datetime, Label, Smart};
+use typst::model::Document as _;
+use typst::utils::PicoStr;
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions as TypstPdfOptions, PdfStandard, PdfStandards, Timestamp};
 
@@ -21,7 +24,6 @@ use crate::error::{Error, Result};
 use crate::model::{Book, Pos};
 use crate::render::BuildInfo;
 use crate::render::layouts::Layouts;
-pub use markup::Scope;
 use markup::{Gen, Generated, Settings};
 pub use world::Fonts;
 use world::{ImageStore, QuireWorld};
@@ -32,16 +34,22 @@ pub static DEFAULT_LAYOUTS: &[(&str, &str)] = &[(
 )];
 
 /// The Typst markup of a target, for inspection and fuzzing (no compile).
-pub fn markup(book: &Book, scope: Scope, paper: Paper) -> String {
+pub fn markup(book: &Book, paper: Paper) -> String {
     let fallback = BTreeSet::new();
     let settings = Settings {
         paper: paper.key(),
         print: true,
         math_fallback: &fallback,
     };
-    Gen::new(book, scope, &settings)
+    Gen::new(book, &settings)
         .document("2000-01-01", "Quire")
         .text
+}
+
+/// A publisher's font folders: `fonts/` next to the content folder, or inside it.
+pub fn font_dirs(content: &Path) -> Vec<PathBuf> {
+    let parent = content.parent().map(Path::to_path_buf).unwrap_or_default();
+    vec![parent.join("fonts"), content.join("fonts")]
 }
 
 /// Paper profiles; inner and outer margins differ for duplex printing.
@@ -71,6 +79,13 @@ pub struct PdfOptions {
     pub paper: Paper,
 }
 
+/// Which PDF: the combined book, or one part of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Book,
+    Part(usize),
+}
+
 /// One rendered PDF.
 pub struct Pdf {
     pub scope: Scope,
@@ -78,6 +93,15 @@ pub struct Pdf {
     pub bytes: Vec<u8>,
     pub pages: usize,
     pub warnings: Vec<Diagnostic>,
+}
+
+/// The PDFs of one build and where the time went.
+pub struct Rendered {
+    pub pdfs: Vec<Pdf>,
+    /// Laying out the book (Typst compile).
+    pub typeset_seconds: f64,
+    /// Writing the book and every part as PDF (in parallel).
+    pub export_seconds: f64,
 }
 
 /// Everything shared by the compiles of one build: fonts and images load once.
@@ -88,19 +112,16 @@ pub struct Renderer<'a> {
     fonts: Fonts,
     images: ImageStore,
     template: String,
+    /// Keep Typst's layout caches between compiles (watch mode) instead of
+    /// freeing them as soon as a document is laid out.
+    incremental: bool,
 }
 
 impl<'a> Renderer<'a> {
     pub fn new(book: &'a Book, opts: &PdfOptions, info: &BuildInfo) -> Result<Self> {
         let layouts = Layouts::new(&book.root, DEFAULT_LAYOUTS);
         let template = layouts.get("typst/quire.typ")?.into_owned();
-        // A publisher's fonts: `fonts/` next to the content folder, or inside it.
-        let parent = book
-            .root
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        let fonts = Fonts::load(&[parent.join("fonts"), book.root.join("fonts")]);
+        let fonts = Fonts::load(&font_dirs(&book.root));
         Ok(Self {
             book,
             opts: opts.clone(),
@@ -108,7 +129,15 @@ impl<'a> Renderer<'a> {
             fonts,
             images: ImageStore::new(book),
             template,
+            incremental: false,
         })
+    }
+
+    /// Keeps Typst's memoised layout between compiles, so a rebuild after a
+    /// small edit only lays out again what changed.
+    pub fn incremental(mut self, yes: bool) -> Self {
+        self.incremental = yes;
+        self
     }
 
     /// Output path of a target.
@@ -124,55 +153,121 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// Renders every part booklet and the combined book (parts in parallel).
-    pub fn render_all(&self, out_dir: &Path) -> Result<Vec<Pdf>> {
-        let mut scopes: Vec<Scope> = (0..self.book.parts.len()).map(Scope::Part).collect();
-        scopes.push(Scope::Book);
-        scopes
+    /// Typesets the book once, then writes the combined PDF and one PDF per
+    /// part, which is that part's page range of the book (parallel export).
+    /// Content is laid out once, not twice: a part PDF has the book's page
+    /// numbers and its own contents on the part's opening page.
+    pub fn render_all(&self, out_dir: &Path) -> Result<Rendered> {
+        let started = Instant::now();
+        let (doc, warnings) = self.typeset()?;
+        let typeset = started.elapsed().as_secs_f64();
+        if !self.incremental {
+            // The layout caches are only useful to a later compile; free them
+            // before export so peak memory is the layout's, not layout + export.
+            comemo::evict(0);
+        }
+        let ranges = self.part_ranges(&doc)?;
+        let mut scopes = vec![Scope::Book];
+        scopes.extend((0..self.book.parts.len()).map(Scope::Part));
+        let mut warnings = Some(warnings);
+        let jobs: Vec<(Scope, Vec<Diagnostic>)> = scopes
+            .into_iter()
+            .map(|s| (s, warnings.take().unwrap_or_default()))
+            .collect();
+        let started = Instant::now();
+        let pdfs = jobs
             .into_par_iter()
-            .map(|s| {
-                let (bytes, pages, warnings) = self.render(s)?;
+            .map(|(scope, warnings)| {
+                let (bytes, pages) = match scope {
+                    Scope::Book => (self.export(&doc)?, doc.pages().len()),
+                    Scope::Part(p) => {
+                        let part = self.part_document(&doc, p, ranges[p].clone());
+                        (self.export(&part)?, part.pages().len())
+                    }
+                };
                 Ok(Pdf {
-                    scope: s,
-                    path: self.path(out_dir, s),
+                    scope,
+                    path: self.path(out_dir, scope),
                     bytes,
                     pages,
                     warnings,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<Pdf>>>()?;
+        Ok(Rendered {
+            pdfs,
+            typeset_seconds: typeset,
+            export_seconds: started.elapsed().as_secs_f64(),
+        })
     }
 
-    /// Renders one target: (PDF bytes, page count, warnings).
-    pub fn render(&self, scope: Scope) -> Result<(Vec<u8>, usize, Vec<Diagnostic>)> {
+    /// Lays out the book. Math Typst rejects is retried as source text; other
+    /// errors are final.
+    fn typeset(&self) -> Result<(PagedDocument, Vec<Diagnostic>)> {
         let mut fallback: BTreeSet<(PathBuf, u32, u32)> = BTreeSet::new();
-        // Math Typst rejects is retried as source text; other errors are final.
         for _ in 0..4 {
             let settings = Settings {
                 paper: self.opts.paper.key(),
                 print: true,
                 math_fallback: &fallback,
             };
-            let generated = Gen::new(self.book, scope, &settings).document(
+            let generated = Gen::new(self.book, &settings).document(
                 &self.info.date(),
                 &format!("Quire {}", self.info.quire_version),
             );
             match self.compile(&generated) {
-                Ok((bytes, pages, mut warnings)) => {
+                Ok((doc, mut warnings)) => {
                     let mut all = generated.warnings;
                     all.append(&mut warnings);
-                    return Ok((bytes, pages, all));
+                    return Ok((doc, all));
                 }
                 Err(Failure::Math(spots)) if spots.iter().any(|s| !fallback.contains(s)) => {
                     fallback.extend(spots);
                 }
-                Err(Failure::Math(_)) => {
-                    return Err(Error::Internal("math fallback did not converge".into()));
-                }
+                Err(Failure::Math(_)) => break,
                 Err(Failure::Other(e)) => return Err(e),
             }
         }
         Err(Error::Internal("math fallback did not converge".into()))
+    }
+
+    /// Page index ranges (0-based, end exclusive) of every part in the book:
+    /// from its opening page to the page before the next part or the indexes.
+    fn part_ranges(&self, doc: &PagedDocument) -> Result<Vec<std::ops::Range<usize>>> {
+        let page_of = |name: &str| -> Result<usize> {
+            Label::new(PicoStr::intern(name))
+                .and_then(|l| doc.introspector().elements().query_label(l).ok())
+                .and_then(|c| c.location())
+                .and_then(|loc| doc.introspector().position(loc))
+                .map(|pos| pos.page.get() - 1)
+                .ok_or_else(|| Error::Internal(format!("label <{name}> not laid out")))
+        };
+        let mut starts = Vec::with_capacity(self.book.parts.len() + 1);
+        for part in &self.book.parts {
+            starts.push(page_of(&markup::label_part(&part.id))?);
+        }
+        starts.push(page_of("tag-index")?);
+        Ok(starts.windows(2).map(|w| w[0]..w[1]).collect())
+    }
+
+    /// A part as a document of its own: its pages, links and bookmarks (links
+    /// to other parts are dropped by the export: their pages are not in it).
+    fn part_document(
+        &self,
+        doc: &PagedDocument,
+        p: usize,
+        range: std::ops::Range<usize>,
+    ) -> PagedDocument {
+        let part = &self.book.parts[p];
+        let mut info = doc.info().clone();
+        info.title = Some(
+            format!(
+                "{}: Part {}, {}",
+                self.book.meta.title, part.number, part.title
+            )
+            .into(),
+        );
+        PagedDocument::new(doc.pages()[range].iter().cloned().collect(), info)
     }
 
     fn today(&self) -> Datetime {
@@ -184,7 +279,7 @@ impl<'a> Renderer<'a> {
     fn compile(
         &self,
         generated: &Generated,
-    ) -> std::result::Result<(Vec<u8>, usize, Vec<Diagnostic>), Failure> {
+    ) -> std::result::Result<(PagedDocument, Vec<Diagnostic>), Failure> {
         let world = QuireWorld::new(
             &self.fonts,
             &self.images,
@@ -201,7 +296,11 @@ impl<'a> Renderer<'a> {
         let doc = warned
             .output
             .map_err(|errors| self.failure(&world, generated, &errors))?;
-        let pages = doc.pages().len();
+        Ok((doc, warnings))
+    }
+
+    /// A laid-out document as PDF bytes: tagged, PDF/UA-1 when it qualifies.
+    fn export(&self, doc: &PagedDocument) -> Result<Vec<u8>> {
         let standards = |list: &[PdfStandard]| {
             PdfStandards::new(list)
                 .map_err(|e| Error::Internal(format!("pdf standards: {}", e.message())))
@@ -213,20 +312,21 @@ impl<'a> Renderer<'a> {
             )),
             creator: Smart::Custom(Some(format!("Quire {}", self.info.quire_version))),
             timestamp: Some(Timestamp::new_utc(self.today())),
-            standards: standards(&[PdfStandard::Ua_1]).map_err(Failure::Other)?,
+            standards: standards(&[PdfStandard::Ua_1])?,
             ..TypstPdfOptions::default()
         };
-        let bytes = match typst_pdf::pdf(&doc, &options) {
-            Ok(b) => b,
+        match typst_pdf::pdf(doc, &options) {
+            Ok(b) => Ok(b),
             // PDF/UA-1 is strict; if some content can't meet it, a tagged PDF
             // without the claim is still accessible and honest.
             Err(_) => {
-                options.standards = standards(&[]).map_err(Failure::Other)?;
-                typst_pdf::pdf(&doc, &options)
-                    .map_err(|errors| self.failure(&world, generated, &errors))?
+                options.standards = standards(&[])?;
+                typst_pdf::pdf(doc, &options).map_err(|errors| {
+                    let first = errors.first().map(|e| e.message.to_string());
+                    Error::Internal(format!("pdf export: {}", first.unwrap_or_default()))
+                })
             }
-        };
-        Ok((bytes, pages, warnings))
+        }
     }
 
     /// A Typst diagnostic as a Markdown diagnostic, when it points into generated text.
