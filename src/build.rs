@@ -12,6 +12,7 @@ use crate::cache::{self, hex};
 
 use crate::diag::{Diagnostic, Severity};
 use crate::error::{Error, Result};
+use crate::render::booklet::BookletOptions;
 use crate::render::{BuildInfo, epub, output::write_atomic, pdf};
 
 #[derive(Debug, Clone, Default)]
@@ -22,6 +23,9 @@ pub struct BuildOptions {
     pub pdf_options: pdf::PdfOptions,
     /// Treat warnings as errors (for release builds): nothing is written.
     pub deny_warnings: bool,
+    /// Study booklets: `Some(None)` for every part, `Some(Some(names))` for
+    /// some (a part's number, slug or folder name), with their imposition.
+    pub booklets: Option<(Option<Vec<String>>, BookletOptions)>,
     /// Build even if nothing changed since the last build.
     pub force: bool,
     /// Keep Typst's layout caches for the next build of this process (watch).
@@ -32,9 +36,10 @@ impl BuildOptions {
     /// Everything about the invocation that changes the output, for the cache.
     fn cache_key(&self) -> String {
         format!(
-            "epub={} pdf={} paper={:?} deny-warnings={} SOURCE_DATE_EPOCH={:?}",
+            "epub={} pdf={} booklets={:?} paper={:?} deny-warnings={} SOURCE_DATE_EPOCH={:?}",
             self.epub,
             self.pdf,
+            self.booklets,
             self.pdf_options.paper,
             self.deny_warnings,
             std::env::var("SOURCE_DATE_EPOCH").ok()
@@ -200,12 +205,34 @@ pub fn build(
                 kind: match p.scope {
                     pdf::Scope::Book => "pdf-book",
                     pdf::Scope::Part(_) => "pdf-part",
+                    pdf::Scope::Booklet(_) => "pdf-booklet",
                 },
                 path: p.path,
                 bytes: p.bytes,
                 pages: Some(p.pages as u32),
             });
         }
+    }
+
+    if let Some((parts, booklet)) = &opts.booklets {
+        progress.start("booklets");
+        let t = Instant::now();
+        let (page, sheet) = opts.pdf_options.paper.booklet();
+        let parts: Option<Vec<usize>> = parts
+            .as_ref()
+            .map(|names| names.iter().map(|n| part_index(book, n)).collect())
+            .transpose()?;
+        let renderer = pdf::Renderer::new(book, &pdf::PdfOptions { paper: page }, &info)?
+            .incremental(opts.incremental);
+        for p in renderer.render_booklets(parts.as_deref(), sheet, booklet, out)? {
+            pending.push(Pending {
+                kind: "pdf-booklet",
+                path: p.path,
+                bytes: p.bytes,
+                pages: Some(p.pages as u32),
+            });
+        }
+        timed("booklets", t.elapsed().as_secs_f64());
     }
 
     if opts.deny_warnings && !warnings.is_empty() {
@@ -220,6 +247,7 @@ pub fn build(
     // Leftovers of a build that was killed mid-write.
     crate::render::output::remove_stale_temps(out);
     crate::render::output::remove_stale_temps(&out.join("pdf"));
+    crate::render::output::remove_stale_temps(&out.join("booklets"));
     cache::invalidate(out);
     let mut outputs = Vec::with_capacity(pending.len());
     for p in pending {
@@ -262,4 +290,27 @@ pub fn build(
         let _ = cache::store(out, fp, &report);
     }
     Ok((report, warnings))
+}
+
+/// A part named on the command line: its number (`3`, `03`), slug or folder.
+fn part_index(book: &crate::model::Book, name: &str) -> Result<usize> {
+    let number = name.parse::<u32>().ok();
+    book.parts
+        .iter()
+        .position(|p| {
+            Some(p.number) == number
+                || p.slug == name
+                || format!("{:02}-{}", p.number, p.slug) == name
+        })
+        .ok_or_else(|| {
+            let known: Vec<String> = book
+                .parts
+                .iter()
+                .map(|p| format!("{:02}-{}", p.number, p.slug))
+                .collect();
+            Error::Usage(format!(
+                "no part '{name}' in this book: name one by number, slug or folder ({})",
+                known.join(", ")
+            ))
+        })
 }

@@ -56,6 +56,50 @@ pub enum Command {
     /// Fonts and Typst's layout caches stay in memory between rounds, so only
     /// what an edit touched is laid out again.
     Watch(BuildArgs),
+    /// Impose one part as a study booklet (`<out>/booklets/NN-slug-booklet.pdf`).
+    ///
+    /// The part is laid out on half-size pages (A5; half-letter with
+    /// `--paper letter`) and imposed two-up on landscape A4 (or Letter) in
+    /// saddle-stitch order. Print double-sided, flip on the short edge, fold
+    /// each signature and nest them in order: the pages read in order.
+    Booklet(BookletArgs),
+}
+
+/// Imposition settings for study booklets.
+#[derive(Debug, clap::Args)]
+pub struct ImpositionArgs {
+    /// Most sheets folded together; longer parts are split into several
+    /// signatures of about equal size.
+    #[arg(long, value_name = "SHEETS", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub signature: u16,
+
+    /// Draw fold marks at the spine (and trim marks when there is creep).
+    #[arg(long)]
+    pub marks: bool,
+
+    /// Creep compensation per sheet in millimetres (about the paper's
+    /// thickness, 0.1 for office paper): inner sheets move towards the fold.
+    #[arg(long, value_name = "MM", default_value_t = 0.0)]
+    pub creep: f64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BookletArgs {
+    /// The part: its number (3), slug (distributed-systems-theory) or folder
+    /// name (03-distributed-systems-theory).
+    pub part: String,
+
+    /// Sheet: a4 (A5 pages on A4) or letter (half-letter pages on Letter).
+    #[arg(long, value_enum, default_value_t = quire::render::pdf::Paper::A4)]
+    pub paper: quire::render::pdf::Paper,
+
+    #[command(flatten)]
+    pub imposition: ImpositionArgs,
+
+    /// Build even when nothing changed since the last build.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,6 +120,15 @@ pub struct BuildArgs {
     /// Fail (exit 1, write nothing) if there is any warning: for release builds.
     #[arg(long)]
     pub deny_warnings: bool,
+
+    /// Also impose every part as a study booklet for saddle-stitch printing
+    /// (`<out>/booklets/`): A5 pages on A4 sheets, or half-letter on Letter
+    /// with `--paper letter`.
+    #[arg(long)]
+    pub booklet: bool,
+
+    #[command(flatten)]
+    pub imposition: ImpositionArgs,
 
     /// Build even when nothing changed since the last build. Without it, a
     /// build whose inputs (content, fonts, options, Quire binary) and outputs

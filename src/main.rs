@@ -9,6 +9,7 @@ use quire::Error;
 use quire::build::{BuildOptions, Progress};
 use quire::check::Summary;
 use quire::diag::{Diagnostic, Severity};
+use quire::render::booklet::BookletOptions;
 
 mod cli;
 
@@ -41,23 +42,51 @@ fn run(cli: &Cli) -> quire::Result<()> {
         }
         Command::Build(args) => build(cli, args),
         Command::Watch(args) => watch(cli, args),
+        Command::Booklet(args) => {
+            let opts = BuildOptions {
+                pdf_options: quire::render::pdf::PdfOptions { paper: args.paper },
+                booklets: Some((Some(vec![args.part.clone()]), imposition(&args.imposition)?)),
+                force: args.force,
+                ..BuildOptions::default()
+            };
+            build_with(cli, &opts, None)
+        }
     }
 }
 
-fn build_options(args: &cli::BuildArgs) -> BuildOptions {
+fn imposition(args: &cli::ImpositionArgs) -> quire::Result<BookletOptions> {
+    if !(0.0..=5.0).contains(&args.creep) {
+        return Err(Error::Usage(format!(
+            "--creep {} is out of range: give millimetres per sheet, 0 to 5 (paper is about 0.1)",
+            args.creep
+        )));
+    }
+    Ok(BookletOptions {
+        signature: usize::from(args.signature),
+        marks: args.marks,
+        creep_mm: args.creep,
+    })
+}
+
+fn build_options(args: &cli::BuildArgs) -> quire::Result<BuildOptions> {
     let all = !args.epub && !args.pdf;
-    BuildOptions {
+    Ok(BuildOptions {
         epub: args.epub || all,
         pdf: args.pdf || all,
         pdf_options: quire::render::pdf::PdfOptions { paper: args.paper },
         deny_warnings: args.deny_warnings,
+        booklets: if args.booklet {
+            Some((None, imposition(&args.imposition)?))
+        } else {
+            None
+        },
         force: args.force,
         incremental: false,
-    }
+    })
 }
 
 fn watch(cli: &Cli, args: &cli::BuildArgs) -> quire::Result<()> {
-    let opts = build_options(args);
+    let opts = build_options(args)?;
     println!(
         "watching {} (Ctrl-C to stop); books go to {}",
         cli.content.display(),
@@ -127,12 +156,19 @@ fn trigger(changed: &[std::path::PathBuf], content: &std::path::Path) -> String 
 }
 
 fn build(cli: &Cli, args: &cli::BuildArgs) -> quire::Result<()> {
-    let opts = build_options(args);
+    build_with(cli, &build_options(args)?, args.report.as_deref())
+}
+
+fn build_with(
+    cli: &Cli,
+    opts: &BuildOptions,
+    report_path: Option<&std::path::Path>,
+) -> quire::Result<()> {
     let progress = Reporter::new(cli.quiet);
-    let (report, warnings) = quire::build::build(&cli.content, &cli.out, &opts, &progress)?;
+    let (report, warnings) = quire::build::build(&cli.content, &cli.out, opts, &progress)?;
     progress.clear();
     print_diagnostics(&warnings, cli.quiet);
-    if let Some(path) = &args.report {
+    if let Some(path) = report_path {
         let json = serde_json::to_vec_pretty(&report)
             .map_err(|e| Error::Internal(format!("report: {e}")))?;
         quire::render::output::write_atomic(path, &json)?;

@@ -167,8 +167,13 @@ fn failed_build_keeps_previous_output() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(std::fs::read(&epub).expect("epub"), before);
-    let files: Vec<_> = std::fs::read_dir(out.path()).expect("ls").collect();
-    assert_eq!(files.len(), 1, "no temporary files left behind");
+    let files: Vec<String> = std::fs::read_dir(out.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    // The EPUB and the build cache; no temporary files left behind.
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files.iter().all(|f| f == "mini-book.epub" || f == ".cache"));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Renderers: they read the finished model and write books. They never parse
 //! Markdown and never reach back into earlier stages.
 
+pub mod booklet;
 pub mod epub;
 pub mod layouts;
 pub mod output;

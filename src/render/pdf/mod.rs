@@ -23,6 +23,7 @@ use crate::diag::{Diagnostic, Severity};
 use crate::error::{Error, Result};
 use crate::model::{Book, Pos};
 use crate::render::BuildInfo;
+use crate::render::booklet::{self, BookletOptions, Sheet};
 use crate::render::layouts::Layouts;
 use markup::{Gen, Generated, Settings};
 pub use world::Fonts;
@@ -61,6 +62,9 @@ pub enum Paper {
     A5,
     #[value(name = "6x9")]
     SixByNine,
+    /// 5.5 × 8.5 in: the page of a booklet printed on Letter sheets.
+    #[value(name = "half-letter")]
+    HalfLetter,
 }
 
 impl Paper {
@@ -70,6 +74,15 @@ impl Paper {
             Paper::Letter => "letter",
             Paper::A5 => "a5",
             Paper::SixByNine => "sixbynine",
+            Paper::HalfLetter => "halfletter",
+        }
+    }
+
+    /// Booklets: the half-size page and the landscape sheet two of them fill.
+    pub fn booklet(self) -> (Paper, Sheet) {
+        match self {
+            Paper::Letter | Paper::HalfLetter => (Paper::HalfLetter, Sheet::LETTER),
+            Paper::A4 | Paper::A5 | Paper::SixByNine => (Paper::A5, Sheet::A4),
         }
     }
 }
@@ -84,6 +97,8 @@ pub struct PdfOptions {
 pub enum Scope {
     Book,
     Part(usize),
+    /// A part imposed for saddle-stitch printing.
+    Booklet(usize),
 }
 
 /// One rendered PDF.
@@ -150,6 +165,12 @@ impl<'a> Renderer<'a> {
                     .join("pdf")
                     .join(format!("{:02}-{}.pdf", part.number, part.slug))
             }
+            Scope::Booklet(p) => {
+                let part = &self.book.parts[p];
+                out_dir
+                    .join("booklets")
+                    .join(format!("{:02}-{}-booklet.pdf", part.number, part.slug))
+            }
         }
     }
 
@@ -179,11 +200,11 @@ impl<'a> Renderer<'a> {
             .into_par_iter()
             .map(|(scope, warnings)| {
                 let (bytes, pages) = match scope {
-                    Scope::Book => (self.export(&doc)?, doc.pages().len()),
-                    Scope::Part(p) => {
+                    Scope::Part(p) | Scope::Booklet(p) => {
                         let part = self.part_document(&doc, p, ranges[p].clone());
                         (self.export(&part)?, part.pages().len())
                     }
+                    Scope::Book => (self.export(&doc)?, doc.pages().len()),
                 };
                 Ok(Pdf {
                     scope,
@@ -199,6 +220,50 @@ impl<'a> Renderer<'a> {
             typeset_seconds: typeset,
             export_seconds: started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// Booklets of the given parts (all when `None`): the book is laid out at
+    /// this renderer's (half-size) paper, each part's pages become a PDF, and
+    /// that PDF is imposed onto `sheet`s.
+    pub fn render_booklets(
+        &self,
+        parts: Option<&[usize]>,
+        sheet: Sheet,
+        opts: &BookletOptions,
+        out_dir: &Path,
+    ) -> Result<Vec<Pdf>> {
+        let (doc, _) = self.typeset()?;
+        if !self.incremental {
+            comemo::evict(0);
+        }
+        let ranges = self.part_ranges(&doc)?;
+        let wanted: Vec<usize> = match parts {
+            Some(list) => list.to_vec(),
+            None => (0..self.book.parts.len()).collect(),
+        };
+        wanted
+            .into_par_iter()
+            .map(|p| {
+                let part = self.part_document(&doc, p, ranges[p].clone());
+                let source = self.export(&part)?;
+                let (bytes, pages) = impose_with(
+                    &self.fonts,
+                    source,
+                    part.pages().len(),
+                    sheet,
+                    opts,
+                    self.pdf_options()?,
+                    self.today(),
+                )?;
+                Ok(Pdf {
+                    scope: Scope::Booklet(p),
+                    path: self.path(out_dir, Scope::Booklet(p)),
+                    bytes,
+                    pages,
+                    warnings: Vec::new(),
+                })
+            })
+            .collect()
     }
 
     /// Lays out the book. Math Typst rejects is retried as source text; other
@@ -301,19 +366,9 @@ impl<'a> Renderer<'a> {
 
     /// A laid-out document as PDF bytes: tagged, PDF/UA-1 when it qualifies.
     fn export(&self, doc: &PagedDocument) -> Result<Vec<u8>> {
-        let standards = |list: &[PdfStandard]| {
-            PdfStandards::new(list)
-                .map_err(|e| Error::Internal(format!("pdf standards: {}", e.message())))
-        };
         let mut options = TypstPdfOptions {
-            ident: Smart::Custom(format!(
-                "{}#{}",
-                self.book.meta.identifier, self.book.meta.slug
-            )),
-            creator: Smart::Custom(Some(format!("Quire {}", self.info.quire_version))),
-            timestamp: Some(Timestamp::new_utc(self.today())),
             standards: standards(&[PdfStandard::Ua_1])?,
-            ..TypstPdfOptions::default()
+            ..self.pdf_options()?
         };
         match typst_pdf::pdf(doc, &options) {
             Ok(b) => Ok(b),
@@ -321,12 +376,23 @@ impl<'a> Renderer<'a> {
             // without the claim is still accessible and honest.
             Err(_) => {
                 options.standards = standards(&[])?;
-                typst_pdf::pdf(doc, &options).map_err(|errors| {
-                    let first = errors.first().map(|e| e.message.to_string());
-                    Error::Internal(format!("pdf export: {}", first.unwrap_or_default()))
-                })
+                typst_pdf::pdf(doc, &options).map_err(|e| typst_error("pdf export", &e))
             }
         }
+    }
+
+    /// Export settings shared by every PDF: identifier, creator, fixed date.
+    fn pdf_options(&self) -> Result<TypstPdfOptions> {
+        Ok(TypstPdfOptions {
+            ident: Smart::Custom(format!(
+                "{}#{}",
+                self.book.meta.identifier, self.book.meta.slug
+            )),
+            creator: Smart::Custom(Some(format!("Quire {}", self.info.quire_version))),
+            timestamp: Some(Timestamp::new_utc(self.today())),
+            standards: standards(&[])?,
+            ..TypstPdfOptions::default()
+        })
     }
 
     /// A Typst diagnostic as a Markdown diagnostic, when it points into generated text.
@@ -395,6 +461,80 @@ impl<'a> Renderer<'a> {
             located.into_iter().map(|(d, _)| d).collect(),
         ))
     }
+}
+
+/// Imposes a finished PDF of `pages` half-size pages onto `sheet`s: (PDF, sides).
+pub fn impose(
+    pdf: Vec<u8>,
+    pages: usize,
+    sheet: Sheet,
+    opts: &BookletOptions,
+) -> Result<(Vec<u8>, usize)> {
+    let epoch = Datetime::from_ymd(2000, 1, 1).expect("valid date");
+    let options = TypstPdfOptions {
+        timestamp: Some(Timestamp::new_utc(epoch)),
+        ..TypstPdfOptions::default()
+    };
+    impose_with(&Fonts::load(&[]), pdf, pages, sheet, opts, options, epoch)
+}
+
+fn impose_with(
+    fonts: &Fonts,
+    pdf: Vec<u8>,
+    pages: usize,
+    sheet: Sheet,
+    opts: &BookletOptions,
+    options: TypstPdfOptions,
+    today: Datetime,
+) -> Result<(Vec<u8>, usize)> {
+    let images = ImageStore::empty();
+    let world = QuireWorld::new(
+        fonts,
+        &images,
+        booklet::markup(pages, sheet, opts),
+        &[],
+        today,
+    )
+    .with_file("/part.pdf", pdf);
+    let imposed = typst::compile::<PagedDocument>(&world)
+        .output
+        .map_err(|e| typst_error("imposition", &e))?;
+    // A print artefact: pages of another PDF, no structure of its own to tag.
+    let options = TypstPdfOptions {
+        tagged: false,
+        ..options
+    };
+    let bytes =
+        typst_pdf::pdf(&imposed, &options).map_err(|e| typst_error("booklet export", &e))?;
+    Ok((bytes, imposed.pages().len()))
+}
+
+/// Typesets standalone Typst markup with Quire's fonts (test documents,
+/// numbered pages for imposition checks): (PDF, pages).
+pub fn typeset_markup(markup: &str) -> Result<(Vec<u8>, usize)> {
+    let fonts = Fonts::load(&[]);
+    let images = ImageStore::empty();
+    let epoch = Datetime::from_ymd(2000, 1, 1).expect("valid date");
+    let world = QuireWorld::new(&fonts, &images, markup.to_string(), &[], epoch);
+    let doc = typst::compile::<PagedDocument>(&world)
+        .output
+        .map_err(|e| typst_error("typesetting", &e))?;
+    let options = TypstPdfOptions {
+        timestamp: Some(Timestamp::new_utc(epoch)),
+        ..TypstPdfOptions::default()
+    };
+    let bytes = typst_pdf::pdf(&doc, &options).map_err(|e| typst_error("pdf export", &e))?;
+    Ok((bytes, doc.pages().len()))
+}
+
+fn standards(list: &[PdfStandard]) -> Result<PdfStandards> {
+    PdfStandards::new(list).map_err(|e| Error::Internal(format!("pdf standards: {}", e.message())))
+}
+
+/// A Typst failure in generated (not book) markup: a bug, reported as such.
+fn typst_error(what: &str, errors: &[SourceDiagnostic]) -> Error {
+    let first = errors.first().map(|e| e.message.to_string());
+    Error::Internal(format!("{what}: {}", first.unwrap_or_default()))
 }
 
 enum Failure {

@@ -75,6 +75,14 @@ impl ImageStore {
         }
     }
 
+    /// No images (imposition and test documents).
+    pub fn empty() -> Self {
+        Self {
+            paths: Vec::new(),
+            cache: Vec::new(),
+        }
+    }
+
     fn get(&self, i: usize) -> Option<Bytes> {
         self.cache
             .get(i)?
@@ -95,6 +103,8 @@ pub struct QuireWorld<'a> {
     main: Source,
     /// Other Typst sources (the layout template), by path.
     sources: Vec<(FileId, Source)>,
+    /// Binary files by path (a part PDF being imposed).
+    files: Vec<(FileId, Bytes)>,
     today: Datetime,
 }
 
@@ -119,8 +129,15 @@ impl<'a> QuireWorld<'a> {
             images,
             main,
             sources,
+            files: Vec::new(),
             today,
         }
+    }
+
+    /// Serves `bytes` at `path` (absolute, e.g. `/part.pdf`).
+    pub fn with_file(mut self, path: &str, bytes: Vec<u8>) -> Self {
+        self.files.push((file_id(path), Bytes::new(bytes)));
+        self
     }
 
     pub fn main_source(&self) -> &Source {
@@ -155,6 +172,9 @@ impl World for QuireWorld<'_> {
     fn file(&self, id: FileId) -> FileResult<Bytes> {
         if let Some((_, s)) = self.sources.iter().find(|(i, _)| *i == id) {
             return Ok(Bytes::from_string(s.text().to_string()));
+        }
+        if let Some((_, b)) = self.files.iter().find(|(i, _)| *i == id) {
+            return Ok(b.clone());
         }
         let path = id.vpath().get_with_slash();
         let not_found = || FileError::NotFound(PathBuf::from(path));
