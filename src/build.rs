@@ -28,8 +28,8 @@ pub struct BuildOptions {
     pub booklets: Option<(Option<Vec<String>>, BookletOptions)>,
     /// Build even if nothing changed since the last build.
     pub force: bool,
-    /// Keep Typst's layout caches for the next build of this process (watch).
-    pub incremental: bool,
+    /// Fonts and Typst state kept for the next build of this process (watch).
+    pub session: Option<std::sync::Arc<pdf::Session>>,
 }
 
 impl BuildOptions {
@@ -178,8 +178,7 @@ pub fn build(
             opts.pdf
                 .then(|| {
                     progress.start("pdf");
-                    pdf::Renderer::new(book, &opts.pdf_options, &info)?
-                        .incremental(opts.incremental)
+                    pdf::Renderer::new(book, &opts.pdf_options, &info, opts.session.as_ref())?
                         .render_all(out)
                 })
                 .transpose()
@@ -222,8 +221,12 @@ pub fn build(
             .as_ref()
             .map(|names| names.iter().map(|n| part_index(book, n)).collect())
             .transpose()?;
-        let renderer = pdf::Renderer::new(book, &pdf::PdfOptions { paper: page }, &info)?
-            .incremental(opts.incremental);
+        let renderer = pdf::Renderer::new(
+            book,
+            &pdf::PdfOptions { paper: page },
+            &info,
+            opts.session.as_ref(),
+        )?;
         for p in renderer.render_booklets(parts.as_deref(), sheet, booklet, out)? {
             pending.push(Pending {
                 kind: "pdf-booklet",

@@ -81,7 +81,7 @@ fn build_options(args: &cli::BuildArgs) -> quire::Result<BuildOptions> {
             None
         },
         force: args.force,
-        incremental: false,
+        session: None,
     })
 }
 
@@ -117,10 +117,16 @@ fn watch(cli: &Cli, args: &cli::BuildArgs) -> quire::Result<()> {
                         report.outputs.len() - written.len()
                     )
                 };
+                let stages: Vec<String> = report
+                    .timings
+                    .iter()
+                    .map(|t| format!("{} {:.2} s", t.stage, t.seconds))
+                    .collect();
                 let _ = writeln!(
                     out,
-                    "{}built in {seconds:.2} s: {what}",
-                    trigger(&changed, &cli.content)
+                    "{}built in {seconds:.2} s ({}): {what}",
+                    trigger(&changed, &cli.content),
+                    stages.join(", ")
                 );
             }
             quire::watch::Round::Failed {

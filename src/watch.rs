@@ -10,9 +10,12 @@ use std::time::{Duration, Instant};
 
 use notify::{EventKind, RecursiveMode, Watcher};
 
+use std::sync::Arc;
+
 use crate::build::{BuildOptions, BuildReport, Silent, build};
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
+use crate::render::pdf::Session;
 
 /// Editors write a file in several steps; wait this long for quiet.
 const DEBOUNCE: Duration = Duration::from_millis(150);
@@ -69,14 +72,26 @@ pub fn watch(
             .map_err(|e| Error::Internal(format!("cannot watch {}: {e}", dir.display())))?;
     }
     let out_abs = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
-    let opts = BuildOptions {
-        incremental: true,
+    let font_dirs: Vec<PathBuf> = crate::render::pdf::font_dirs(content)
+        .into_iter()
+        .map(|d| std::path::absolute(&d).unwrap_or(d))
+        .collect();
+    let session = |opts: &BuildOptions| BuildOptions {
+        session: Some(Arc::new(Session::new(content))),
         ..opts.clone()
     };
+    let mut opts = session(opts);
     let mut changed: Vec<PathBuf> = Vec::new();
     let mut done = 0;
     loop {
         let t = Instant::now();
+        // A new or changed publisher font: load the fonts again.
+        if changed
+            .iter()
+            .any(|p| font_dirs.iter().any(|d| p.starts_with(d)))
+        {
+            opts = session(&opts);
+        }
         let round = match build(content, out, &opts, &Silent) {
             Ok((report, warnings)) => Round::Built {
                 report,

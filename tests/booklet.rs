@@ -168,14 +168,7 @@ fn booklet_command_imposes_a_part_on_a4_or_letter() {
     // Sheet 1 front, right half: the part's opening page.
     let (w, h): (f64, f64) = (841.89, 595.28);
     let o = Command::new("pdftotext")
-        .args([
-            "-f",
-            "1",
-            "-l",
-            "1",
-            "-x",
-            &format!("{}", (w / 2.0).ceil()),
-        ])
+        .args(["-f", "1", "-l", "1", "-x", &format!("{}", (w / 2.0).ceil())])
         .args(["-y", "0", "-W", "420", "-H", &format!("{}", h.ceil())])
         .arg(&booklet)
         .arg("-")

@@ -6,8 +6,9 @@ mod markup;
 pub mod math;
 mod world;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -27,7 +28,7 @@ use crate::render::booklet::{self, BookletOptions, Sheet};
 use crate::render::layouts::Layouts;
 use markup::{Gen, Generated, Settings};
 pub use world::Fonts;
-use world::{ImageStore, QuireWorld};
+use world::{ImageStore, QuireWorld, main_source};
 
 pub static DEFAULT_LAYOUTS: &[(&str, &str)] = &[(
     "typst/quire.typ",
@@ -110,6 +111,46 @@ pub struct Pdf {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// What a long-running process (`quire watch`) keeps between builds: the
+/// fonts, loaded once, and the last generated source of each paper size.
+/// Typst reparses only the edited part of a source it has seen, so spans of
+/// the unchanged text stay the same and its memoised layout is reused.
+pub struct Session {
+    fonts: Arc<Fonts>,
+    sources: Mutex<BTreeMap<&'static str, typst::syntax::Source>>,
+}
+
+impl Session {
+    pub fn new(content: &Path) -> Self {
+        Self {
+            fonts: Arc::new(Fonts::load(&font_dirs(content))),
+            sources: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The main source for this paper, edited in place when it exists.
+    fn source(&self, paper: &'static str, text: String) -> typst::syntax::Source {
+        let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        match sources.get_mut(paper) {
+            Some(src) => {
+                src.replace(&text);
+                src.clone()
+            }
+            None => {
+                let src = main_source(text);
+                sources.insert(paper, src.clone());
+                src
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Session")
+    }
+}
+
 /// The PDFs of one build and where the time went.
 pub struct Rendered {
     pub pdfs: Vec<Pdf>,
@@ -124,19 +165,27 @@ pub struct Renderer<'a> {
     book: &'a Book,
     opts: PdfOptions,
     info: BuildInfo,
-    fonts: Fonts,
+    fonts: Arc<Fonts>,
     images: ImageStore,
     template: String,
-    /// Keep Typst's layout caches between compiles (watch mode) instead of
-    /// freeing them as soon as a document is laid out.
-    incremental: bool,
+    /// Watch mode: Typst's layout caches are kept between compiles instead of
+    /// being freed as soon as a document is laid out, and sources are edited.
+    session: Option<Arc<Session>>,
 }
 
 impl<'a> Renderer<'a> {
-    pub fn new(book: &'a Book, opts: &PdfOptions, info: &BuildInfo) -> Result<Self> {
+    pub fn new(
+        book: &'a Book,
+        opts: &PdfOptions,
+        info: &BuildInfo,
+        session: Option<&Arc<Session>>,
+    ) -> Result<Self> {
         let layouts = Layouts::new(&book.root, DEFAULT_LAYOUTS);
         let template = layouts.get("typst/quire.typ")?.into_owned();
-        let fonts = Fonts::load(&font_dirs(&book.root));
+        let fonts = match session {
+            Some(s) => s.fonts.clone(),
+            None => Arc::new(Fonts::load(&font_dirs(&book.root))),
+        };
         Ok(Self {
             book,
             opts: opts.clone(),
@@ -144,15 +193,8 @@ impl<'a> Renderer<'a> {
             fonts,
             images: ImageStore::new(book),
             template,
-            incremental: false,
+            session: session.cloned(),
         })
-    }
-
-    /// Keeps Typst's memoised layout between compiles, so a rebuild after a
-    /// small edit only lays out again what changed.
-    pub fn incremental(mut self, yes: bool) -> Self {
-        self.incremental = yes;
-        self
     }
 
     /// Output path of a target.
@@ -182,7 +224,7 @@ impl<'a> Renderer<'a> {
         let started = Instant::now();
         let (doc, warnings) = self.typeset()?;
         let typeset = started.elapsed().as_secs_f64();
-        if !self.incremental {
+        if self.session.is_none() {
             // The layout caches are only useful to a later compile; free them
             // before export so peak memory is the layout's, not layout + export.
             comemo::evict(0);
@@ -233,7 +275,7 @@ impl<'a> Renderer<'a> {
         out_dir: &Path,
     ) -> Result<Vec<Pdf>> {
         let (doc, _) = self.typeset()?;
-        if !self.incremental {
+        if self.session.is_none() {
             comemo::evict(0);
         }
         let ranges = self.part_ranges(&doc)?;
@@ -345,10 +387,14 @@ impl<'a> Renderer<'a> {
         &self,
         generated: &Generated,
     ) -> std::result::Result<(PagedDocument, Vec<Diagnostic>), Failure> {
+        let main = match &self.session {
+            Some(s) => s.source(self.opts.paper.key(), generated.text.clone()),
+            None => main_source(generated.text.clone()),
+        };
         let world = QuireWorld::new(
             &self.fonts,
             &self.images,
-            generated.text.clone(),
+            main,
             &[("/quire.typ", self.template.clone())],
             self.today(),
         );
@@ -491,7 +537,7 @@ fn impose_with(
     let world = QuireWorld::new(
         fonts,
         &images,
-        booklet::markup(pages, sheet, opts),
+        main_source(booklet::markup(pages, sheet, opts)),
         &[],
         today,
     )
@@ -515,7 +561,7 @@ pub fn typeset_markup(markup: &str) -> Result<(Vec<u8>, usize)> {
     let fonts = Fonts::load(&[]);
     let images = ImageStore::empty();
     let epoch = Datetime::from_ymd(2000, 1, 1).expect("valid date");
-    let world = QuireWorld::new(&fonts, &images, markup.to_string(), &[], epoch);
+    let world = QuireWorld::new(&fonts, &images, main_source(markup.to_string()), &[], epoch);
     let doc = typst::compile::<PagedDocument>(&world)
         .output
         .map_err(|e| typst_error("typesetting", &e))?;

@@ -91,6 +91,11 @@ impl ImageStore {
     }
 }
 
+/// The generated document as Typst's main file.
+pub fn main_source(text: String) -> Source {
+    Source::new(file_id("/main.typ"), text)
+}
+
 pub fn file_id(path: &str) -> FileId {
     let vpath = VirtualPath::new(path)
         .unwrap_or_else(|_| VirtualPath::new("/invalid").expect("static path"));
@@ -112,11 +117,10 @@ impl<'a> QuireWorld<'a> {
     pub fn new(
         fonts: &'a Fonts,
         images: &'a ImageStore,
-        main: String,
+        main: Source,
         templates: &[(&str, String)],
         today: Datetime,
     ) -> Self {
-        let main = Source::new(file_id("/main.typ"), main);
         let sources = templates
             .iter()
             .map(|(path, text)| {
