@@ -116,14 +116,6 @@ fn saddle_stitch_order_for_4_8_12_40_and_odd_page_counts() {
     );
 }
 
-fn mini() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    common::copy_dir(
-        &common::repo_root().join("tests/fixtures/mini"),
-        &dir.path().join("content"),
-    );
-    dir
-}
 
 fn page_size(pdf: &Path) -> String {
     let o = Command::new("pdfinfo").arg(pdf).output().expect("pdfinfo");
@@ -139,7 +131,7 @@ fn booklet_command_imposes_a_part_on_a4_or_letter() {
     if !tool("pdftotext") || !tool("pdfinfo") || !tool("qpdf") {
         return;
     }
-    let dir = mini();
+    let dir = common::fixture_copy("mini");
     let content = dir.path().join("content");
     let out = dir.path().join("output");
     let run = |args: &[&str]| {
@@ -199,7 +191,7 @@ fn booklet_command_imposes_a_part_on_a4_or_letter() {
 
 #[test]
 fn build_booklet_writes_one_per_part() {
-    let dir = mini();
+    let dir = common::fixture_copy("mini");
     let content = dir.path().join("content");
     let out = dir.path().join("output");
     common::build(&content, &out, &["--pdf", "--booklet", "--signature", "2"]);

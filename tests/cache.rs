@@ -7,14 +7,6 @@ mod common;
 use std::path::Path;
 use std::time::SystemTime;
 
-fn mini() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    common::copy_dir(
-        &common::repo_root().join("tests/fixtures/mini"),
-        &dir.path().join("content"),
-    );
-    dir
-}
 
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -36,7 +28,7 @@ const EPUB: &str = "mini-book.epub";
 
 #[test]
 fn second_build_is_a_no_op_that_touches_nothing() {
-    let dir = mini();
+    let dir = common::fixture_copy("mini");
     let (content, out) = (dir.path().join("content"), dir.path().join("output"));
     let first = common::build(&content, &out, &["--epub"]);
     assert!(stdout(&first).contains("wrote"), "{}", stdout(&first));
@@ -69,7 +61,7 @@ fn second_build_is_a_no_op_that_touches_nothing() {
 
 #[test]
 fn any_change_to_content_or_options_rebuilds() {
-    let dir = mini();
+    let dir = common::fixture_copy("mini");
     let (content, out) = (dir.path().join("content"), dir.path().join("output"));
     common::build(&content, &out, &["--epub"]);
     let before = std::fs::read(out.join(EPUB)).expect("epub");
@@ -99,7 +91,7 @@ fn any_change_to_content_or_options_rebuilds() {
 
 #[test]
 fn corrupt_or_foreign_cache_means_a_clean_build() {
-    let dir = mini();
+    let dir = common::fixture_copy("mini");
     let (content, out) = (dir.path().join("content"), dir.path().join("output"));
     common::build(&content, &out, &["--epub"]);
     let good = std::fs::read(out.join(EPUB)).expect("epub");
@@ -123,7 +115,7 @@ fn corrupt_or_foreign_cache_means_a_clean_build() {
 
 #[test]
 fn an_edited_or_deleted_output_is_rebuilt() {
-    let dir = mini();
+    let dir = common::fixture_copy("mini");
     let (content, out) = (dir.path().join("content"), dir.path().join("output"));
     common::build(&content, &out, &["--epub"]);
     let good = std::fs::read(out.join(EPUB)).expect("epub");

@@ -40,10 +40,9 @@ fn pdf_text(pdf: &std::path::Path) -> Option<String> {
 
 #[test]
 fn watch_rebuilds_on_save_and_survives_a_broken_edit() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = common::fixture_copy("mini");
     let content = dir.path().join("content");
     let out = dir.path().join("output");
-    common::copy_dir(&common::repo_root().join("tests/fixtures/mini"), &content);
     let mut child = Command::new(env!("CARGO_BIN_EXE_quire"))
         .args(["--content", content.to_str().expect("utf-8")])
         .args(["--out", out.to_str().expect("utf-8"), "watch"])

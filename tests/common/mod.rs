@@ -160,3 +160,14 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A temp folder holding a copy of a fixture book as `content/` (the output
+/// goes next to it), so a test can edit the book freely.
+pub fn fixture_copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(
+        &repo_root().join("tests/fixtures").join(name),
+        &dir.path().join("content"),
+    );
+    dir
+}

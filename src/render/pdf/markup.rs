@@ -176,7 +176,7 @@ impl<'a> Gen<'a> {
             return;
         }
         hits.sort();
-        // Only the first mention of each term in this block gets a marker.
+        // Only the first mention of each term in this section gets a marker.
         let mut first: BTreeSet<&str> = BTreeSet::new();
         hits.retain(|h| first.insert(h.2));
         for h in &hits {
