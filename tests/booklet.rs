@@ -116,7 +116,6 @@ fn saddle_stitch_order_for_4_8_12_40_and_odd_page_counts() {
     );
 }
 
-
 fn page_size(pdf: &Path) -> String {
     let o = Command::new("pdfinfo").arg(pdf).output().expect("pdfinfo");
     String::from_utf8_lossy(&o.stdout)

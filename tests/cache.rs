@@ -7,7 +7,6 @@ mod common;
 use std::path::Path;
 use std::time::SystemTime;
 
-
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -228,6 +228,7 @@ impl<'a> Renderer<'a> {
             // The layout caches are only useful to a later compile; free them
             // before export so peak memory is the layout's, not layout + export.
             comemo::evict(0);
+            trim_heap();
         }
         let ranges = self.part_ranges(&doc)?;
         let mut scopes = vec![Scope::Book];
@@ -571,6 +572,16 @@ pub fn typeset_markup(markup: &str) -> Result<(Vec<u8>, usize)> {
     };
     let bytes = typst_pdf::pdf(&doc, &options).map_err(|e| typst_error("pdf export", &e))?;
     Ok((bytes, doc.pages().len()))
+}
+
+/// Hands freed heap pages back to the OS (glibc keeps them otherwise, and
+/// the export would add its peak on top of the layout's).
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; no pointers are touched.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 fn standards(list: &[PdfStandard]) -> Result<PdfStandards> {
