@@ -108,8 +108,8 @@ pub struct BuildArgs {
     #[arg(long)]
     pub epub: bool,
 
-    /// Build the PDFs: one booklet per part (`<out>/pdf/NN-slug.pdf`) and the
-    /// combined book (`<out>/<book-slug>.pdf`).
+    /// Build the PDFs: the combined book (`<out>/<book-slug>.pdf`) and one PDF
+    /// per part, its page range of the book (`<out>/pdf/NN-slug.pdf`).
     #[arg(long)]
     pub pdf: bool,
 
