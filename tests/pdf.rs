@@ -360,3 +360,109 @@ fn shipped_curriculum_13_pdfs_outline_toc_and_index() {
     let all: Vec<usize> = book.parts.iter().map(|p| p.number as usize).collect();
     check_book_pdf(&combined, &book, &all);
 }
+
+/// Link annotations of a PDF, from `qpdf --json`: (internal destinations
+/// that point at a page of the file, URIs).
+fn links(pdf: &Path) -> (usize, Vec<String>) {
+    let out = Command::new("qpdf")
+        .args(["--json=2", "--json-key=qpdf"])
+        .arg(pdf)
+        .output()
+        .expect("qpdf");
+    assert!(out.status.success(), "qpdf --json {}", pdf.display());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("qpdf json");
+    let objects = json["qpdf"][1].as_object().expect("objects").clone();
+    let dict = |v: &serde_json::Value| v.get("value").cloned().unwrap_or_default();
+    // "12 0 R" → the object's value; anything else as it is.
+    let deref = |v: &serde_json::Value| {
+        v.as_str()
+            .filter(|r| r.ends_with(" R"))
+            .and_then(|r| objects.get(&format!("obj:{r}")))
+            .map(dict)
+            .unwrap_or_else(|| v.clone())
+    };
+    let is_page = |r: &serde_json::Value| {
+        r.as_str()
+            .and_then(|r| objects.get(&format!("obj:{r}")))
+            .is_some_and(|o| dict(o)["/Type"] == "/Page")
+    };
+    // Named destinations (name-tree leaves, wherever they sit): name → array.
+    fn leaves(v: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+        if let Some(map) = v.as_object() {
+            for (k, x) in map {
+                match x.as_array() {
+                    Some(names) if k == "/Names" => {
+                        for pair in names.chunks(2) {
+                            if let [n, d] = pair {
+                                out.push((n.as_str().unwrap_or_default().into(), d.clone()));
+                            }
+                        }
+                    }
+                    _ => leaves(x, out),
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for o in objects.values() {
+        leaves(&dict(o), &mut found);
+    }
+    let named: BTreeMap<String, serde_json::Value> =
+        found.into_iter().map(|(n, d)| (n, deref(&d))).collect();
+    let (mut internal, mut uris) = (0, Vec::new());
+    for o in objects.values() {
+        let a = dict(o);
+        if a["/Subtype"] != "/Link" {
+            continue;
+        }
+        let action = deref(&a["/A"]);
+        if let Some(uri) = action["/URI"].as_str() {
+            uris.push(uri.trim_start_matches("u:").to_string());
+            continue;
+        }
+        let dest = deref(if a["/Dest"].is_null() {
+            &action["/D"]
+        } else {
+            &a["/Dest"]
+        });
+        let dest = match dest.as_str() {
+            Some(name) => named.get(name).cloned().unwrap_or_default(),
+            None => dest,
+        };
+        let page = dest.as_array().and_then(|d| d.first().cloned());
+        assert!(
+            page.as_ref().is_some_and(is_page),
+            "link {a} in {} goes nowhere",
+            pdf.display()
+        );
+        internal += 1;
+    }
+    (internal, uris)
+}
+
+#[test]
+fn internal_links_land_on_pages() {
+    if !tool("qpdf") {
+        return;
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    build_pdfs(&fixture("mini"), out.path());
+    let book = quire::load(&fixture("mini")).expect("loads").book;
+    let (internal, uris) = links(&out.path().join("mini-book.pdf"));
+    // Contents (title and page of every part and module), the indexes and
+    // the links in the text: all of them go to a page of the book.
+    let entries = book.parts.len() + book.modules().count();
+    assert!(internal > 2 * entries, "{internal} internal links");
+    assert!(
+        uris.iter().all(|u| !u.starts_with("quire:")),
+        "unresolved: {uris:?}"
+    );
+    for part in ["pdf/01-basics.pdf", "pdf/02-advanced.pdf"] {
+        let (internal, uris) = links(&out.path().join(part));
+        assert!(internal > 0, "{part}: no internal links");
+        assert!(
+            uris.iter().all(|u| !u.starts_with("quire:")),
+            "{part}: {uris:?}"
+        );
+    }
+}

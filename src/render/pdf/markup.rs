@@ -3,7 +3,7 @@
 //! turn into Typst code. Every block that can fail records where it came from,
 //! so Typst errors are reported against the Markdown file and line.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -35,6 +35,63 @@ pub struct Settings<'a> {
     pub print: bool,
     /// Math (file, position) that Typst rejected in an earlier attempt: shown as source.
     pub math_fallback: &'a BTreeSet<(PathBuf, u32, u32)>,
+    /// Where things landed in the last layout (page numbers printed across documents).
+    pub pages: &'a PageMap,
+}
+
+/// The book is typeset as separate documents (front matter, one per part, back
+/// matter) composed into one PDF afterwards. What one document prints about
+/// another comes from the previous layout, until nothing changes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageMap {
+    /// Displayed page number of every labelled place (label name, no `<>`).
+    pub labels: BTreeMap<String, u64>,
+    /// The first page number of each part.
+    pub starts: Vec<u64>,
+    /// The first page number after the last part (the indexes).
+    pub back_start: u64,
+    /// Per tag key: the pages where it is mentioned, as (link target, page).
+    pub mentions: BTreeMap<String, Vec<(String, u64)>>,
+}
+
+impl PageMap {
+    fn page(&self, label: &str) -> String {
+        // Before the first layout nothing is known; a 3-digit stand-in keeps
+        // the text close to its final width.
+        self.labels
+            .get(label)
+            .map_or_else(|| "000".to_string(), u64::to_string)
+    }
+}
+
+/// The label prefix of index mention markers (`<qidx-KEY>`).
+pub const MENTION: &str = "qidx-";
+
+/// A link target in another document of the book: resolved to a position
+/// when the documents are composed (or dropped from a part PDF).
+pub const XREF: &str = "quire:";
+
+/// The document a `Gen` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Doc {
+    /// Cover, title, copyright and contents.
+    Front,
+    Part(usize),
+    /// The indexes.
+    Back,
+}
+
+impl Doc {
+    /// Each document gets its own file paths, so no two documents' elements
+    /// share a span (Typst derives locations from them) and the composed book
+    /// has one location per element.
+    pub fn key(self) -> String {
+        match self {
+            Doc::Front => "front".into(),
+            Doc::Part(p) => format!("part-{:02}", p + 1),
+            Doc::Back => "back".into(),
+        }
+    }
 }
 
 /// A Typst string literal.
@@ -77,8 +134,23 @@ fn section_label(book: &Book, r: ModuleRef, id: &str) -> String {
     format!("<m-{}--{}>", label_part(&book.module(r).id), label_part(id))
 }
 
-fn part_label(book: &Book, p: usize) -> String {
+pub fn part_label(book: &Book, p: usize) -> String {
     format!("<{}>", label_part(&book.parts[p].id))
+}
+
+/// `<name>` → `name`.
+fn bare(label: &str) -> &str {
+    label.trim_start_matches('<').trim_end_matches('>')
+}
+
+/// A link destination for a label: the label itself in its own document,
+/// an [`XREF`] string elsewhere.
+fn dest(label: &str, local: bool) -> String {
+    if local {
+        label.to_string()
+    } else {
+        lit(&format!("{XREF}{}", bare(label)))
+    }
 }
 
 pub struct Gen<'a> {
@@ -88,8 +160,9 @@ pub struct Gen<'a> {
     map: Vec<MapEntry>,
     warnings: Vec<Diagnostic>,
     current: Option<ModuleRef>,
-    /// The part whose overview is being written (links from it are local).
-    current_part: Option<usize>,
+    /// The document being written: links into it are Typst links, others are
+    /// resolved on composition.
+    doc: Doc,
     file: PathBuf,
     /// (index key, spellings) of every tag, for mention markers.
     terms: Vec<(String, Vec<String>)>,
@@ -128,7 +201,7 @@ impl<'a> Gen<'a> {
             map: Vec::new(),
             warnings: Vec::new(),
             current: None,
-            current_part: None,
+            doc: Doc::Front,
             file: PathBuf::new(),
             terms,
             notes_open: Vec::new(),
@@ -190,7 +263,7 @@ impl<'a> Gen<'a> {
             }
             let _ = write!(
                 pieces,
-                "#{}#metadata(none)<qidx-{}>",
+                "#{}#metadata(none)<{MENTION}{}>",
                 lit(&t[at..end]),
                 label_part(key)
             );
@@ -302,12 +375,13 @@ impl<'a> Gen<'a> {
     /// A link inside the book. In print, a link into another part also says
     /// its page: a part PDF printed as a booklet does not hold that page.
     fn internal_link(&mut self, part: usize, label: &str, content: &[Inline]) {
-        let _ = write!(self.out, "#link({label})[");
+        let local = self.doc == Doc::Part(part);
+        let _ = write!(self.out, "#link({})[", dest(label, local));
         self.inlines(content);
         self.out.push(']');
-        let here = self.current.map(|r| r.part).or(self.current_part);
-        if self.settings.print && here != Some(part) {
-            let _ = write!(self.out, "#see-page({label})");
+        if self.settings.print && !local {
+            let page = self.settings.pages.page(bare(label));
+            let _ = write!(self.out, "#see-page({})", lit(&page));
         }
     }
 
@@ -592,7 +666,10 @@ impl<'a> Gen<'a> {
             .tags
             .iter()
             .filter_map(|t| book.tag(t))
-            .map(|t| format!("[#link(<{}>)[#{}]]", label_part(&t.id), lit(&t.name)))
+            .map(|t| {
+                let target = dest(&format!("<{}>", label_part(&t.id)), self.doc == Doc::Back);
+                format!("[#link({target})[#{}]]", lit(&t.name))
+            })
             .collect();
         let _ = writeln!(
             self.out,
@@ -628,9 +705,7 @@ impl<'a> Gen<'a> {
             part.number,
             lit(&part.summary)
         );
-        self.current_part = Some(p);
         self.blocks(&part.overview);
-        self.current_part = None;
         self.out.push_str("]\n");
         // The part's own contents: its PDF (a page range of the book) opens here.
         self.out.push_str("#part-contents[\n");
@@ -646,31 +721,53 @@ impl<'a> Gen<'a> {
         self.out
             .push_str("#[\n#set page(numbering: \"i\")\n#toc-title[Contents]\n");
         for (p, part) in book.parts.iter().enumerate() {
+            let label = part_label(book, p);
             let _ = writeln!(
                 self.out,
-                "#toc-part({})[#{}]",
-                part_label(book, p),
+                "#toc-part({}, {})[#{}]",
+                dest(&label, false),
+                self.page_arg(&label),
                 lit(&format!("Part {}: {}", part.number, part.title))
             );
             self.toc_modules(p);
         }
-        self.out
-            .push_str("#toc-part(<tag-index>)[#\"Index of technologies\"]\n");
-        self.out
-            .push_str("#toc-part(<difficulty-index>)[#\"Modules by difficulty\"]\n");
-        self.out.push_str("]\n#counter(page).update(1)\n\n");
+        for (label, title) in [
+            ("<tag-index>", "Index of technologies"),
+            ("<difficulty-index>", "Modules by difficulty"),
+        ] {
+            let _ = writeln!(
+                self.out,
+                "#toc-part({}, {})[#{}]",
+                dest(label, false),
+                self.page_arg(label),
+                lit(title)
+            );
+        }
+        self.out.push_str("]\n");
+    }
+
+    /// The page of a label in another document, from the last layout.
+    fn page_arg(&self, label: &str) -> String {
+        lit(&self.settings.pages.page(bare(label)))
     }
 
     /// Contents lines for the modules of one part.
     fn toc_modules(&mut self, p: usize) {
         let book = self.book;
         let part = &book.parts[p];
+        let local = self.doc == Doc::Part(p);
         for (m, module) in part.modules.iter().enumerate() {
             let r = ModuleRef { part: p, module: m };
+            let label = module_label(book, r);
+            let page = if local {
+                "none".to_string()
+            } else {
+                lit(&self.settings.pages.page(bare(&label)))
+            };
             let _ = writeln!(
                 self.out,
-                "#toc-module({}, {}, {}, {})[#{}]",
-                module_label(book, r),
+                "#toc-module({}, {page}, {}, {}, {})[#{}]",
+                dest(&label, local),
                 lit(&format!("{}.{}", part.number, module.number)),
                 lit(module.difficulty.as_str()),
                 module.minutes,
@@ -695,17 +792,46 @@ impl<'a> Gen<'a> {
                 let _ = writeln!(self.out, "#metadata(none) {label}");
                 continue;
             }
-            let labels: Vec<String> = modules.iter().map(|r| module_label(book, **r)).collect();
+            let module_pages: Vec<(String, u64)> = modules
+                .iter()
+                .filter_map(|r| {
+                    let l = module_label(book, **r);
+                    let page = *self.settings.pages.labels.get(bare(&l))?;
+                    Some((format!("{XREF}{}", bare(&l)), page))
+                })
+                .collect();
+            // Pages where the term is mentioned, once each, and not those that
+            // already list it as a module of its own.
+            let mut mentions: Vec<&(String, u64)> = Vec::new();
+            for m in self
+                .settings
+                .pages
+                .mentions
+                .get(&label_part(key))
+                .into_iter()
+                .flatten()
+            {
+                let repeat = mentions.last().is_some_and(|last| last.1 == m.1);
+                if !repeat && !module_pages.iter().any(|(_, p)| *p == m.1) {
+                    mentions.push(m);
+                }
+            }
+            let pairs = |list: &mut dyn Iterator<Item = &(String, u64)>| -> String {
+                let items: Vec<String> = list
+                    .map(|(d, p)| format!("({}, {})", lit(d), lit(&p.to_string())))
+                    .collect();
+                if items.is_empty() {
+                    "()".into()
+                } else {
+                    format!("({},)", items.join(", "))
+                }
+            };
             let _ = writeln!(
                 self.out,
-                "#metadata(none) {label}\n#index-entry(<qidx-{}>, {}, ({}))",
-                label_part(key),
+                "#metadata(none) {label}\n#index-entry({}, {}, {})",
                 lit(&tag.name),
-                if labels.is_empty() {
-                    String::new()
-                } else {
-                    format!("{},", labels.join(", "))
-                }
+                pairs(&mut module_pages.iter()),
+                pairs(&mut mentions.into_iter()),
             );
         }
         self.out.push_str("]\n\n");
@@ -724,9 +850,11 @@ impl<'a> Gen<'a> {
                 .map(|v| {
                     v.iter()
                         .map(|r| {
+                            let label = module_label(book, *r);
                             format!(
-                                "({}, [#{}])",
-                                module_label(book, *r),
+                                "({}, {}, [#{}])",
+                                dest(&label, false),
+                                lit(&self.settings.pages.page(bare(&label))),
                                 lit(&book.module(*r).title)
                             )
                         })
@@ -745,26 +873,18 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// The whole document.
-    pub fn document(mut self, build_date: &str, version_line: &str) -> Generated {
+    /// Every document starts alike: the template (at a path of its own, see
+    /// [`Doc::key`]) and the book's settings.
+    fn preamble(&mut self) {
         let book = self.book;
         let meta = &book.meta;
         let keywords: Vec<String> = book.index.tags.values().map(|t| lit(&t.name)).collect();
-        let authors: Vec<String> = meta.authors.iter().map(|a| lit(a)).collect();
-        let authors_arr = format!(
-            "({})",
-            if authors.is_empty() {
-                String::new()
-            } else {
-                format!("{},", authors.join(", "))
-            }
-        );
-        let title = meta.title.clone();
-        let _ = writeln!(self.out, "#import \"/quire.typ\": *");
+        let _ = writeln!(self.out, "#import \"/{}/quire.typ\": *", self.doc.key());
         let _ = writeln!(
             self.out,
-            "#show: book.with(title: {}, authors: {authors_arr}, lang: {}, paper: {}, print: {}, keywords: ({}))",
-            lit(&title),
+            "#show: book.with(title: {}, authors: {}, lang: {}, paper: {}, print: {}, keywords: ({}))",
+            lit(&meta.title),
+            self.authors(),
             lit(&meta.language),
             lit(self.settings.paper),
             self.settings.print,
@@ -774,6 +894,32 @@ impl<'a> Gen<'a> {
                 format!("{},", keywords.join(", "))
             }
         );
+    }
+
+    fn authors(&self) -> String {
+        let authors: Vec<String> = self.book.meta.authors.iter().map(|a| lit(a)).collect();
+        if authors.is_empty() {
+            "()".into()
+        } else {
+            format!("({},)", authors.join(", "))
+        }
+    }
+
+    fn finish(self) -> Generated {
+        Generated {
+            text: self.out,
+            map: self.map,
+            warnings: self.warnings,
+        }
+    }
+
+    /// Cover, title page, copyright page and contents (pages numbered i, ii…).
+    pub fn front_document(mut self, build_date: &str, version_line: &str) -> Generated {
+        self.doc = Doc::Front;
+        self.preamble();
+        let book = self.book;
+        let meta = &book.meta;
+        let authors_arr = self.authors();
         let subtitle = meta
             .subtitle
             .as_deref()
@@ -812,16 +958,31 @@ impl<'a> Gen<'a> {
         ));
         let _ = writeln!(self.out, "#copyright-page[{}]", copyright.join("\n\n"));
         self.toc();
-        for p in 0..book.parts.len() {
-            self.part(p);
-        }
+        self.finish()
+    }
+
+    /// One part, its pages numbered from where it starts in the book.
+    pub fn part_document(mut self, p: usize) -> Generated {
+        self.doc = Doc::Part(p);
+        self.preamble();
+        let start = self.settings.pages.starts.get(p).copied().unwrap_or(1);
+        let _ = writeln!(self.out, "#counter(page).update({start})");
+        self.part(p);
+        self.finish()
+    }
+
+    /// The indexes, numbered on from the last part.
+    pub fn back_document(mut self) -> Generated {
+        self.doc = Doc::Back;
+        self.preamble();
+        let _ = writeln!(
+            self.out,
+            "#counter(page).update({})",
+            self.settings.pages.back_start.max(1)
+        );
         self.tag_index();
         self.difficulty_index();
-        Generated {
-            text: self.out,
-            map: self.map,
-            warnings: self.warnings,
-        }
+        self.finish()
     }
 }
 

@@ -12,12 +12,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rayon::prelude::*;
+use std::num::NonZeroUsize;
 use typst::WorldExt;
 use typst::diag::{Severity as TypstSeverity, SourceDiagnostic};
-use typst::foundations::{Datetime, Label, Smart};
-use typst::model::Document as _;
-use typst::utils::PicoStr;
-use typst_layout::PagedDocument;
+
+use typst::ecow::eco_format;
+use typst::foundations::{Datetime, Smart};
+use typst::introspection::{PagedPosition, Tag};
+use typst::layout::{Abs, Frame, FrameItem, Point};
+use typst::model::{Destination, Document as _, LinkMarker};
+use typst_layout::{Page, PagedDocument};
 use typst_pdf::{PdfOptions as TypstPdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use crate::diag::{Diagnostic, Severity};
@@ -26,26 +30,34 @@ use crate::model::{Book, Pos};
 use crate::render::BuildInfo;
 use crate::render::booklet::{self, BookletOptions, Sheet};
 use crate::render::layouts::Layouts;
-use markup::{Gen, Generated, Settings};
+use markup::{Doc, Gen, Generated, PageMap, Settings, XREF};
 pub use world::Fonts;
-use world::{ImageStore, QuireWorld, main_source};
+use world::{ImageStore, QuireWorld, doc_source, main_source};
 
 pub static DEFAULT_LAYOUTS: &[(&str, &str)] = &[(
     "typst/quire.typ",
     include_str!("../../../layouts/typst/quire.typ"),
 )];
 
-/// The Typst markup of a target, for inspection and fuzzing (no compile).
+/// The Typst markup of the book's documents (front matter, each part, the
+/// indexes) one after the other, for inspection and fuzzing (no compile).
 pub fn markup(book: &Book, paper: Paper) -> String {
     let fallback = BTreeSet::new();
+    let pages = PageMap::default();
     let settings = Settings {
         paper: paper.key(),
         print: true,
         math_fallback: &fallback,
+        pages: &pages,
     };
-    Gen::new(book, &settings)
-        .document("2000-01-01", "Quire")
-        .text
+    let mut out = Gen::new(book, &settings)
+        .front_document("2000-01-01", "Quire")
+        .text;
+    for p in 0..book.parts.len() {
+        out.push_str(&Gen::new(book, &settings).part_document(p).text);
+    }
+    out.push_str(&Gen::new(book, &settings).back_document().text);
+    out
 }
 
 /// A publisher's font folders: `fonts/` next to the content folder, or inside it.
@@ -111,36 +123,46 @@ pub struct Pdf {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// Typst sources kept between compiles, by paper and document, edited in
+/// place: Typst reparses only the edited part of a source it has seen, so
+/// spans of the unchanged text stay the same and its memoised layout is reused.
+#[derive(Default)]
+struct Sources(Mutex<BTreeMap<String, typst::syntax::Source>>);
+
+impl Sources {
+    fn source(&self, paper: &str, doc: Doc, text: String) -> typst::syntax::Source {
+        let mut sources = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match sources.entry(format!("{paper}/{}", doc.key())) {
+            std::collections::btree_map::Entry::Occupied(mut e) => {
+                e.get_mut().replace(&text);
+                e.get().clone()
+            }
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(doc_source(&doc.key(), text)).clone()
+            }
+        }
+    }
+}
+
 /// What a long-running process (`quire watch`) keeps between builds: the
-/// fonts, loaded once, and the last generated source of each paper size.
-/// Typst reparses only the edited part of a source it has seen, so spans of
-/// the unchanged text stay the same and its memoised layout is reused.
+/// fonts, loaded once, the sources of every document, and where things landed
+/// in the last layout (so the next one starts from the right page numbers).
 pub struct Session {
     fonts: Arc<Fonts>,
-    sources: Mutex<BTreeMap<&'static str, typst::syntax::Source>>,
+    sources: Arc<Sources>,
+    pages: Mutex<BTreeMap<&'static str, PageMap>>,
+    /// Per part PDF: a hash of its pages and their PDF, so an unchanged part
+    /// is not exported again.
+    exported: Mutex<BTreeMap<PathBuf, (u128, Vec<u8>)>>,
 }
 
 impl Session {
     pub fn new(content: &Path) -> Self {
         Self {
             fonts: Arc::new(Fonts::load(&font_dirs(content))),
-            sources: Mutex::new(BTreeMap::new()),
-        }
-    }
-
-    /// The main source for this paper, edited in place when it exists.
-    fn source(&self, paper: &'static str, text: String) -> typst::syntax::Source {
-        let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
-        match sources.get_mut(paper) {
-            Some(src) => {
-                src.replace(&text);
-                src.clone()
-            }
-            None => {
-                let src = main_source(text);
-                sources.insert(paper, src.clone());
-                src
-            }
+            sources: Arc::default(),
+            pages: Mutex::default(),
+            exported: Mutex::default(),
         }
     }
 }
@@ -154,10 +176,25 @@ impl std::fmt::Debug for Session {
 /// The PDFs of one build and where the time went.
 pub struct Rendered {
     pub pdfs: Vec<Pdf>,
-    /// Laying out the book (Typst compile).
+    /// Laying out the parts (in parallel) and the front and back matter.
     pub typeset_seconds: f64,
     /// Writing the book and every part as PDF (in parallel).
     pub export_seconds: f64,
+}
+
+/// One laid-out document and the markup it came from.
+struct Laid {
+    doc: PagedDocument,
+    text: String,
+    warnings: Vec<Diagnostic>,
+}
+
+/// The whole book laid out, document by document.
+struct Layout {
+    front: Laid,
+    parts: Vec<Laid>,
+    back: Laid,
+    pages: PageMap,
 }
 
 /// Everything shared by the compiles of one build: fonts and images load once.
@@ -168,8 +205,9 @@ pub struct Renderer<'a> {
     fonts: Arc<Fonts>,
     images: ImageStore,
     template: String,
+    sources: Arc<Sources>,
     /// Watch mode: Typst's layout caches are kept between compiles instead of
-    /// being freed as soon as a document is laid out, and sources are edited.
+    /// being freed as soon as the book is laid out.
     session: Option<Arc<Session>>,
 }
 
@@ -193,6 +231,7 @@ impl<'a> Renderer<'a> {
             fonts,
             images: ImageStore::new(book),
             template,
+            sources: session.map(|s| s.sources.clone()).unwrap_or_default(),
             session: session.cloned(),
         })
     }
@@ -216,13 +255,11 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// Typesets the book once, then writes the combined PDF and one PDF per
-    /// part, which is that part's page range of the book (parallel export).
-    /// Content is laid out once, not twice: a part PDF has the book's page
-    /// numbers and its own contents on the part's opening page.
+    /// Typesets every part (in parallel), then the indexes and the front
+    /// matter, and writes one PDF per part and the book composed of them all.
     pub fn render_all(&self, out_dir: &Path) -> Result<Rendered> {
         let started = Instant::now();
-        let (doc, warnings) = self.typeset()?;
+        let layout = self.layout()?;
         let typeset = started.elapsed().as_secs_f64();
         if self.session.is_none() {
             // The layout caches are only useful to a later compile; free them
@@ -230,28 +267,36 @@ impl<'a> Renderer<'a> {
             comemo::evict(0);
             trim_heap();
         }
-        let ranges = self.part_ranges(&doc)?;
+        let started = Instant::now();
+        let book = self.compose(&layout);
+        let mut warnings: Vec<Diagnostic> = Vec::new();
+        for laid in [&layout.front, &layout.back]
+            .into_iter()
+            .chain(layout.parts.iter())
+        {
+            warnings.extend(laid.warnings.iter().cloned());
+        }
+        let mut warnings = Some(warnings);
         let mut scopes = vec![Scope::Book];
         scopes.extend((0..self.book.parts.len()).map(Scope::Part));
-        let mut warnings = Some(warnings);
         let jobs: Vec<(Scope, Vec<Diagnostic>)> = scopes
             .into_iter()
             .map(|s| (s, warnings.take().unwrap_or_default()))
             .collect();
-        let started = Instant::now();
         let pdfs = jobs
             .into_par_iter()
             .map(|(scope, warnings)| {
+                let path = self.path(out_dir, scope);
                 let (bytes, pages) = match scope {
                     Scope::Part(p) | Scope::Booklet(p) => {
-                        let part = self.part_document(&doc, p, ranges[p].clone());
-                        (self.export(&part)?, part.pages().len())
+                        let part = self.part_document(&layout, p);
+                        (self.export_cached(&path, &part)?, part.pages().len())
                     }
-                    Scope::Book => (self.export(&doc)?, doc.pages().len()),
+                    Scope::Book => (self.export(&book)?, book.pages().len()),
                 };
                 Ok(Pdf {
                     scope,
-                    path: self.path(out_dir, scope),
+                    path,
                     bytes,
                     pages,
                     warnings,
@@ -265,9 +310,9 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    /// Booklets of the given parts (all when `None`): the book is laid out at
-    /// this renderer's (half-size) paper, each part's pages become a PDF, and
-    /// that PDF is imposed onto `sheet`s.
+    /// Booklets of the given parts (all when `None`): the parts are laid out
+    /// at this renderer's (half-size) paper, each becomes a PDF, and that PDF
+    /// is imposed onto `sheet`s.
     pub fn render_booklets(
         &self,
         parts: Option<&[usize]>,
@@ -275,11 +320,16 @@ impl<'a> Renderer<'a> {
         opts: &BookletOptions,
         out_dir: &Path,
     ) -> Result<Vec<Pdf>> {
-        let (doc, _) = self.typeset()?;
+        let (laid, pages) = self.layout_parts()?;
         if self.session.is_none() {
             comemo::evict(0);
         }
-        let ranges = self.part_ranges(&doc)?;
+        let layout = Layout {
+            front: Laid::empty(),
+            parts: laid,
+            back: Laid::empty(),
+            pages,
+        };
         let wanted: Vec<usize> = match parts {
             Some(list) => list.to_vec(),
             None => (0..self.book.parts.len()).collect(),
@@ -287,7 +337,7 @@ impl<'a> Renderer<'a> {
         wanted
             .into_par_iter()
             .map(|p| {
-                let part = self.part_document(&doc, p, ranges[p].clone());
+                let part = self.part_document(&layout, p);
                 let source = self.export(&part)?;
                 let (bytes, pages) = impose_with(
                     &self.fonts,
@@ -309,25 +359,120 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
-    /// Lays out the book. Math Typst rejects is retried as source text; other
+    /// Lays out the whole book: the parts, then the indexes (they list the
+    /// parts' pages), then the front matter (its contents list both).
+    fn layout(&self) -> Result<Layout> {
+        let (parts, mut pages) = self.layout_parts()?;
+        let mut fallback = BTreeSet::new();
+        let back = self.typeset(Doc::Back, &pages, &mut fallback, None)?;
+        let back_start = pages.back_start;
+        add_labels(&mut pages, &back.doc, back_start);
+        let front = self.typeset(Doc::Front, &pages, &mut fallback, None)?;
+        if let Some(s) = &self.session {
+            s.pages
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(self.opts.paper.key(), pages.clone());
+        }
+        Ok(Layout {
+            front,
+            parts,
+            back,
+            pages,
+        })
+    }
+
+    /// Lays out every part, in parallel, each as a document of its own. A
+    /// part prints the page numbers of the places in other parts it links to
+    /// and starts at the page after the previous part, so parts are laid out
+    /// again (incrementally: only what changed) until those numbers settle.
+    fn layout_parts(&self) -> Result<(Vec<Laid>, PageMap)> {
+        let n = self.book.parts.len();
+        let mut pages = self
+            .session
+            .as_ref()
+            .and_then(|s| {
+                let last = s.pages.lock().unwrap_or_else(|e| e.into_inner());
+                last.get(self.opts.paper.key()).cloned()
+            })
+            .unwrap_or_default();
+        let mut laid: Vec<Option<Laid>> = (0..n).map(|_| None).collect();
+        let mut fallbacks: Vec<BTreeSet<(PathBuf, u32, u32)>> = vec![BTreeSet::new(); n];
+        // The longest parts first, so two workers finish at about the same time.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&p| {
+            std::cmp::Reverse(
+                self.book.parts[p]
+                    .modules
+                    .iter()
+                    .map(|m| m.words)
+                    .sum::<usize>(),
+            )
+        });
+        for _ in 0..4 {
+            let jobs: Vec<_> = order
+                .iter()
+                .map(|&p| (p, laid[p].take(), std::mem::take(&mut fallbacks[p])))
+                .collect();
+            let done = jobs
+                .into_par_iter()
+                .map(|(p, previous, mut fallback)| {
+                    self.typeset(Doc::Part(p), &pages, &mut fallback, previous)
+                        .map(|l| (p, l, fallback))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            for (p, l, fallback) in done {
+                laid[p] = Some(l);
+                fallbacks[p] = fallback;
+            }
+            let docs: Vec<&PagedDocument> = laid.iter().flatten().map(|l| &l.doc).collect();
+            let next = page_map(&docs);
+            if next == pages {
+                break;
+            }
+            pages = next;
+        }
+        Ok((laid.into_iter().flatten().collect(), pages))
+    }
+
+    /// Generates and lays out one document, unless its markup is the same as
+    /// `previous`'s. Math Typst rejects is retried as source text; other
     /// errors are final.
-    fn typeset(&self) -> Result<(PagedDocument, Vec<Diagnostic>)> {
-        let mut fallback: BTreeSet<(PathBuf, u32, u32)> = BTreeSet::new();
+    fn typeset(
+        &self,
+        doc: Doc,
+        pages: &PageMap,
+        fallback: &mut BTreeSet<(PathBuf, u32, u32)>,
+        mut previous: Option<Laid>,
+    ) -> Result<Laid> {
         for _ in 0..4 {
             let settings = Settings {
                 paper: self.opts.paper.key(),
                 print: true,
-                math_fallback: &fallback,
+                math_fallback: fallback,
+                pages,
             };
-            let generated = Gen::new(self.book, &settings).document(
-                &self.info.date(),
-                &format!("Quire {}", self.info.quire_version),
-            );
-            match self.compile(&generated) {
-                Ok((doc, mut warnings)) => {
+            let generator = Gen::new(self.book, &settings);
+            let generated = match doc {
+                Doc::Front => generator.front_document(
+                    &self.info.date(),
+                    &format!("Quire {}", self.info.quire_version),
+                ),
+                Doc::Part(p) => generator.part_document(p),
+                Doc::Back => generator.back_document(),
+            };
+            if let Some(unchanged) = previous.take_if(|p| p.text == generated.text) {
+                return Ok(unchanged);
+            }
+            match self.compile(doc, &generated) {
+                Ok((laid, mut warnings)) => {
                     let mut all = generated.warnings;
                     all.append(&mut warnings);
-                    return Ok((doc, all));
+                    return Ok(Laid {
+                        doc: laid,
+                        text: generated.text,
+                        warnings: all,
+                    });
                 }
                 Err(Failure::Math(spots)) if spots.iter().any(|s| !fallback.contains(s)) => {
                     fallback.extend(spots);
@@ -339,35 +484,67 @@ impl<'a> Renderer<'a> {
         Err(Error::Internal("math fallback did not converge".into()))
     }
 
-    /// Page index ranges (0-based, end exclusive) of every part in the book:
-    /// from its opening page to the page before the next part or the indexes.
-    fn part_ranges(&self, doc: &PagedDocument) -> Result<Vec<std::ops::Range<usize>>> {
-        let page_of = |name: &str| -> Result<usize> {
-            Label::new(PicoStr::intern(name))
-                .and_then(|l| doc.introspector().elements().query_label(l).ok())
-                .and_then(|c| c.location())
-                .and_then(|loc| doc.introspector().position(loc))
-                .map(|pos| pos.page.get() - 1)
-                .ok_or_else(|| Error::Internal(format!("label <{name}> not laid out")))
-        };
-        let mut starts = Vec::with_capacity(self.book.parts.len() + 1);
-        for part in &self.book.parts {
-            starts.push(page_of(&markup::label_part(&part.id))?);
+    /// The book: front matter, parts and indexes, one after the other (each
+    /// padded to an even page count, so every part opens on a right-hand
+    /// page), with links between them resolved.
+    fn compose(&self, layout: &Layout) -> PagedDocument {
+        let docs: Vec<&PagedDocument> = std::iter::once(&layout.front.doc)
+            .chain(layout.parts.iter().map(|l| &l.doc))
+            .chain(std::iter::once(&layout.back.doc))
+            .collect();
+        let mut pages: Vec<Page> = Vec::new();
+        let mut offsets = Vec::with_capacity(docs.len());
+        for (i, doc) in docs.iter().enumerate() {
+            offsets.push(pages.len());
+            pages.extend(doc.pages().iter().cloned());
+            if i + 1 < docs.len() {
+                pad_even(&mut pages);
+            }
         }
-        starts.push(page_of("tag-index")?);
-        Ok(starts.windows(2).map(|w| w[0]..w[1]).collect())
+        // Where every label is in the book.
+        let mut targets: BTreeMap<String, PagedPosition> = BTreeMap::new();
+        for (doc, offset) in docs.iter().zip(&offsets) {
+            for (name, pos) in labelled(doc) {
+                targets.insert(
+                    name,
+                    PagedPosition {
+                        page: pos.page.saturating_add(*offset),
+                        point: pos.point,
+                    },
+                );
+            }
+        }
+        let resolve = |target: &str| -> Option<PagedPosition> {
+            match target.strip_prefix("at/") {
+                Some(at) => {
+                    let mut it = at.split('/');
+                    let part: usize = it.next()?.parse().ok()?;
+                    let page: usize = it.next()?.parse().ok()?;
+                    let y: f64 = it.next()?.parse().ok()?;
+                    Some(PagedPosition {
+                        page: NonZeroUsize::new(offsets.get(part + 1)? + page + 1)?,
+                        point: Point::new(Abs::zero(), Abs::pt(y)),
+                    })
+                }
+                None => targets.get(target).copied(),
+            }
+        };
+        for page in &mut pages {
+            rewrite_xrefs(&mut page.frame, &|target| {
+                let pos = resolve(target)?;
+                let number = pages_number(&layout.pages, target);
+                Some((Some(Destination::Position(pos)), number))
+            });
+        }
+        PagedDocument::new(pages.into_iter().collect(), layout.front.doc.info().clone())
     }
 
-    /// A part as a document of its own: its pages, links and bookmarks (links
-    /// to other parts are dropped by the export: their pages are not in it).
-    fn part_document(
-        &self,
-        doc: &PagedDocument,
-        p: usize,
-        range: std::ops::Range<usize>,
-    ) -> PagedDocument {
+    /// A part as a document of its own: its pages (padded to an even count,
+    /// as in the book), links within it, and no links to pages it lacks.
+    fn part_document(&self, layout: &Layout, p: usize) -> PagedDocument {
         let part = &self.book.parts[p];
-        let mut info = doc.info().clone();
+        let laid = &layout.parts[p];
+        let mut info = laid.doc.info().clone();
         info.title = Some(
             format!(
                 "{}: Part {}, {}",
@@ -375,7 +552,15 @@ impl<'a> Renderer<'a> {
             )
             .into(),
         );
-        PagedDocument::new(doc.pages()[range].iter().cloned().collect(), info)
+        let mut pages: Vec<Page> = laid.doc.pages().to_vec();
+        pad_even(&mut pages);
+        for page in &mut pages {
+            rewrite_xrefs(&mut page.frame, &|target| {
+                let number = layout.pages.labels.get(target).copied();
+                Some((None, number))
+            });
+        }
+        PagedDocument::new(pages.into_iter().collect(), info)
     }
 
     fn today(&self) -> Datetime {
@@ -386,17 +571,18 @@ impl<'a> Renderer<'a> {
 
     fn compile(
         &self,
+        doc: Doc,
         generated: &Generated,
     ) -> std::result::Result<(PagedDocument, Vec<Diagnostic>), Failure> {
-        let main = match &self.session {
-            Some(s) => s.source(self.opts.paper.key(), generated.text.clone()),
-            None => main_source(generated.text.clone()),
-        };
+        let main = self
+            .sources
+            .source(self.opts.paper.key(), doc, generated.text.clone());
+        let template_path = format!("/{}/quire.typ", doc.key());
         let world = QuireWorld::new(
             &self.fonts,
             &self.images,
             main,
-            &[("/quire.typ", self.template.clone())],
+            &[(template_path.as_str(), self.template.clone())],
             self.today(),
         );
         let warned = typst::compile::<PagedDocument>(&world);
@@ -409,6 +595,23 @@ impl<'a> Renderer<'a> {
             .output
             .map_err(|errors| self.failure(&world, generated, &errors))?;
         Ok((doc, warnings))
+    }
+
+    /// Exports a part PDF, or (watch) reuses the last export of the same pages.
+    fn export_cached(&self, path: &Path, doc: &PagedDocument) -> Result<Vec<u8>> {
+        let Some(session) = &self.session else {
+            return self.export(doc);
+        };
+        let hash = typst::utils::hash128(doc.pages());
+        let lock = || session.exported.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((h, bytes)) = lock().get(path)
+            && *h == hash
+        {
+            return Ok(bytes.clone());
+        }
+        let bytes = self.export(doc)?;
+        lock().insert(path.to_path_buf(), (hash, bytes.clone()));
+        Ok(bytes)
     }
 
     /// A laid-out document as PDF bytes: tagged, PDF/UA-1 when it qualifies.
@@ -597,4 +800,156 @@ fn typst_error(what: &str, errors: &[SourceDiagnostic]) -> Error {
 enum Failure {
     Math(Vec<(PathBuf, u32, u32)>),
     Other(Error),
+}
+
+impl Laid {
+    fn empty() -> Self {
+        Laid {
+            doc: PagedDocument::new(Default::default(), Default::default()),
+            text: String::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Every labelled place of a document (index mention markers aside): name
+/// and position.
+fn labelled(doc: &PagedDocument) -> Vec<(String, PagedPosition)> {
+    let introspector = doc.introspector();
+    introspector
+        .elements()
+        .query_labelled()
+        .iter()
+        .filter_map(|elem| {
+            let name = elem.label()?.resolve().as_str().to_string();
+            if name.starts_with(markup::MENTION) {
+                return None;
+            }
+            Some((name, introspector.position(elem.location()?)?))
+        })
+        .collect()
+}
+
+/// Page numbers of the laid-out parts: where each starts, where every label
+/// is, and where each tag is mentioned.
+fn page_map(parts: &[&PagedDocument]) -> PageMap {
+    let mut map = PageMap::default();
+    let mut next = 1u64;
+    for (p, doc) in parts.iter().enumerate() {
+        map.starts.push(next);
+        add_labels(&mut map, doc, next);
+        let introspector = doc.introspector();
+        for elem in introspector.elements().query_labelled().iter() {
+            let Some(label) = elem.label() else { continue };
+            let name = label.resolve();
+            let Some(key) = name.as_str().strip_prefix(markup::MENTION) else {
+                continue;
+            };
+            let Some(pos) = elem.location().and_then(|l| introspector.position(l)) else {
+                continue;
+            };
+            let page = pos.page.get() - 1;
+            map.mentions.entry(key.to_string()).or_default().push((
+                format!("{XREF}at/{p}/{page}/{:.1}", pos.point.y.to_pt()),
+                next + page as u64,
+            ));
+        }
+        next += doc.pages().len().next_multiple_of(2) as u64;
+    }
+    map.back_start = next;
+    map
+}
+
+/// Adds a document's labels to the map, its first page numbered `start`.
+fn add_labels(map: &mut PageMap, doc: &PagedDocument, start: u64) {
+    for (name, pos) in labelled(doc) {
+        map.labels.insert(name, start + pos.page.get() as u64 - 1);
+    }
+}
+
+/// The page number an xref target shows: a label's, or a mention's.
+fn pages_number(pages: &PageMap, target: &str) -> Option<u64> {
+    pages.labels.get(target).copied().or_else(|| {
+        pages
+            .mentions
+            .values()
+            .flatten()
+            .find(|(d, _)| d.strip_prefix(XREF) == Some(target))
+            .map(|(_, n)| *n)
+    })
+}
+
+/// Makes the page count even with a blank page, so what follows starts on a
+/// right-hand page.
+fn pad_even(pages: &mut Vec<Page>) {
+    if pages.len() % 2 == 1
+        && let Some(last) = pages.last()
+    {
+        let blank = Page {
+            frame: Frame::hard(last.frame.size()),
+            number: last.number + 1,
+            ..last.clone()
+        };
+        pages.push(blank);
+    }
+}
+
+/// Where an xref goes (`None`: nowhere in this PDF) and the page number its
+/// description names.
+type Resolver<'r> = dyn Fn(&str) -> Option<(Option<Destination>, Option<u64>)> + 'r;
+
+/// Rewrites the links of a frame whose destination is an [`XREF`] string:
+/// `resolve(target)` gives the new destination (`None`: drop the link) and
+/// the page number its accessible description names. Frames without such
+/// links are left alone (and stay shared with the document they came from).
+fn rewrite_xrefs(
+    frame: &mut Frame,
+    resolve: &Resolver<'_>,
+) {
+    if !has_xref(frame) {
+        return;
+    }
+    frame.retain(|item| match item {
+        FrameItem::Group(group) => {
+            rewrite_xrefs(&mut group.frame, resolve);
+            true
+        }
+        FrameItem::Link(Destination::Url(url), _) if url.starts_with(XREF) => {
+            match resolve(&url[XREF.len()..]) {
+                Some((Some(dest), _)) => {
+                    if let FrameItem::Link(d, _) = item {
+                        *d = dest;
+                    }
+                    true
+                }
+                _ => false,
+            }
+        }
+        FrameItem::Tag(Tag::Start(content, _)) => {
+            if let Some(marker) = content.to_packed_mut::<LinkMarker>()
+                && let Some(alt) = &marker.alt
+                && let Some(target) = alt.strip_prefix(XREF)
+            {
+                let number = resolve(target).and_then(|(_, n)| n);
+                marker.alt = Some(match number {
+                    Some(n) => eco_format!("Page {n}"),
+                    None => "Elsewhere in the book".into(),
+                });
+            }
+            true
+        }
+        _ => true,
+    });
+}
+
+fn has_xref(frame: &Frame) -> bool {
+    frame.items().any(|(_, item)| match item {
+        FrameItem::Group(group) => has_xref(&group.frame),
+        FrameItem::Link(Destination::Url(url), _) => url.starts_with(XREF),
+        FrameItem::Tag(Tag::Start(content, _)) => content
+            .to_packed::<LinkMarker>()
+            .and_then(|m| m.alt.as_ref())
+            .is_some_and(|alt| alt.starts_with(XREF)),
+        _ => false,
+    })
 }

@@ -96,6 +96,11 @@ pub fn main_source(text: String) -> Source {
     Source::new(file_id("/main.typ"), text)
 }
 
+/// One document of the book (see `markup::Doc::key`) as a main file.
+pub fn doc_source(key: &str, text: String) -> Source {
+    Source::new(file_id(&format!("/{key}.typ")), text)
+}
+
 pub fn file_id(path: &str) -> FileId {
     let vpath = VirtualPath::new(path)
         .unwrap_or_else(|_| VirtualPath::new("/invalid").expect("static path"));
