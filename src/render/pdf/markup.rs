@@ -27,6 +27,11 @@ pub struct Generated {
     pub text: String,
     pub map: Vec<MapEntry>,
     pub warnings: Vec<Diagnostic>,
+    /// A part's page numbers (where it starts, the pages it names in other
+    /// parts) as a module of their own, `/<doc>/pages.typ`: when only they
+    /// change, the part's markup stays the same and Typst re-lays out just
+    /// the paragraphs that print them.
+    pub pages: String,
 }
 
 /// Options the markup depends on.
@@ -170,6 +175,8 @@ pub struct Gen<'a> {
     /// a term's first mention in each section. Every marker costs a page lookup
     /// in Typst; one per block made the index a quarter of the layout time.
     marked: BTreeSet<String>,
+    /// Labels in other documents whose page this part prints.
+    foreign: BTreeSet<String>,
     /// Footnotes being rendered (a note that cites itself must not recurse).
     notes_open: Vec<usize>,
     /// Footnotes of the current module already emitted (later references point back).
@@ -205,6 +212,7 @@ impl<'a> Gen<'a> {
             file: PathBuf::new(),
             terms,
             notes_open: Vec::new(),
+            foreign: BTreeSet::new(),
             notes_emitted: BTreeSet::new(),
             marked: BTreeSet::new(),
         }
@@ -380,8 +388,9 @@ impl<'a> Gen<'a> {
         self.inlines(content);
         self.out.push(']');
         if self.settings.print && !local {
-            let page = self.settings.pages.page(bare(label));
-            let _ = write!(self.out, "#see-page({})", lit(&page));
+            let name = bare(label).to_string();
+            let _ = write!(self.out, "#see-page(pages.at({}))", lit(&name));
+            self.foreign.insert(name);
         }
     }
 
@@ -906,10 +915,26 @@ impl<'a> Gen<'a> {
     }
 
     fn finish(self) -> Generated {
+        let mut pages = String::new();
+        if let Doc::Part(p) = self.doc {
+            let start = self.settings.pages.starts.get(p).copied().unwrap_or(1);
+            let _ = writeln!(pages, "#let start = {start}");
+            pages.push_str("#let pages = (\n");
+            for label in &self.foreign {
+                let _ = writeln!(
+                    pages,
+                    "  {}: {},",
+                    lit(label),
+                    lit(&self.settings.pages.page(label))
+                );
+            }
+            pages.push_str(")\n");
+        }
         Generated {
             text: self.out,
             map: self.map,
             warnings: self.warnings,
+            pages,
         }
     }
 
@@ -965,8 +990,11 @@ impl<'a> Gen<'a> {
     pub fn part_document(mut self, p: usize) -> Generated {
         self.doc = Doc::Part(p);
         self.preamble();
-        let start = self.settings.pages.starts.get(p).copied().unwrap_or(1);
-        let _ = writeln!(self.out, "#counter(page).update({start})");
+        let _ = writeln!(
+            self.out,
+            "#import \"/{}/pages.typ\": start, pages\n#counter(page).update(start)",
+            self.doc.key()
+        );
         self.part(p);
         self.finish()
     }

@@ -186,6 +186,7 @@ pub struct Rendered {
 struct Laid {
     doc: PagedDocument,
     text: String,
+    pages: String,
     warnings: Vec<Diagnostic>,
 }
 
@@ -461,7 +462,9 @@ impl<'a> Renderer<'a> {
                 Doc::Part(p) => generator.part_document(p),
                 Doc::Back => generator.back_document(),
             };
-            if let Some(unchanged) = previous.take_if(|p| p.text == generated.text) {
+            if let Some(unchanged) =
+                previous.take_if(|p| p.text == generated.text && p.pages == generated.pages)
+            {
                 return Ok(unchanged);
             }
             match self.compile(doc, &generated) {
@@ -471,6 +474,7 @@ impl<'a> Renderer<'a> {
                     return Ok(Laid {
                         doc: laid,
                         text: generated.text,
+                        pages: generated.pages,
                         warnings: all,
                     });
                 }
@@ -578,11 +582,15 @@ impl<'a> Renderer<'a> {
             .sources
             .source(self.opts.paper.key(), doc, generated.text.clone());
         let template_path = format!("/{}/quire.typ", doc.key());
+        let pages_path = format!("/{}/pages.typ", doc.key());
         let world = QuireWorld::new(
             &self.fonts,
             &self.images,
             main,
-            &[(template_path.as_str(), self.template.clone())],
+            &[
+                (template_path.as_str(), self.template.clone()),
+                (pages_path.as_str(), generated.pages.clone()),
+            ],
             self.today(),
         );
         let warned = typst::compile::<PagedDocument>(&world);
@@ -807,6 +815,7 @@ impl Laid {
         Laid {
             doc: PagedDocument::new(Default::default(), Default::default()),
             text: String::new(),
+            pages: String::new(),
             warnings: Vec::new(),
         }
     }
@@ -902,10 +911,7 @@ type Resolver<'r> = dyn Fn(&str) -> Option<(Option<Destination>, Option<u64>)> +
 /// `resolve(target)` gives the new destination (`None`: drop the link) and
 /// the page number its accessible description names. Frames without such
 /// links are left alone (and stay shared with the document they came from).
-fn rewrite_xrefs(
-    frame: &mut Frame,
-    resolve: &Resolver<'_>,
-) {
+fn rewrite_xrefs(frame: &mut Frame, resolve: &Resolver<'_>) {
     if !has_xref(frame) {
         return;
     }
