@@ -111,6 +111,71 @@ struct Pending {
     pages: Option<u32>,
 }
 
+impl Pending {
+    fn pdf(p: pdf::Pdf) -> Self {
+        Pending {
+            kind: match p.scope {
+                pdf::Scope::Book => "pdf-book",
+                pdf::Scope::Part(_) => "pdf-part",
+                pdf::Scope::Booklet(_) => "pdf-booklet",
+            },
+            path: p.path,
+            bytes: p.bytes,
+            pages: Some(p.pages as u32),
+        }
+    }
+}
+
+/// Writes outputs (each to a temporary file, then renamed into place). The
+/// first write clears leftovers of a killed build and the cache record, which
+/// is stored again only once everything is written.
+struct Writer<'a> {
+    out: &'a Path,
+    started: bool,
+    outputs: Vec<OutputFile>,
+}
+
+impl<'a> Writer<'a> {
+    fn new(out: &'a Path) -> Self {
+        Self {
+            out,
+            started: false,
+            outputs: Vec::new(),
+        }
+    }
+
+    fn write(&mut self, pending: Vec<Pending>) -> Result<()> {
+        if !self.started {
+            self.started = true;
+            // Leftovers of a build that was killed mid-write.
+            for dir in [
+                self.out.to_path_buf(),
+                self.out.join("pdf"),
+                self.out.join("booklets"),
+            ] {
+                crate::render::output::remove_stale_temps(&dir);
+            }
+            cache::invalidate(self.out);
+        }
+        for p in pending {
+            // An output that comes out byte-identical keeps its file (and mtime).
+            let same = std::fs::read(&p.path).is_ok_and(|old| old == p.bytes);
+            if !same {
+                write_atomic(&p.path, &p.bytes)?;
+            }
+            self.outputs.push(OutputFile {
+                kind: p.kind.to_string(),
+                written: !same,
+                bytes: p.bytes.len() as u64,
+                sha256: hex(&Sha256::digest(&p.bytes)),
+                pages: p.pages,
+                path: p.path,
+            });
+        }
+        Ok(())
+    }
+}
+
 pub fn build(
     content: &Path,
     out: &Path,
@@ -126,6 +191,7 @@ pub fn build(
         });
     };
 
+    let started = Instant::now();
     let t = Instant::now();
     let fingerprint = cache::fingerprint(content, &pdf::font_dirs(content), &opts.cache_key()).ok();
     if !opts.force
@@ -164,7 +230,7 @@ pub fn build(
     let book = &loaded.book;
 
     // The EPUB is small next to the typesetting: it runs beside it.
-    let (epub, pdf) = rayon::join(
+    let (epub, typeset) = rayon::join(
         || {
             opts.epub
                 .then(|| {
@@ -178,8 +244,11 @@ pub fn build(
             opts.pdf
                 .then(|| {
                     progress.start("pdf");
-                    pdf::Renderer::new(book, &opts.pdf_options, &info, opts.session.as_ref())?
-                        .render_all(out)
+                    let t = Instant::now();
+                    let renderer =
+                        pdf::Renderer::new(book, &opts.pdf_options, &info, opts.session.as_ref())?;
+                    let layout = renderer.typeset()?;
+                    Ok::<_, Error>((renderer, layout, t.elapsed().as_secs_f64()))
                 })
                 .transpose()
         },
@@ -195,22 +264,40 @@ pub fn build(
             pages: None,
         });
     }
-    if let Some(rendered) = pdf? {
-        timed("pdf typeset", rendered.typeset_seconds);
-        timed("pdf export", rendered.export_seconds);
-        for p in rendered.pdfs {
-            warnings.extend(p.warnings);
-            pending.push(Pending {
-                kind: match p.scope {
-                    pdf::Scope::Book => "pdf-book",
-                    pdf::Scope::Part(_) => "pdf-part",
-                    pdf::Scope::Booklet(_) => "pdf-booklet",
-                },
-                path: p.path,
-                bytes: p.bytes,
-                pages: Some(p.pages as u32),
-            });
+    let typeset = typeset?;
+    if let Some((_, layout, seconds)) = &typeset {
+        timed("pdf typeset", *seconds);
+        warnings.extend(layout.warnings());
+    }
+
+    if opts.deny_warnings && !warnings.is_empty() {
+        let mut all = warnings;
+        for w in &mut all {
+            w.severity = Severity::Error;
         }
+        return Err(Error::Content(all));
+    }
+
+    let mut writer = Writer::new(out);
+    if let Some((renderer, layout, _)) = &typeset {
+        let t = Instant::now();
+        let parts: Vec<pdf::Scope> = (0..book.parts.len()).map(pdf::Scope::Part).collect();
+        let mut pdfs = Vec::new();
+        if opts.session.is_some() {
+            // Watch: the EPUB and the part PDFs (only the edited part is
+            // exported again) are written first; the whole book follows.
+            pdfs.extend(renderer.export_pdfs(layout, &parts, out)?);
+            pending.extend(pdfs.drain(..).map(Pending::pdf));
+            writer.write(std::mem::take(&mut pending))?;
+            timed("parts written", started.elapsed().as_secs_f64());
+            pdfs.extend(renderer.export_pdfs(layout, &[pdf::Scope::Book], out)?);
+        } else {
+            let mut scopes = vec![pdf::Scope::Book];
+            scopes.extend(parts);
+            pdfs.extend(renderer.export_pdfs(layout, &scopes, out)?);
+        }
+        timed("pdf export", t.elapsed().as_secs_f64());
+        pending.extend(pdfs.into_iter().map(Pending::pdf));
     }
 
     if let Some((parts, booklet)) = &opts.booklets {
@@ -228,47 +315,15 @@ pub fn build(
             opts.session.as_ref(),
         )?;
         for p in renderer.render_booklets(parts.as_deref(), sheet, booklet, out)? {
-            pending.push(Pending {
-                kind: "pdf-booklet",
-                path: p.path,
-                bytes: p.bytes,
-                pages: Some(p.pages as u32),
-            });
+            pending.push(Pending::pdf(p));
         }
         timed("booklets", t.elapsed().as_secs_f64());
     }
 
-    if opts.deny_warnings && !warnings.is_empty() {
-        let mut all = warnings;
-        for w in &mut all {
-            w.severity = Severity::Error;
-        }
-        return Err(Error::Content(all));
-    }
-
     let t = Instant::now();
-    // Leftovers of a build that was killed mid-write.
-    crate::render::output::remove_stale_temps(out);
-    crate::render::output::remove_stale_temps(&out.join("pdf"));
-    crate::render::output::remove_stale_temps(&out.join("booklets"));
-    cache::invalidate(out);
-    let mut outputs = Vec::with_capacity(pending.len());
-    for p in pending {
-        // An output that comes out byte-identical keeps its file (and mtime).
-        let same = std::fs::read(&p.path).is_ok_and(|old| old == p.bytes);
-        if !same {
-            write_atomic(&p.path, &p.bytes)?;
-        }
-        outputs.push(OutputFile {
-            kind: p.kind.to_string(),
-            written: !same,
-            bytes: p.bytes.len() as u64,
-            sha256: hex(&Sha256::digest(&p.bytes)),
-            pages: p.pages,
-            path: p.path,
-        });
-    }
+    writer.write(pending)?;
     timed("write", t.elapsed().as_secs_f64());
+    let outputs = writer.outputs;
 
     let report = BuildReport {
         quire_version: info.quire_version.to_string(),

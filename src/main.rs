@@ -122,9 +122,16 @@ fn watch(cli: &Cli, args: &cli::BuildArgs) -> quire::Result<()> {
                     .iter()
                     .map(|t| format!("{} {:.2} s", t.stage, t.seconds))
                     .collect();
+                // Watch writes the EPUB and the part PDFs before the book.
+                let fresh = report
+                    .timings
+                    .iter()
+                    .find(|t| t.stage == "parts written")
+                    .map(|t| format!("; EPUB and part PDFs fresh after {:.2} s", t.seconds))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "{}built in {seconds:.2} s ({}): {what}",
+                    "{}built in {seconds:.2} s{fresh} ({}): {what}",
                     trigger(&changed, &cli.content),
                     stages.join(", ")
                 );

@@ -9,7 +9,6 @@ mod world;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use rayon::prelude::*;
 use std::num::NonZeroUsize;
@@ -120,7 +119,6 @@ pub struct Pdf {
     pub path: PathBuf,
     pub bytes: Vec<u8>,
     pub pages: usize,
-    pub warnings: Vec<Diagnostic>,
 }
 
 /// Typst sources kept between compiles, by paper and document, edited in
@@ -173,15 +171,6 @@ impl std::fmt::Debug for Session {
     }
 }
 
-/// The PDFs of one build and where the time went.
-pub struct Rendered {
-    pub pdfs: Vec<Pdf>,
-    /// Laying out the parts (in parallel) and the front and back matter.
-    pub typeset_seconds: f64,
-    /// Writing the book and every part as PDF (in parallel).
-    pub export_seconds: f64,
-}
-
 /// One laid-out document and the markup it came from.
 struct Laid {
     doc: PagedDocument,
@@ -190,12 +179,23 @@ struct Laid {
     warnings: Vec<Diagnostic>,
 }
 
-/// The whole book laid out, document by document.
-struct Layout {
+/// The whole book laid out, document by document, ready for export.
+pub struct Layout {
     front: Laid,
     parts: Vec<Laid>,
     back: Laid,
     pages: PageMap,
+}
+
+impl Layout {
+    /// Warnings of every document (Markdown file and line).
+    pub fn warnings(&self) -> Vec<Diagnostic> {
+        [&self.front, &self.back]
+            .into_iter()
+            .chain(self.parts.iter())
+            .flat_map(|l| l.warnings.iter().cloned())
+            .collect()
+    }
 }
 
 /// Everything shared by the compiles of one build: fonts and images load once.
@@ -257,58 +257,48 @@ impl<'a> Renderer<'a> {
     }
 
     /// Typesets every part (in parallel), then the indexes and the front
-    /// matter, and writes one PDF per part and the book composed of them all.
-    pub fn render_all(&self, out_dir: &Path) -> Result<Rendered> {
-        let started = Instant::now();
+    /// matter. Nothing is exported yet; the warnings are known.
+    pub fn typeset(&self) -> Result<Layout> {
         let layout = self.layout()?;
-        let typeset = started.elapsed().as_secs_f64();
         if self.session.is_none() {
             // The layout caches are only useful to a later compile; free them
             // before export so peak memory is the layout's, not layout + export.
             comemo::evict(0);
             trim_heap();
         }
-        let started = Instant::now();
-        let book = self.compose(&layout);
-        let mut warnings: Vec<Diagnostic> = Vec::new();
-        for laid in [&layout.front, &layout.back]
-            .into_iter()
-            .chain(layout.parts.iter())
-        {
-            warnings.extend(laid.warnings.iter().cloned());
-        }
-        let mut warnings = Some(warnings);
-        let mut scopes = vec![Scope::Book];
-        scopes.extend((0..self.book.parts.len()).map(Scope::Part));
-        let jobs: Vec<(Scope, Vec<Diagnostic>)> = scopes
-            .into_iter()
-            .map(|s| (s, warnings.take().unwrap_or_default()))
-            .collect();
-        let pdfs = jobs
-            .into_par_iter()
-            .map(|(scope, warnings)| {
+        Ok(layout)
+    }
+
+    /// The PDFs of these targets (exported in parallel): a part's own
+    /// document, or the book composed of all of them.
+    pub fn export_pdfs(
+        &self,
+        layout: &Layout,
+        scopes: &[Scope],
+        out_dir: &Path,
+    ) -> Result<Vec<Pdf>> {
+        scopes
+            .par_iter()
+            .map(|&scope| {
                 let path = self.path(out_dir, scope);
                 let (bytes, pages) = match scope {
                     Scope::Part(p) | Scope::Booklet(p) => {
-                        let part = self.part_document(&layout, p);
+                        let part = self.part_document(layout, p);
                         (self.export_cached(&path, &part)?, part.pages().len())
                     }
-                    Scope::Book => (self.export(&book)?, book.pages().len()),
+                    Scope::Book => {
+                        let book = self.compose(layout);
+                        (self.export(&book)?, book.pages().len())
+                    }
                 };
                 Ok(Pdf {
                     scope,
                     path,
                     bytes,
                     pages,
-                    warnings,
                 })
             })
-            .collect::<Result<Vec<Pdf>>>()?;
-        Ok(Rendered {
-            pdfs,
-            typeset_seconds: typeset,
-            export_seconds: started.elapsed().as_secs_f64(),
-        })
+            .collect()
     }
 
     /// Booklets of the given parts (all when `None`): the parts are laid out
@@ -324,6 +314,7 @@ impl<'a> Renderer<'a> {
         let (laid, pages) = self.layout_parts()?;
         if self.session.is_none() {
             comemo::evict(0);
+            trim_heap();
         }
         let layout = Layout {
             front: Laid::empty(),
@@ -354,7 +345,6 @@ impl<'a> Renderer<'a> {
                     path: self.path(out_dir, Scope::Booklet(p)),
                     bytes,
                     pages,
-                    warnings: Vec::new(),
                 })
             })
             .collect()
@@ -365,10 +355,10 @@ impl<'a> Renderer<'a> {
     fn layout(&self) -> Result<Layout> {
         let (parts, mut pages) = self.layout_parts()?;
         let mut fallback = BTreeSet::new();
-        let back = self.typeset(Doc::Back, &pages, &mut fallback, None)?;
+        let back = self.typeset_doc(Doc::Back, &pages, &mut fallback, None)?;
         let back_start = pages.back_start;
         add_labels(&mut pages, &back.doc, back_start);
-        let front = self.typeset(Doc::Front, &pages, &mut fallback, None)?;
+        let front = self.typeset_doc(Doc::Front, &pages, &mut fallback, None)?;
         if let Some(s) = &self.session {
             s.pages
                 .lock()
@@ -418,7 +408,7 @@ impl<'a> Renderer<'a> {
             let done = jobs
                 .into_par_iter()
                 .map(|(p, previous, mut fallback)| {
-                    self.typeset(Doc::Part(p), &pages, &mut fallback, previous)
+                    self.typeset_doc(Doc::Part(p), &pages, &mut fallback, previous)
                         .map(|l| (p, l, fallback))
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -428,10 +418,12 @@ impl<'a> Renderer<'a> {
             }
             let docs: Vec<&PagedDocument> = laid.iter().flatten().map(|l| &l.doc).collect();
             let next = page_map(&docs);
-            if next == pages {
+            // Mentions only feed the index; parts print labels and starts.
+            let settled = next.labels == pages.labels && next.starts == pages.starts;
+            pages = next;
+            if settled {
                 break;
             }
-            pages = next;
         }
         Ok((laid.into_iter().flatten().collect(), pages))
     }
@@ -439,7 +431,7 @@ impl<'a> Renderer<'a> {
     /// Generates and lays out one document, unless its markup is the same as
     /// `previous`'s. Math Typst rejects is retried as source text; other
     /// errors are final.
-    fn typeset(
+    fn typeset_doc(
         &self,
         doc: Doc,
         pages: &PageMap,
