@@ -47,7 +47,7 @@ pub struct Settings<'a> {
 /// The book is typeset as separate documents (front matter, one per part, back
 /// matter) composed into one PDF afterwards. What one document prints about
 /// another comes from the previous layout, until nothing changes.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PageMap {
     /// Displayed page number of every labelled place (label name, no `<>`).
     pub labels: BTreeMap<String, u64>,
@@ -56,6 +56,8 @@ pub struct PageMap {
     /// The first page number after the last part (the indexes).
     pub back_start: u64,
     /// Per tag key: the pages where it is mentioned, as (link target, page).
+    /// Only the index prints them: not kept between builds.
+    #[serde(skip)]
     pub mentions: BTreeMap<String, Vec<(String, u64)>>,
 }
 
