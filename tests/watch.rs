@@ -78,6 +78,13 @@ fn watch_rebuilds_on_save_and_survives_a_broken_edit() {
     assert!(line.contains("02-queues.md changed"), "{line}");
     assert!(line.contains("mini-book.epub"), "{line}");
     assert!(line.contains("01-basics.pdf"), "{line}");
+    // Only the edited part is typeset and exported again; the EPUB and the
+    // part PDFs are written before the whole book.
+    assert!(line.contains("EPUB and part PDFs fresh after"), "{line}");
+    assert!(
+        line.contains("(1 unchanged)") && !line.contains("02-advanced.pdf"),
+        "{line}"
+    );
     let edited_epub = std::fs::read(&epub).expect("epub");
     assert_ne!(edited_epub, good_epub);
     if let Some(text) = pdf_text(&part) {
