@@ -109,7 +109,7 @@ pub struct BuildArgs {
     pub epub: bool,
 
     /// Build the PDFs: the combined book (`<out>/<book-slug>.pdf`) and one PDF
-    /// per part, its page range of the book (`<out>/pdf/NN-slug.pdf`).
+    /// per part (`<out>/pdf/NN-slug.pdf`), the same pages as in the book.
     #[arg(long)]
     pub pdf: bool,
 

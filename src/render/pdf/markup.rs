@@ -27,10 +27,10 @@ pub struct Generated {
     pub text: String,
     pub map: Vec<MapEntry>,
     pub warnings: Vec<Diagnostic>,
-    /// A part's page numbers (where it starts, the pages it names in other
-    /// parts) as a module of their own, `/<doc>/pages.typ`: when only they
-    /// change, the part's markup stays the same and Typst re-lays out just
-    /// the paragraphs that print them.
+    /// A part's main file: the settings and where the part starts, then the
+    /// part itself (`text`, included from `/<doc>/body.typ`). When only the
+    /// start changes, Typst reuses the part's evaluation and its layout
+    /// except for the page numbers. Empty for other documents.
     pub pages: String,
 }
 
@@ -53,6 +53,8 @@ pub struct PageMap {
     pub labels: BTreeMap<String, u64>,
     /// The first page number of each part.
     pub starts: Vec<u64>,
+    /// The page number after each part (its PDF's own index starts there).
+    pub ends: Vec<u64>,
     /// The first page number after the last part (the indexes).
     pub back_start: u64,
     /// Per tag key: the pages where it is mentioned, as (link target, page).
@@ -86,6 +88,8 @@ pub enum Doc {
     Part(usize),
     /// The indexes.
     Back,
+    /// A part's own tag index, at the end of its PDF (not in the book).
+    PartIndex(usize),
 }
 
 impl Doc {
@@ -97,6 +101,7 @@ impl Doc {
             Doc::Front => "front".into(),
             Doc::Part(p) => format!("part-{:02}", p + 1),
             Doc::Back => "back".into(),
+            Doc::PartIndex(p) => format!("part-{:02}-index", p + 1),
         }
     }
 }
@@ -177,8 +182,6 @@ pub struct Gen<'a> {
     /// a term's first mention in each section. Every marker costs a page lookup
     /// in Typst; one per block made the index a quarter of the layout time.
     marked: BTreeSet<String>,
-    /// Labels in other documents whose page this part prints.
-    foreign: BTreeSet<String>,
     /// Footnotes being rendered (a note that cites itself must not recurse).
     notes_open: Vec<usize>,
     /// Footnotes of the current module already emitted (later references point back).
@@ -214,7 +217,6 @@ impl<'a> Gen<'a> {
             file: PathBuf::new(),
             terms,
             notes_open: Vec::new(),
-            foreign: BTreeSet::new(),
             notes_emitted: BTreeSet::new(),
             marked: BTreeSet::new(),
         }
@@ -370,29 +372,34 @@ impl<'a> Gen<'a> {
             }
             LinkTarget::Part(p) => {
                 let label = part_label(self.book, *p);
-                self.internal_link(*p, &label, content);
+                let note = format!(" (Part {})", self.book.parts[*p].number);
+                self.internal_link(*p, &label, content, note);
             }
             LinkTarget::Module { module, anchor } => {
                 let label = match anchor {
                     Some(a) => section_label(self.book, *module, a),
                     None => module_label(self.book, *module),
                 };
-                self.internal_link(module.part, &label, content);
+                let note = format!(
+                    " (Part {}, Module {})",
+                    self.book.parts[module.part].number,
+                    self.book.module(*module).number
+                );
+                self.internal_link(module.part, &label, content, note);
             }
         }
     }
 
-    /// A link inside the book. In print, a link into another part also says
-    /// its page: a part PDF printed as a booklet does not hold that page.
-    fn internal_link(&mut self, part: usize, label: &str, content: &[Inline]) {
+    /// A link inside the book. A link into another part also says where it
+    /// goes, "(Part 3, Module 4)": the part PDF, printed as a booklet, does
+    /// not hold that page (and the link is dropped from it).
+    fn internal_link(&mut self, part: usize, label: &str, content: &[Inline], where_note: String) {
         let local = self.doc == Doc::Part(part);
         let _ = write!(self.out, "#link({})[", dest(label, local));
         self.inlines(content);
         self.out.push(']');
         if self.settings.print && !local {
-            let name = bare(label).to_string();
-            let _ = write!(self.out, "#see-page(pages.at({}))", lit(&name));
-            self.foreign.insert(name);
+            let _ = write!(self.out, "#{}", lit(&where_note));
         }
     }
 
@@ -787,16 +794,18 @@ impl<'a> Gen<'a> {
         }
     }
 
-    fn tag_index(&mut self) {
+    /// The tag index of the book, or of one part (its modules and mentions).
+    fn tag_index(&mut self, part: Option<usize>) {
         let book = self.book;
+        let in_scope = |r: &ModuleRef| part.is_none_or(|p| r.part == p);
         let _ = writeln!(self.out, "#recto({})", self.settings.print);
         self.out
             .push_str("#heading(level: 1)[#\"Index of technologies\"] <tag-index>\n");
         self.out.push_str("#text(size: 0.9em)[#\"Bold page numbers: the modules tagged with the technology. Others: pages where it is mentioned.\"]\n\n");
         self.out.push_str("#columns(2, gutter: 1.5em)[\n");
         for (key, tag) in &book.index.tags {
-            let modules: Vec<&ModuleRef> = tag.modules.iter().collect();
-            let mentioned = !tag.occurrences.is_empty();
+            let modules: Vec<&ModuleRef> = tag.modules.iter().filter(|r| in_scope(r)).collect();
+            let mentioned = tag.occurrences.iter().any(|o| in_scope(&o.module));
             let label = format!("<{}>", label_part(&tag.id));
             if modules.is_empty() && !mentioned {
                 // Keep module pages' tag links valid even when the tag has no entry here.
@@ -814,6 +823,7 @@ impl<'a> Gen<'a> {
             // Pages where the term is mentioned, once each, and not those that
             // already list it as a module of its own.
             let mut mentions: Vec<&(String, u64)> = Vec::new();
+            let here = part.map(|p| format!("{XREF}at/{p}/"));
             for m in self
                 .settings
                 .pages
@@ -821,6 +831,7 @@ impl<'a> Gen<'a> {
                 .get(&label_part(key))
                 .into_iter()
                 .flatten()
+                .filter(|m| here.as_ref().is_none_or(|h| m.0.starts_with(h.as_str())))
             {
                 let repeat = mentions.last().is_some_and(|last| last.1 == m.1);
                 if !repeat && !module_pages.iter().any(|(_, p)| *p == m.1) {
@@ -887,12 +898,18 @@ impl<'a> Gen<'a> {
     /// Every document starts alike: the template (at a path of its own, see
     /// [`Doc::key`]) and the book's settings.
     fn preamble(&mut self) {
+        let text = self.preamble_text();
+        self.out.push_str(&text);
+    }
+
+    fn preamble_text(&self) -> String {
         let book = self.book;
         let meta = &book.meta;
         let keywords: Vec<String> = book.index.tags.values().map(|t| lit(&t.name)).collect();
-        let _ = writeln!(self.out, "#import \"/{}/quire.typ\": *", self.doc.key());
+        let mut out = String::new();
+        let _ = writeln!(out, "#import \"/{}/quire.typ\": *", self.doc.key());
         let _ = writeln!(
-            self.out,
+            out,
             "#show: book.with(title: {}, authors: {}, lang: {}, paper: {}, print: {}, keywords: ({}))",
             lit(&meta.title),
             self.authors(),
@@ -905,6 +922,7 @@ impl<'a> Gen<'a> {
                 format!("{},", keywords.join(", "))
             }
         );
+        out
     }
 
     fn authors(&self) -> String {
@@ -919,18 +937,14 @@ impl<'a> Gen<'a> {
     fn finish(self) -> Generated {
         let mut pages = String::new();
         if let Doc::Part(p) = self.doc {
+            // The main file: settings, where the part starts, then the part.
+            pages = self.preamble_text();
             let start = self.settings.pages.starts.get(p).copied().unwrap_or(1);
-            let _ = writeln!(pages, "#let start = {start}");
-            pages.push_str("#let pages = (\n");
-            for label in &self.foreign {
-                let _ = writeln!(
-                    pages,
-                    "  {}: {},",
-                    lit(label),
-                    lit(&self.settings.pages.page(label))
-                );
-            }
-            pages.push_str(")\n");
+            let _ = writeln!(
+                pages,
+                "#counter(page).update({start})\n#include \"/{}/body.typ\"",
+                self.doc.key()
+            );
         }
         Generated {
             text: self.out,
@@ -991,12 +1005,7 @@ impl<'a> Gen<'a> {
     /// One part, its pages numbered from where it starts in the book.
     pub fn part_document(mut self, p: usize) -> Generated {
         self.doc = Doc::Part(p);
-        self.preamble();
-        let _ = writeln!(
-            self.out,
-            "#import \"/{}/pages.typ\": start, pages\n#counter(page).update(start)",
-            self.doc.key()
-        );
+        let _ = writeln!(self.out, "#import \"/{}/quire.typ\": *", self.doc.key());
         self.part(p);
         self.finish()
     }
@@ -1010,8 +1019,18 @@ impl<'a> Gen<'a> {
             "#counter(page).update({})",
             self.settings.pages.back_start.max(1)
         );
-        self.tag_index();
+        self.tag_index(None);
         self.difficulty_index();
+        self.finish()
+    }
+
+    /// A part's own tag index, numbered on from the part's last page.
+    pub fn part_index_document(mut self, p: usize) -> Generated {
+        self.doc = Doc::PartIndex(p);
+        self.preamble();
+        let start = self.settings.pages.ends.get(p).copied().unwrap_or(1);
+        let _ = writeln!(self.out, "#counter(page).update({start})");
+        self.tag_index(Some(p));
         self.finish()
     }
 }

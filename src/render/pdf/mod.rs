@@ -128,16 +128,17 @@ pub struct Pdf {
 struct Sources(Mutex<BTreeMap<String, typst::syntax::Source>>);
 
 impl Sources {
-    fn source(&self, paper: &str, doc: Doc, text: String) -> typst::syntax::Source {
+    /// The source at `path`, `text` now.
+    fn source(&self, paper: &str, path: &str, text: String) -> typst::syntax::Source {
         let mut sources = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        match sources.entry(format!("{paper}/{}", doc.key())) {
+        match sources.entry(format!("{paper}{path}")) {
             std::collections::btree_map::Entry::Occupied(mut e) => {
                 e.get_mut().replace(&text);
                 e.get().clone()
             }
-            std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(doc_source(&doc.key(), text)).clone()
-            }
+            std::collections::btree_map::Entry::Vacant(e) => e
+                .insert(typst::syntax::Source::new(world::file_id(path), text))
+                .clone(),
         }
     }
 }
@@ -183,6 +184,8 @@ struct Laid {
 pub struct Layout {
     front: Laid,
     parts: Vec<Laid>,
+    /// Each part's own tag index (its PDF only).
+    part_indexes: Vec<Laid>,
     back: Laid,
     pages: PageMap,
 }
@@ -193,6 +196,7 @@ impl Layout {
         [&self.front, &self.back]
             .into_iter()
             .chain(self.parts.iter())
+            .chain(self.part_indexes.iter())
             .flat_map(|l| l.warnings.iter().cloned())
             .collect()
     }
@@ -337,7 +341,7 @@ impl<'a> Renderer<'a> {
         opts: &BookletOptions,
         out_dir: &Path,
     ) -> Result<Vec<Pdf>> {
-        let (laid, pages) = self.layout_parts()?;
+        let (laid, part_indexes, pages) = self.layout_parts_and_indexes()?;
         if self.session.is_none() {
             comemo::evict(0);
             trim_heap();
@@ -345,6 +349,7 @@ impl<'a> Renderer<'a> {
         let layout = Layout {
             front: Laid::empty(),
             parts: laid,
+            part_indexes,
             back: Laid::empty(),
             pages,
         };
@@ -379,7 +384,7 @@ impl<'a> Renderer<'a> {
     /// Lays out the whole book: the parts, then the indexes (they list the
     /// parts' pages), then the front matter (its contents list both).
     fn layout(&self) -> Result<Layout> {
-        let (parts, mut pages) = self.layout_parts()?;
+        let (parts, part_indexes, mut pages) = self.layout_parts_and_indexes()?;
         let mut fallback = BTreeSet::new();
         let back = self.typeset_doc(Doc::Back, &pages, &mut fallback, None)?;
         let back_start = pages.back_start;
@@ -394,9 +399,20 @@ impl<'a> Renderer<'a> {
         Ok(Layout {
             front,
             parts,
+            part_indexes,
             back,
             pages,
         })
+    }
+
+    /// The parts, then (in parallel) each part's own index.
+    fn layout_parts_and_indexes(&self) -> Result<(Vec<Laid>, Vec<Laid>, PageMap)> {
+        let (parts, pages) = self.layout_parts()?;
+        let indexes = (0..parts.len())
+            .into_par_iter()
+            .map(|p| self.typeset_doc(Doc::PartIndex(p), &pages, &mut BTreeSet::new(), None))
+            .collect::<Result<Vec<Laid>>>()?;
+        Ok((parts, indexes, pages))
     }
 
     /// Lays out every part, in parallel, each as a document of its own. A
@@ -449,19 +465,11 @@ impl<'a> Renderer<'a> {
             }
             let docs: Vec<&PagedDocument> = laid.iter().flatten().map(|l| &l.doc).collect();
             let next = page_map(&docs);
-            // Mentions only feed the index; parts print labels and starts.
-            let settled = next.labels == pages.labels && next.starts == pages.starts;
+            // A part depends on nothing of the others but where it starts.
+            let settled = next.starts == pages.starts;
             pages = next;
             if settled {
                 break;
-            }
-            if self.session.is_none() {
-                // Keeping the first round's caches would make the next round
-                // ~2.5x faster at full size but hold ~0.7 GB more at the peak;
-                // a one-off build stays within 2 GB instead. A rebuild starts
-                // from the remembered page numbers and usually needs one round.
-                comemo::evict(0);
-                trim_heap();
             }
         }
         Ok((laid.into_iter().flatten().collect(), pages))
@@ -492,6 +500,7 @@ impl<'a> Renderer<'a> {
                 ),
                 Doc::Part(p) => generator.part_document(p),
                 Doc::Back => generator.back_document(),
+                Doc::PartIndex(p) => generator.part_index_document(p),
             };
             if let Some(unchanged) =
                 previous.take_if(|p| p.text == generated.text && p.pages == generated.pages)
@@ -552,14 +561,8 @@ impl<'a> Renderer<'a> {
         let resolve = |target: &str| -> Option<PagedPosition> {
             match target.strip_prefix("at/") {
                 Some(at) => {
-                    let mut it = at.split('/');
-                    let part: usize = it.next()?.parse().ok()?;
-                    let page: usize = it.next()?.parse().ok()?;
-                    let y: f64 = it.next()?.parse().ok()?;
-                    Some(PagedPosition {
-                        page: NonZeroUsize::new(offsets.get(part + 1)? + page + 1)?,
-                        point: Point::new(Abs::zero(), Abs::pt(y)),
-                    })
+                    let (part, rest) = at.split_once('/')?;
+                    at_position(rest, *offsets.get(part.parse::<usize>().ok()? + 1)?)
                 }
                 None => targets.get(target).copied(),
             }
@@ -575,7 +578,8 @@ impl<'a> Renderer<'a> {
     }
 
     /// A part as a document of its own: its pages (padded to an even count,
-    /// as in the book), links within it, and no links to pages it lacks.
+    /// as in the book) and its own tag index; links within them resolved,
+    /// links to other parts dropped (their text says where to look).
     fn part_document(&self, layout: &Layout, p: usize) -> PagedDocument {
         let part = &self.book.parts[p];
         let laid = &layout.parts[p];
@@ -589,10 +593,31 @@ impl<'a> Renderer<'a> {
         );
         let mut pages: Vec<Page> = laid.doc.pages().to_vec();
         pad_even(&mut pages);
+        let index_offset = pages.len();
+        let index = layout.part_indexes.get(p).map(|l| &l.doc);
+        if let Some(index) = index {
+            pages.extend(index.pages().iter().cloned());
+        }
+        let mut targets: BTreeMap<String, PagedPosition> =
+            labelled(&laid.doc).into_iter().collect();
+        for (name, pos) in index.map(labelled).unwrap_or_default() {
+            targets.insert(
+                name,
+                PagedPosition {
+                    page: pos.page.saturating_add(index_offset),
+                    point: pos.point,
+                },
+            );
+        }
+        let here = format!("at/{p}/");
         for page in &mut pages {
             rewrite_xrefs(&mut page.frame, &|target| {
-                let number = layout.pages.labels.get(target).copied();
-                Some((None, number))
+                let number = pages_number(&layout.pages, target);
+                let pos = match target.strip_prefix(&here) {
+                    Some(at) => at_position(at, 0),
+                    None => targets.get(target).copied(),
+                };
+                Some((pos.map(Destination::Position), number))
             });
         }
         PagedDocument::new(pages.into_iter().collect(), info)
@@ -609,21 +634,25 @@ impl<'a> Renderer<'a> {
         doc: Doc,
         generated: &Generated,
     ) -> std::result::Result<(PagedDocument, Vec<Diagnostic>), Failure> {
-        let main = self
-            .sources
-            .source(self.opts.paper.key(), doc, generated.text.clone());
-        let template_path = format!("/{}/quire.typ", doc.key());
-        let pages_path = format!("/{}/pages.typ", doc.key());
-        let world = QuireWorld::new(
-            &self.fonts,
-            &self.images,
-            main,
-            &[
-                (template_path.as_str(), self.template.clone()),
-                (pages_path.as_str(), generated.pages.clone()),
-            ],
-            self.today(),
-        );
+        let key = doc.key();
+        let paper = self.opts.paper.key();
+        let template_path = format!("/{key}/quire.typ");
+        let templates = [(template_path.as_str(), self.template.clone())];
+        let world = if let Doc::Part(_) = doc {
+            // A part's markup is included by a small main file (see
+            // `Generated::pages`), and kept as an edited source.
+            let body =
+                self.sources
+                    .source(paper, &format!("/{key}/body.typ"), generated.text.clone());
+            let main = doc_source(&key, generated.pages.clone());
+            QuireWorld::new(&self.fonts, &self.images, main, &templates, self.today())
+                .with_generated(body)
+        } else {
+            let main = self
+                .sources
+                .source(paper, &format!("/{key}.typ"), generated.text.clone());
+            QuireWorld::new(&self.fonts, &self.images, main, &templates, self.today())
+        };
         let warned = typst::compile::<PagedDocument>(&world);
         let warnings: Vec<Diagnostic> = warned
             .warnings
@@ -696,7 +725,7 @@ impl<'a> Renderer<'a> {
             TypstSeverity::Warning => Severity::Warning,
         };
         let span = d.span;
-        let in_main = span.id() == Some(world.main_source().id());
+        let in_main = span.id() == Some(world.generated_id());
         let entry = if in_main {
             world
                 .range(span)
@@ -895,6 +924,7 @@ fn page_map(parts: &[&PagedDocument]) -> PageMap {
             ));
         }
         next += doc.pages().len().next_multiple_of(2) as u64;
+        map.ends.push(next);
     }
     map.back_start = next;
     map
@@ -905,6 +935,16 @@ fn add_labels(map: &mut PageMap, doc: &PagedDocument, start: u64) {
     for (name, pos) in labelled(doc) {
         map.labels.insert(name, start + pos.page.get() as u64 - 1);
     }
+}
+
+/// A mention's position, "PAGE/Y" (page index in its part, y in pt), in a
+/// PDF where that part starts after `offset` pages.
+fn at_position(at: &str, offset: usize) -> Option<PagedPosition> {
+    let (page, y) = at.split_once('/')?;
+    Some(PagedPosition {
+        page: NonZeroUsize::new(offset + page.parse::<usize>().ok()? + 1)?,
+        point: Point::new(Abs::zero(), Abs::pt(y.parse().ok()?)),
+    })
 }
 
 /// The page number an xref target shows: a label's, or a mention's.

@@ -115,6 +115,8 @@ pub struct QuireWorld<'a> {
     sources: Vec<(FileId, Source)>,
     /// Binary files by path (a part PDF being imposed).
     files: Vec<(FileId, Bytes)>,
+    /// The file holding the generated markup (diagnostics map back from it).
+    generated: FileId,
     today: Datetime,
 }
 
@@ -136,6 +138,7 @@ impl<'a> QuireWorld<'a> {
         Self {
             fonts,
             images,
+            generated: main.id(),
             main,
             sources,
             files: Vec::new(),
@@ -143,14 +146,22 @@ impl<'a> QuireWorld<'a> {
         }
     }
 
+    /// Serves the generated markup as a source of its own (the main file
+    /// includes it).
+    pub fn with_generated(mut self, source: Source) -> Self {
+        self.generated = source.id();
+        self.sources.push((source.id(), source));
+        self
+    }
+
+    pub fn generated_id(&self) -> FileId {
+        self.generated
+    }
+
     /// Serves `bytes` at `path` (absolute, e.g. `/part.pdf`).
     pub fn with_file(mut self, path: &str, bytes: Vec<u8>) -> Self {
         self.files.push((file_id(path), Bytes::new(bytes)));
         self
-    }
-
-    pub fn main_source(&self) -> &Source {
-        &self.main
     }
 }
 
