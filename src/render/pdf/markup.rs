@@ -9,7 +9,6 @@ use std::path::PathBuf;
 
 use super::math::tex_to_typst;
 use crate::diag::{Diagnostic, Severity};
-use crate::index::count_word;
 use crate::model::{
     Align, Block, Book, Difficulty, ImageFormat, ImageSource, Inline, LinkTarget, ModuleRef, Pos,
 };
@@ -23,6 +22,7 @@ pub struct MapEntry {
     pub math: bool,
 }
 
+#[derive(Clone, Default)]
 pub struct Generated {
     pub text: String,
     pub map: Vec<MapEntry>,
@@ -178,6 +178,10 @@ pub struct Gen<'a> {
     file: PathBuf,
     /// (index key, spellings) of every tag, for mention markers.
     terms: Vec<(String, Vec<String>)>,
+    /// Every spelling of every term, found in one pass over a text; pattern
+    /// i is a spelling of `terms[term_of[i]]`.
+    finder: Option<aho_corasick::AhoCorasick>,
+    term_of: Vec<usize>,
     /// Terms already marked in the current section: the index gives the page of
     /// a term's first mention in each section. Every marker costs a page lookup
     /// in Typst; one per block made the index a quarter of the layout time.
@@ -206,7 +210,19 @@ impl<'a> Gen<'a> {
                 }
             }
         }
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut term_of = Vec::new();
+        for (i, (_, forms)) in terms.iter().enumerate() {
+            for f in forms.iter().filter(|f| !f.is_empty()) {
+                patterns.push(f);
+                term_of.push(i);
+            }
+        }
+        // Building fails only for absurdly large pattern sets; then no markers.
+        let finder = aho_corasick::AhoCorasick::new(&patterns).ok();
         Self {
+            finder,
+            term_of,
             book,
             settings,
             out: String::with_capacity(1 << 20),
@@ -237,22 +253,19 @@ impl<'a> Gen<'a> {
         }
         // Split around tag mentions so each gets an index marker right after it.
         let mut hits: Vec<(usize, usize, &str)> = Vec::new();
-        for (key, forms) in &self.terms {
-            if self.marked.contains(key) {
-                continue;
-            }
-            for f in forms {
-                if count_word(t, f) == 0 {
+        if let Some(finder) = &self.finder {
+            for m in finder.find_overlapping_iter(t) {
+                let key = self.terms[self.term_of[m.pattern().as_usize()]].0.as_str();
+                if self.marked.contains(key) {
                     continue;
                 }
-                for (i, _) in t.match_indices(f.as_str()) {
-                    let before = t[..i].chars().next_back();
-                    let after = t[i + f.len()..].chars().next();
-                    if !before.is_some_and(char::is_alphanumeric)
-                        && !after.is_some_and(char::is_alphanumeric)
-                    {
-                        hits.push((i, i + f.len(), key.as_str()));
-                    }
+                // Whole words only, as in the index stage.
+                let before = t[..m.start()].chars().next_back();
+                let after = t[m.end()..].chars().next();
+                if !before.is_some_and(char::is_alphanumeric)
+                    && !after.is_some_and(char::is_alphanumeric)
+                {
+                    hits.push((m.start(), m.end(), key));
                 }
             }
         }
@@ -711,6 +724,10 @@ impl<'a> Gen<'a> {
         self.marked.clear();
         self.mark(Pos { line: 1, col: 1 }, false);
         let _ = writeln!(self.out, "#recto({})", self.settings.print);
+        // The opening pages are a page run of their own: the only page
+        // numbers in a part's text are in its contents, so when the part
+        // moves only this run is laid out again, not the modules' flow.
+        self.out.push_str("#page[\n");
         let _ = writeln!(
             self.out,
             "#heading(level: 1)[#{}] {}",
@@ -725,10 +742,10 @@ impl<'a> Gen<'a> {
         );
         self.blocks(&part.overview);
         self.out.push_str("]\n");
-        // The part's own contents: its PDF (a page range of the book) opens here.
+        // The part's own contents: its PDF opens here.
         self.out.push_str("#part-contents[\n");
         self.toc_modules(p);
-        self.out.push_str("]\n\n");
+        self.out.push_str("]\n]\n\n");
         for m in 0..part.modules.len() {
             self.module(ModuleRef { part: p, module: m });
         }
@@ -898,16 +915,16 @@ impl<'a> Gen<'a> {
     /// Every document starts alike: the template (at a path of its own, see
     /// [`Doc::key`]) and the book's settings.
     fn preamble(&mut self) {
-        let text = self.preamble_text();
+        let text = self.preamble_text(self.doc);
         self.out.push_str(&text);
     }
 
-    fn preamble_text(&self) -> String {
+    fn preamble_text(&self, doc: Doc) -> String {
         let book = self.book;
         let meta = &book.meta;
         let keywords: Vec<String> = book.index.tags.values().map(|t| lit(&t.name)).collect();
         let mut out = String::new();
-        let _ = writeln!(out, "#import \"/{}/quire.typ\": *", self.doc.key());
+        let _ = writeln!(out, "#import \"/{}/quire.typ\": *", doc.key());
         let _ = writeln!(
             out,
             "#show: book.with(title: {}, authors: {}, lang: {}, paper: {}, print: {}, keywords: ({}))",
@@ -935,17 +952,10 @@ impl<'a> Gen<'a> {
     }
 
     fn finish(self) -> Generated {
-        let mut pages = String::new();
-        if let Doc::Part(p) = self.doc {
-            // The main file: settings, where the part starts, then the part.
-            pages = self.preamble_text();
-            let start = self.settings.pages.starts.get(p).copied().unwrap_or(1);
-            let _ = writeln!(
-                pages,
-                "#counter(page).update({start})\n#include \"/{}/body.typ\"",
-                self.doc.key()
-            );
-        }
+        let pages = match self.doc {
+            Doc::Part(p) => self.part_main(p),
+            _ => String::new(),
+        };
         Generated {
             text: self.out,
             map: self.map,
@@ -1008,6 +1018,18 @@ impl<'a> Gen<'a> {
         let _ = writeln!(self.out, "#import \"/{}/quire.typ\": *", self.doc.key());
         self.part(p);
         self.finish()
+    }
+
+    /// A part's main file: settings, where the part starts, then the part.
+    pub fn part_main(&self, p: usize) -> String {
+        let key = Doc::Part(p).key();
+        let mut main = self.preamble_text(Doc::Part(p));
+        let start = self.settings.pages.starts.get(p).copied().unwrap_or(1);
+        let _ = writeln!(
+            main,
+            "#counter(page).update({start})\n#include \"/{key}/body.typ\""
+        );
+        main
     }
 
     /// The indexes, numbered on from the last part.

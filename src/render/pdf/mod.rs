@@ -175,9 +175,11 @@ impl std::fmt::Debug for Session {
 /// One laid-out document and the markup it came from.
 struct Laid {
     doc: PagedDocument,
-    text: String,
-    pages: String,
+    generated: Generated,
+    /// Typst's warnings (the markup's own are in `generated`).
     warnings: Vec<Diagnostic>,
+    /// How many math spots were shown as source when it was generated.
+    fallbacks: usize,
 }
 
 /// The whole book laid out, document by document, ready for export.
@@ -197,7 +199,7 @@ impl Layout {
             .into_iter()
             .chain(self.parts.iter())
             .chain(self.part_indexes.iter())
-            .flat_map(|l| l.warnings.iter().cloned())
+            .flat_map(|l| l.generated.warnings.iter().chain(&l.warnings).cloned())
             .collect()
     }
 }
@@ -493,29 +495,34 @@ impl<'a> Renderer<'a> {
                 pages,
             };
             let generator = Gen::new(self.book, &settings);
-            let generated = match doc {
-                Doc::Front => generator.front_document(
+            let generated = match (doc, &previous) {
+                // A part's markup depends on nothing but the book (and the
+                // math shown as source): only its main file, which says where
+                // it starts, is written again.
+                (Doc::Part(p), Some(prev)) if prev.fallbacks == fallback.len() => Generated {
+                    pages: generator.part_main(p),
+                    ..prev.generated.clone()
+                },
+                (Doc::Front, _) => generator.front_document(
                     &self.info.date(),
                     &format!("Quire {}", self.info.quire_version),
                 ),
-                Doc::Part(p) => generator.part_document(p),
-                Doc::Back => generator.back_document(),
-                Doc::PartIndex(p) => generator.part_index_document(p),
+                (Doc::Part(p), _) => generator.part_document(p),
+                (Doc::Back, _) => generator.back_document(),
+                (Doc::PartIndex(p), _) => generator.part_index_document(p),
             };
-            if let Some(unchanged) =
-                previous.take_if(|p| p.text == generated.text && p.pages == generated.pages)
-            {
+            if let Some(unchanged) = previous.take_if(|p| {
+                p.generated.text == generated.text && p.generated.pages == generated.pages
+            }) {
                 return Ok(unchanged);
             }
             match self.compile(doc, &generated) {
-                Ok((laid, mut warnings)) => {
-                    let mut all = generated.warnings;
-                    all.append(&mut warnings);
+                Ok((laid, warnings)) => {
                     return Ok(Laid {
                         doc: laid,
-                        text: generated.text,
-                        pages: generated.pages,
-                        warnings: all,
+                        generated,
+                        warnings,
+                        fallbacks: fallback.len(),
                     });
                 }
                 Err(Failure::Math(spots)) if spots.iter().any(|s| !fallback.contains(s)) => {
@@ -874,9 +881,9 @@ impl Laid {
     fn empty() -> Self {
         Laid {
             doc: PagedDocument::new(Default::default(), Default::default()),
-            text: String::new(),
-            pages: String::new(),
+            generated: Generated::default(),
             warnings: Vec::new(),
+            fallbacks: 0,
         }
     }
 }
@@ -947,16 +954,18 @@ fn at_position(at: &str, offset: usize) -> Option<PagedPosition> {
     })
 }
 
-/// The page number an xref target shows: a label's, or a mention's.
+/// The page number an xref target shows: a label's, or a mention's
+/// ("at/PART/PAGE/Y": the part's first page number plus the page index).
 fn pages_number(pages: &PageMap, target: &str) -> Option<u64> {
-    pages.labels.get(target).copied().or_else(|| {
-        pages
-            .mentions
-            .values()
-            .flatten()
-            .find(|(d, _)| d.strip_prefix(XREF) == Some(target))
-            .map(|(_, n)| *n)
-    })
+    match target.strip_prefix("at/") {
+        Some(at) => {
+            let mut it = at.split('/');
+            let part: usize = it.next()?.parse().ok()?;
+            let page: u64 = it.next()?.parse().ok()?;
+            Some(pages.starts.get(part)? + page)
+        }
+        None => pages.labels.get(target).copied(),
+    }
 }
 
 /// Makes the page count even with a blank page, so what follows starts on a
