@@ -246,8 +246,7 @@ pub fn build(
                     progress.start("pdf");
                     let t = Instant::now();
                     let renderer =
-                        pdf::Renderer::new(book, &opts.pdf_options, &info, opts.session.as_ref())?
-                            .remember_pages(out);
+                        pdf::Renderer::new(book, &opts.pdf_options, &info, opts.session.as_ref())?;
                     let layout = renderer.typeset()?;
                     Ok::<_, Error>((renderer, layout, t.elapsed().as_secs_f64()))
                 })
@@ -323,9 +322,6 @@ pub fn build(
 
     let t = Instant::now();
     writer.write(pending)?;
-    if let Some((renderer, layout, _)) = &typeset {
-        renderer.store_pages(layout);
-    }
     timed("write", t.elapsed().as_secs_f64());
     let outputs = writer.outputs;
 

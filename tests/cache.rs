@@ -126,39 +126,3 @@ fn an_edited_or_deleted_output_is_rebuilt() {
     common::build(&content, &out, &["--epub"]);
     assert_eq!(std::fs::read(out.join(EPUB)).expect("epub"), good);
 }
-
-/// The page numbers a build remembers are only a head start: a rebuild after
-/// an edit that moves pages, or with a corrupt record, gives the same bytes as
-/// a build from nothing.
-#[test]
-fn remembered_page_numbers_never_change_the_output() {
-    let dir = common::fixture_copy("mini");
-    let (content, out) = (dir.path().join("content"), dir.path().join("output"));
-    common::build(&content, &out, &["--pdf"]);
-    let remembered = out.join(".cache/pages-a4.json");
-    assert!(remembered.exists(), "no page numbers remembered");
-    // Push everything after the first module of part 1 a few pages on.
-    let module = content.join("01-basics/01-caching.md");
-    let mut text = std::fs::read_to_string(&module).expect("read");
-    for i in 0..60 {
-        text.push_str(&format!("\n\nAn added paragraph, number {i}, long enough to fill a few lines of the page and push the following pages on.\n"));
-    }
-    std::fs::write(&module, text).expect("write");
-    common::build(&content, &out, &["--pdf"]);
-    let fresh = dir.path().join("fresh");
-    common::build(&content, &fresh, &["--pdf"]);
-    let pdfs = |d: &Path| {
-        common::snapshot(d)
-            .into_iter()
-            .filter(|(k, _)| k.ends_with(".pdf"))
-            .collect::<Vec<_>>()
-    };
-    assert!(pdfs(&out) == pdfs(&fresh), "a stale guess changed the PDFs");
-    // A corrupt record is ignored.
-    std::fs::write(&remembered, b"{not json").expect("corrupt");
-    common::build(&content, &out, &["--pdf", "--force"]);
-    assert!(
-        pdfs(&out) == pdfs(&fresh),
-        "a corrupt guess changed the PDFs"
-    );
-}

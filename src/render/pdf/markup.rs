@@ -47,23 +47,26 @@ pub struct Settings<'a> {
 /// The book is typeset as separate documents (front matter, one per part, back
 /// matter) composed into one PDF afterwards. What one document prints about
 /// another comes from the previous layout, until nothing changes.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PageMap {
     /// Displayed page number of every labelled place (label name, no `<>`).
     pub labels: BTreeMap<String, u64>,
-    /// The first page number of each part.
-    pub starts: Vec<u64>,
+    /// The first page number of each document of the book, by [`Doc::key`].
+    pub starts: BTreeMap<String, u64>,
     /// The page number after each part (its PDF's own index starts there).
     pub ends: Vec<u64>,
-    /// The first page number after the last part (the indexes).
-    pub back_start: u64,
+    /// The number of the modules' pages (footers to typeset).
+    pub body_pages: u64,
     /// Per tag key: the pages where it is mentioned, as (link target, page).
-    /// Only the index prints them: not kept between builds.
-    #[serde(skip)]
     pub mentions: BTreeMap<String, Vec<(String, u64)>>,
 }
 
 impl PageMap {
+    /// Where a document starts (1 before anything is laid out).
+    pub fn start(&self, doc: Doc) -> u64 {
+        self.starts.get(&doc.key()).copied().unwrap_or(1)
+    }
+
     fn page(&self, label: &str) -> String {
         // Before the first layout nothing is known; a 3-digit stand-in keeps
         // the text close to its final width.
@@ -85,11 +88,16 @@ pub const XREF: &str = "quire:";
 pub enum Doc {
     /// Cover, title, copyright and contents.
     Front,
+    /// A part's opening pages: title, summary, overview, its own contents.
+    Opener(usize),
+    /// A part's modules.
     Part(usize),
     /// The indexes.
     Back,
     /// A part's own tag index, at the end of its PDF (not in the book).
     PartIndex(usize),
+    /// Page footers (numbers) for the modules' pages, grafted onto them.
+    Numbers,
 }
 
 impl Doc {
@@ -99,9 +107,19 @@ impl Doc {
     pub fn key(self) -> String {
         match self {
             Doc::Front => "front".into(),
+            Doc::Opener(p) => format!("part-{:02}-opener", p + 1),
             Doc::Part(p) => format!("part-{:02}", p + 1),
             Doc::Back => "back".into(),
             Doc::PartIndex(p) => format!("part-{:02}-index", p + 1),
+            Doc::Numbers => "numbers".into(),
+        }
+    }
+
+    /// The part a document belongs to.
+    pub fn part(self) -> Option<usize> {
+        match self {
+            Doc::Opener(p) | Doc::Part(p) | Doc::PartIndex(p) => Some(p),
+            _ => None,
         }
     }
 }
@@ -386,7 +404,7 @@ impl<'a> Gen<'a> {
             LinkTarget::Part(p) => {
                 let label = part_label(self.book, *p);
                 let note = format!(" (Part {})", self.book.parts[*p].number);
-                self.internal_link(*p, &label, content, note);
+                self.internal_link(*p, Doc::Opener(*p), &label, content, note);
             }
             LinkTarget::Module { module, anchor } => {
                 let label = match anchor {
@@ -398,20 +416,28 @@ impl<'a> Gen<'a> {
                     self.book.parts[module.part].number,
                     self.book.module(*module).number
                 );
-                self.internal_link(module.part, &label, content, note);
+                let doc = Doc::Part(module.part);
+                self.internal_link(module.part, doc, &label, content, note);
             }
         }
     }
 
-    /// A link inside the book. A link into another part also says where it
-    /// goes, "(Part 3, Module 4)": the part PDF, printed as a booklet, does
-    /// not hold that page (and the link is dropped from it).
-    fn internal_link(&mut self, part: usize, label: &str, content: &[Inline], where_note: String) {
-        let local = self.doc == Doc::Part(part);
-        let _ = write!(self.out, "#link({})[", dest(label, local));
+    /// A link inside the book, to `label` in document `doc` of `part`. A link
+    /// into another part also says where it goes, "(Part 3, Module 4)": the
+    /// part PDF, printed as a booklet, does not hold that page (and the link
+    /// is dropped from it).
+    fn internal_link(
+        &mut self,
+        part: usize,
+        doc: Doc,
+        label: &str,
+        content: &[Inline],
+        where_note: String,
+    ) {
+        let _ = write!(self.out, "#link({})[", dest(label, self.doc == doc));
         self.inlines(content);
         self.out.push(']');
-        if self.settings.print && !local {
+        if self.settings.print && self.doc.part() != Some(part) {
             let _ = write!(self.out, "#{}", lit(&where_note));
         }
     }
@@ -717,17 +743,14 @@ impl<'a> Gen<'a> {
         self.current = None;
     }
 
-    fn part(&mut self, p: usize) {
+    /// A part's opening pages.
+    fn opener(&mut self, p: usize) {
         let book = self.book;
         let part = &book.parts[p];
         self.file = part.source.clone();
         self.marked.clear();
         self.mark(Pos { line: 1, col: 1 }, false);
         let _ = writeln!(self.out, "#recto({})", self.settings.print);
-        // The opening pages are a page run of their own: the only page
-        // numbers in a part's text are in its contents, so when the part
-        // moves only this run is laid out again, not the modules' flow.
-        self.out.push_str("#page[\n");
         let _ = writeln!(
             self.out,
             "#heading(level: 1)[#{}] {}",
@@ -745,10 +768,7 @@ impl<'a> Gen<'a> {
         // The part's own contents: its PDF opens here.
         self.out.push_str("#part-contents[\n");
         self.toc_modules(p);
-        self.out.push_str("]\n]\n\n");
-        for m in 0..part.modules.len() {
-            self.module(ModuleRef { part: p, module: m });
-        }
+        self.out.push_str("]\n\n");
     }
 
     fn toc(&mut self) {
@@ -786,23 +806,18 @@ impl<'a> Gen<'a> {
         lit(&self.settings.pages.page(bare(label)))
     }
 
-    /// Contents lines for the modules of one part.
+    /// Contents lines for the modules of one part (in another document).
     fn toc_modules(&mut self, p: usize) {
         let book = self.book;
         let part = &book.parts[p];
-        let local = self.doc == Doc::Part(p);
         for (m, module) in part.modules.iter().enumerate() {
             let r = ModuleRef { part: p, module: m };
             let label = module_label(book, r);
-            let page = if local {
-                "none".to_string()
-            } else {
-                lit(&self.settings.pages.page(bare(&label)))
-            };
+            let page = lit(&self.settings.pages.page(bare(&label)));
             let _ = writeln!(
                 self.out,
                 "#toc-module({}, {page}, {}, {}, {})[#{}]",
-                dest(&label, local),
+                dest(&label, false),
                 lit(&format!("{}.{}", part.number, module.number)),
                 lit(module.difficulty.as_str()),
                 module.minutes,
@@ -840,7 +855,8 @@ impl<'a> Gen<'a> {
             // Pages where the term is mentioned, once each, and not those that
             // already list it as a module of its own.
             let mut mentions: Vec<&(String, u64)> = Vec::new();
-            let here = part.map(|p| format!("{XREF}at/{p}/"));
+            let here: Option<[String; 2]> = part
+                .map(|p| [Doc::Opener(p), Doc::Part(p)].map(|d| format!("{XREF}at/{}/", d.key())));
             for m in self
                 .settings
                 .pages
@@ -848,7 +864,10 @@ impl<'a> Gen<'a> {
                 .get(&label_part(key))
                 .into_iter()
                 .flatten()
-                .filter(|m| here.as_ref().is_none_or(|h| m.0.starts_with(h.as_str())))
+                .filter(|m| {
+                    here.as_ref()
+                        .is_none_or(|h| h.iter().any(|h| m.0.starts_with(h.as_str())))
+                })
             {
                 let repeat = mentions.last().is_some_and(|last| last.1 == m.1);
                 if !repeat && !module_pages.iter().any(|(_, p)| *p == m.1) {
@@ -1012,22 +1031,56 @@ impl<'a> Gen<'a> {
         self.finish()
     }
 
-    /// One part, its pages numbered from where it starts in the book.
-    pub fn part_document(mut self, p: usize) -> Generated {
-        self.doc = Doc::Part(p);
-        let _ = writeln!(self.out, "#import \"/{}/quire.typ\": *", self.doc.key());
-        self.part(p);
+    /// A part's opening pages, numbered from where the part starts.
+    pub fn opener_document(mut self, p: usize) -> Generated {
+        self.doc = Doc::Opener(p);
+        self.preamble();
+        let start = self.settings.pages.start(self.doc);
+        let _ = writeln!(self.out, "#counter(page).update({start})");
+        self.opener(p);
         self.finish()
     }
 
-    /// A part's main file: settings, where the part starts, then the part.
+    /// A part's modules. Nothing in them depends on page numbers: their
+    /// footers are typeset apart ([`Doc::Numbers`]) once the page numbers
+    /// are known, so a part is laid out once, whatever comes before it.
+    pub fn part_document(mut self, p: usize) -> Generated {
+        self.doc = Doc::Part(p);
+        let _ = writeln!(self.out, "#import \"/{}/quire.typ\": *", self.doc.key());
+        for m in 0..self.book.parts[p].modules.len() {
+            self.module(ModuleRef { part: p, module: m });
+        }
+        self.finish()
+    }
+
+    /// The footers of the modules' pages: one blank page per page number.
+    pub fn numbers_document(mut self) -> Generated {
+        self.doc = Doc::Numbers;
+        self.preamble();
+        let _ = writeln!(
+            self.out,
+            "#set page(header: none)\n#counter(page).update(1)\n#for _ in range({}) {{ pagebreak() }}",
+            self.settings.pages.body_pages.saturating_sub(1)
+        );
+        self.finish()
+    }
+
+    /// A part's main file: settings (no footers: they are grafted on), the
+    /// part's title for running heads, then the modules from their own file.
     pub fn part_main(&self, p: usize) -> String {
         let key = Doc::Part(p).key();
-        let mut main = self.preamble_text(Doc::Part(p));
-        let start = self.settings.pages.starts.get(p).copied().unwrap_or(1);
+        let part = &self.book.parts[p];
+        let mut main = self.preamble_text(Doc::Part(p)).replacen(
+            "#show: book.with(",
+            &format!(
+                "#show: book.with(running: {}, ",
+                lit(&format!("Part {}: {}", part.number, part.title))
+            ),
+            1,
+        );
         let _ = writeln!(
             main,
-            "#counter(page).update({start})\n#include \"/{key}/body.typ\""
+            "#set page(footer: none)\n#include \"/{key}/body.typ\""
         );
         main
     }
@@ -1039,7 +1092,7 @@ impl<'a> Gen<'a> {
         let _ = writeln!(
             self.out,
             "#counter(page).update({})",
-            self.settings.pages.back_start.max(1)
+            self.settings.pages.start(Doc::Back)
         );
         self.tag_index(None);
         self.difficulty_index();

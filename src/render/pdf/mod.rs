@@ -144,12 +144,11 @@ impl Sources {
 }
 
 /// What a long-running process (`quire watch`) keeps between builds: the
-/// fonts, loaded once, the sources of every document, and where things landed
-/// in the last layout (so the next one starts from the right page numbers).
+/// fonts, loaded once, and the sources of every document (with Typst's
+/// caches, kept too, only what an edit touched is laid out again).
 pub struct Session {
     fonts: Arc<Fonts>,
     sources: Arc<Sources>,
-    pages: Mutex<BTreeMap<&'static str, PageMap>>,
     /// Per part PDF: a hash of its pages and their PDF, so an unchanged part
     /// is not exported again.
     exported: Mutex<BTreeMap<PathBuf, (u128, Vec<u8>)>>,
@@ -160,7 +159,6 @@ impl Session {
         Self {
             fonts: Arc::new(Fonts::load(&font_dirs(content))),
             sources: Arc::default(),
-            pages: Mutex::default(),
             exported: Mutex::default(),
         }
     }
@@ -185,10 +183,15 @@ struct Laid {
 /// The whole book laid out, document by document, ready for export.
 pub struct Layout {
     front: Laid,
+    /// Each part's opening pages.
+    openers: Vec<Laid>,
+    /// Each part's modules (footers grafted on from `numbers`).
     parts: Vec<Laid>,
     /// Each part's own tag index (its PDF only).
     part_indexes: Vec<Laid>,
     back: Laid,
+    /// The footers of the modules' pages, page n at index n - 1.
+    numbers: Laid,
     pages: PageMap,
 }
 
@@ -197,6 +200,7 @@ impl Layout {
     pub fn warnings(&self) -> Vec<Diagnostic> {
         [&self.front, &self.back]
             .into_iter()
+            .chain(self.openers.iter())
             .chain(self.parts.iter())
             .chain(self.part_indexes.iter())
             .flat_map(|l| l.generated.warnings.iter().chain(&l.warnings).cloned())
@@ -216,9 +220,6 @@ pub struct Renderer<'a> {
     /// Watch mode: Typst's layout caches are kept between compiles instead of
     /// being freed as soon as the book is laid out.
     session: Option<Arc<Session>>,
-    /// Where the page numbers of the last layout are remembered between
-    /// builds (a starting guess only: the layout always settles them).
-    page_cache: Option<PathBuf>,
 }
 
 impl<'a> Renderer<'a> {
@@ -243,30 +244,7 @@ impl<'a> Renderer<'a> {
             template,
             sources: session.map(|s| s.sources.clone()).unwrap_or_default(),
             session: session.cloned(),
-            page_cache: None,
         })
-    }
-
-    /// Stores this layout's page numbers for the next build (see
-    /// [`Renderer::remember_pages`]); called once the outputs are written.
-    pub fn store_pages(&self, layout: &Layout) {
-        if let Some(path) = &self.page_cache
-            && let Ok(json) = serde_json::to_vec(&layout.pages)
-        {
-            // Only a head start for the next build: losing it costs time, not output.
-            let _ = path.parent().map(std::fs::create_dir_all);
-            let _ = crate::render::output::write_atomic(path, &json);
-        }
-    }
-
-    /// Remembers page numbers in `<out>/.cache/` for the next build.
-    pub fn remember_pages(mut self, out_dir: &Path) -> Self {
-        self.page_cache = Some(
-            out_dir
-                .join(".cache")
-                .join(format!("pages-{}.json", self.opts.paper.key())),
-        );
-        self
     }
 
     /// Output path of a target.
@@ -343,18 +321,11 @@ impl<'a> Renderer<'a> {
         opts: &BookletOptions,
         out_dir: &Path,
     ) -> Result<Vec<Pdf>> {
-        let (laid, part_indexes, pages) = self.layout_parts_and_indexes()?;
+        let layout = self.layout_parts()?;
         if self.session.is_none() {
             comemo::evict(0);
             trim_heap();
         }
-        let layout = Layout {
-            front: Laid::empty(),
-            parts: laid,
-            part_indexes,
-            back: Laid::empty(),
-            pages,
-        };
         let wanted: Vec<usize> = match parts {
             Some(list) => list.to_vec(),
             None => (0..self.book.parts.len()).collect(),
@@ -386,95 +357,96 @@ impl<'a> Renderer<'a> {
     /// Lays out the whole book: the parts, then the indexes (they list the
     /// parts' pages), then the front matter (its contents list both).
     fn layout(&self) -> Result<Layout> {
-        let (parts, part_indexes, mut pages) = self.layout_parts_and_indexes()?;
+        let mut layout = self.layout_parts()?;
         let mut fallback = BTreeSet::new();
-        let back = self.typeset_doc(Doc::Back, &pages, &mut fallback, None)?;
-        let back_start = pages.back_start;
-        add_labels(&mut pages, &back.doc, back_start);
-        let front = self.typeset_doc(Doc::Front, &pages, &mut fallback, None)?;
-        if let Some(s) = &self.session {
-            s.pages
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(self.opts.paper.key(), pages.clone());
-        }
-        Ok(Layout {
-            front,
-            parts,
-            part_indexes,
-            back,
-            pages,
-        })
+        layout.back = self.typeset_doc(Doc::Back, &layout.pages, &mut fallback, None)?;
+        let start = layout.pages.start(Doc::Back);
+        add_labels(&mut layout.pages, &layout.back.doc, start);
+        layout.front = self.typeset_doc(Doc::Front, &layout.pages, &mut fallback, None)?;
+        Ok(layout)
     }
 
-    /// The parts, then (in parallel) each part's own index.
-    fn layout_parts_and_indexes(&self) -> Result<(Vec<Laid>, Vec<Laid>, PageMap)> {
-        let (parts, pages) = self.layout_parts()?;
-        let indexes = (0..parts.len())
-            .into_par_iter()
-            .map(|p| self.typeset_doc(Doc::PartIndex(p), &pages, &mut BTreeSet::new(), None))
-            .collect::<Result<Vec<Laid>>>()?;
-        Ok((parts, indexes, pages))
-    }
-
-    /// Lays out every part, in parallel, each as a document of its own. A
-    /// part prints the page numbers of the places in other parts it links to
-    /// and starts at the page after the previous part, so parts are laid out
-    /// again (incrementally: only what changed) until those numbers settle.
-    fn layout_parts(&self) -> Result<(Vec<Laid>, PageMap)> {
+    /// Lays out every part as documents of their own, in parallel: its
+    /// modules, which depend on nothing else (their footers come later), and
+    /// its opening pages. Then, with every page number known, the opening
+    /// pages again (their contents give page numbers; same length), the
+    /// footers and each part's own index.
+    fn layout_parts(&self) -> Result<Layout> {
         let n = self.book.parts.len();
-        let remembered = || -> Option<PageMap> {
-            let bytes = std::fs::read(self.page_cache.as_ref()?).ok()?;
-            serde_json::from_slice(&bytes).ok()
-        };
-        let mut pages = self
-            .session
-            .as_ref()
-            .and_then(|s| {
-                let last = s.pages.lock().unwrap_or_else(|e| e.into_inner());
-                last.get(self.opts.paper.key()).cloned()
-            })
-            .or_else(remembered)
-            .unwrap_or_default();
-        let mut laid: Vec<Option<Laid>> = (0..n).map(|_| None).collect();
-        let mut fallbacks: Vec<BTreeSet<(PathBuf, u32, u32)>> = vec![BTreeSet::new(); n];
-        // The longest parts first, so two workers finish at about the same time.
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by_key(|&p| {
-            std::cmp::Reverse(
-                self.book.parts[p]
-                    .modules
-                    .iter()
-                    .map(|m| m.words)
-                    .sum::<usize>(),
-            )
-        });
-        for _ in 0..4 {
-            let jobs: Vec<_> = order
-                .iter()
-                .map(|&p| (p, laid[p].take(), std::mem::take(&mut fallbacks[p])))
-                .collect();
-            let done = jobs
-                .into_par_iter()
-                .map(|(p, previous, mut fallback)| {
-                    self.typeset_doc(Doc::Part(p), &pages, &mut fallback, previous)
-                        .map(|l| (p, l, fallback))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            for (p, l, fallback) in done {
-                laid[p] = Some(l);
-                fallbacks[p] = fallback;
+        let mut docs: Vec<Doc> = (0..n)
+            .flat_map(|p| [Doc::Part(p), Doc::Opener(p)])
+            .collect();
+        // The longest documents first, so two workers finish at about the same time.
+        docs.sort_by_key(|d| match d {
+            Doc::Part(p) => {
+                std::cmp::Reverse(self.book.parts[*p].modules.iter().map(|m| m.words).sum())
             }
-            let docs: Vec<&PagedDocument> = laid.iter().flatten().map(|l| &l.doc).collect();
-            let next = page_map(&docs);
-            // A part depends on nothing of the others but where it starts.
-            let settled = next.starts == pages.starts;
-            pages = next;
+            _ => std::cmp::Reverse(0),
+        });
+        let mut pages = PageMap::default();
+        let mut first = self.typeset_all(&docs, &pages)?;
+        let mut openers: Vec<Laid> = (0..n)
+            .map(|p| first.remove(&Doc::Opener(p).key()))
+            .collect::<Option<_>>()
+            .ok_or_else(|| Error::Internal("a part was not laid out".into()))?;
+        let parts: Vec<Laid> = (0..n)
+            .map(|p| first.remove(&Doc::Part(p).key()))
+            .collect::<Option<_>>()
+            .ok_or_else(|| Error::Internal("a part was not laid out".into()))?;
+        if self.session.is_none() {
+            // Nothing laid out so far is laid out again: free the caches.
+            comemo::evict(0);
+            trim_heap();
+        }
+        let mut later: Vec<Doc> = (0..n).map(Doc::Opener).collect();
+        later.push(Doc::Numbers);
+        later.extend((0..n).map(Doc::PartIndex));
+        // An opening page's contents only change numbers in a fixed column,
+        // so its length stays; if it did not, the numbering is redone.
+        for _ in 0..3 {
+            pages = page_map(&openers, &parts);
+            let mut done = self.typeset_all(&later, &pages)?;
+            let again: Vec<Laid> = (0..n)
+                .map(|p| done.remove(&Doc::Opener(p).key()))
+                .collect::<Option<_>>()
+                .ok_or_else(|| Error::Internal("a part opener was not laid out".into()))?;
+            let settled = again
+                .iter()
+                .zip(&openers)
+                .all(|(a, b)| a.doc.pages().len() == b.doc.pages().len());
+            openers = again;
             if settled {
-                break;
+                let mut take = |d: Doc| {
+                    done.remove(&d.key())
+                        .ok_or_else(|| Error::Internal(format!("{} was not laid out", d.key())))
+                };
+                let numbers = take(Doc::Numbers)?;
+                let part_indexes = (0..n)
+                    .map(|p| take(Doc::PartIndex(p)))
+                    .collect::<Result<Vec<Laid>>>()?;
+                pages = page_map(&openers, &parts);
+                return Ok(Layout {
+                    front: Laid::empty(),
+                    openers,
+                    parts,
+                    part_indexes,
+                    back: Laid::empty(),
+                    numbers,
+                    pages,
+                });
             }
         }
-        Ok((laid.into_iter().flatten().collect(), pages))
+        Err(Error::Internal("part openers did not settle".into()))
+    }
+
+    /// Lays out these documents in parallel: (document key, layout).
+    fn typeset_all(&self, docs: &[Doc], pages: &PageMap) -> Result<BTreeMap<String, Laid>> {
+        docs.par_iter()
+            .map(|&d| {
+                self.typeset_doc(d, pages, &mut BTreeSet::new(), None)
+                    .map(|l| (d.key(), l))
+            })
+            .collect()
     }
 
     /// Generates and lays out one document, unless its markup is the same as
@@ -508,8 +480,10 @@ impl<'a> Renderer<'a> {
                     &format!("Quire {}", self.info.quire_version),
                 ),
                 (Doc::Part(p), _) => generator.part_document(p),
+                (Doc::Opener(p), _) => generator.opener_document(p),
                 (Doc::Back, _) => generator.back_document(),
                 (Doc::PartIndex(p), _) => generator.part_index_document(p),
+                (Doc::Numbers, _) => generator.numbers_document(),
             };
             if let Some(unchanged) = previous.take_if(|p| {
                 p.generated.text == generated.text && p.generated.pages == generated.pages
@@ -535,41 +509,64 @@ impl<'a> Renderer<'a> {
         Err(Error::Internal("math fallback did not converge".into()))
     }
 
+    /// A part's pages: its opening pages, then its modules with their
+    /// footers grafted on, each padded to an even page count.
+    fn part_pages(&self, layout: &Layout, p: usize) -> Vec<Page> {
+        let mut pages: Vec<Page> = layout.openers[p].doc.pages().to_vec();
+        pad_even(&mut pages);
+        let start = layout.pages.start(Doc::Part(p));
+        let mut body: Vec<Page> = layout.parts[p].doc.pages().to_vec();
+        pad_even(&mut body);
+        let footers = layout.numbers.doc.pages();
+        for (i, page) in body.iter_mut().enumerate() {
+            let number = start + i as u64;
+            page.number = number;
+            // Blank pages (before a module that opens on the right) stay blank.
+            if page.frame.items().next().is_some()
+                && let Some(footer) = usize::try_from(number - 1)
+                    .ok()
+                    .and_then(|n| footers.get(n))
+            {
+                page.frame.push_frame(Point::zero(), footer.frame.clone());
+            }
+        }
+        pages.extend(body);
+        pages
+    }
+
     /// The book: front matter, parts and indexes, one after the other (each
     /// padded to an even page count, so every part opens on a right-hand
     /// page), with links between them resolved.
     fn compose(&self, layout: &Layout) -> PagedDocument {
-        let docs: Vec<&PagedDocument> = std::iter::once(&layout.front.doc)
-            .chain(layout.parts.iter().map(|l| &l.doc))
-            .chain(std::iter::once(&layout.back.doc))
-            .collect();
-        let mut pages: Vec<Page> = Vec::new();
-        let mut offsets = Vec::with_capacity(docs.len());
-        for (i, doc) in docs.iter().enumerate() {
-            offsets.push(pages.len());
-            pages.extend(doc.pages().iter().cloned());
-            if i + 1 < docs.len() {
-                pad_even(&mut pages);
-            }
-        }
-        // Where every label is in the book.
+        let mut pages: Vec<Page> = layout.front.doc.pages().to_vec();
+        pad_even(&mut pages);
+        // Where each document's first page is: its labels and mentions.
+        let mut offsets: BTreeMap<String, usize> = BTreeMap::new();
         let mut targets: BTreeMap<String, PagedPosition> = BTreeMap::new();
-        for (doc, offset) in docs.iter().zip(&offsets) {
+        let mut place = |doc: &PagedDocument, key: String, offset: usize| {
             for (name, pos) in labelled(doc) {
-                targets.insert(
-                    name,
-                    PagedPosition {
-                        page: pos.page.saturating_add(*offset),
-                        point: pos.point,
-                    },
-                );
+                targets.insert(name, shift(pos, offset));
             }
+            offsets.insert(key, offset);
+        };
+        place(&layout.front.doc, Doc::Front.key(), 0);
+        for p in 0..layout.parts.len() {
+            let opener = &layout.openers[p].doc;
+            place(opener, Doc::Opener(p).key(), pages.len());
+            place(
+                &layout.parts[p].doc,
+                Doc::Part(p).key(),
+                pages.len() + opener.pages().len().next_multiple_of(2),
+            );
+            pages.extend(self.part_pages(layout, p));
         }
+        place(&layout.back.doc, Doc::Back.key(), pages.len());
+        pages.extend(layout.back.doc.pages().iter().cloned());
         let resolve = |target: &str| -> Option<PagedPosition> {
             match target.strip_prefix("at/") {
                 Some(at) => {
-                    let (part, rest) = at.split_once('/')?;
-                    at_position(rest, *offsets.get(part.parse::<usize>().ok()? + 1)?)
+                    let (key, rest) = at.split_once('/')?;
+                    at_position(rest, *offsets.get(key)?)
                 }
                 None => targets.get(target).copied(),
             }
@@ -584,13 +581,12 @@ impl<'a> Renderer<'a> {
         PagedDocument::new(pages.into_iter().collect(), layout.front.doc.info().clone())
     }
 
-    /// A part as a document of its own: its pages (padded to an even count,
-    /// as in the book) and its own tag index; links within them resolved,
-    /// links to other parts dropped (their text says where to look).
+    /// A part as a document of its own: its pages (as in the book) and its
+    /// own tag index; links within them resolved, links to other parts
+    /// dropped (their text says where to look).
     fn part_document(&self, layout: &Layout, p: usize) -> PagedDocument {
         let part = &self.book.parts[p];
-        let laid = &layout.parts[p];
-        let mut info = laid.doc.info().clone();
+        let mut info = layout.parts[p].doc.info().clone();
         info.title = Some(
             format!(
                 "{}: Part {}, {}",
@@ -598,30 +594,31 @@ impl<'a> Renderer<'a> {
             )
             .into(),
         );
-        let mut pages: Vec<Page> = laid.doc.pages().to_vec();
-        pad_even(&mut pages);
-        let index_offset = pages.len();
-        let index = layout.part_indexes.get(p).map(|l| &l.doc);
-        if let Some(index) = index {
-            pages.extend(index.pages().iter().cloned());
+        let mut pages = self.part_pages(layout, p);
+        let opener = &layout.openers[p].doc;
+        let body_offset = opener.pages().len().next_multiple_of(2);
+        let mut offsets: BTreeMap<String, usize> = BTreeMap::new();
+        offsets.insert(Doc::Opener(p).key(), 0);
+        offsets.insert(Doc::Part(p).key(), body_offset);
+        let index = &layout.part_indexes[p].doc;
+        let mut targets: BTreeMap<String, PagedPosition> = BTreeMap::new();
+        for (doc, offset) in [
+            (opener, 0),
+            (&layout.parts[p].doc, body_offset),
+            (index, pages.len()),
+        ] {
+            for (name, pos) in labelled(doc) {
+                targets.insert(name, shift(pos, offset));
+            }
         }
-        let mut targets: BTreeMap<String, PagedPosition> =
-            labelled(&laid.doc).into_iter().collect();
-        for (name, pos) in index.map(labelled).unwrap_or_default() {
-            targets.insert(
-                name,
-                PagedPosition {
-                    page: pos.page.saturating_add(index_offset),
-                    point: pos.point,
-                },
-            );
-        }
-        let here = format!("at/{p}/");
+        pages.extend(index.pages().iter().cloned());
         for page in &mut pages {
             rewrite_xrefs(&mut page.frame, &|target| {
                 let number = pages_number(&layout.pages, target);
-                let pos = match target.strip_prefix(&here) {
-                    Some(at) => at_position(at, 0),
+                let pos = match target.strip_prefix("at/") {
+                    Some(at) => at
+                        .split_once('/')
+                        .and_then(|(key, rest)| at_position(rest, *offsets.get(key)?)),
                     None => targets.get(target).copied(),
                 };
                 Some((pos.map(Destination::Position), number))
@@ -906,35 +903,50 @@ fn labelled(doc: &PagedDocument) -> Vec<(String, PagedPosition)> {
         .collect()
 }
 
-/// Page numbers of the laid-out parts: where each starts, where every label
-/// is, and where each tag is mentioned.
-fn page_map(parts: &[&PagedDocument]) -> PageMap {
+/// Page numbers of the laid-out parts: where each document starts (every
+/// part's opening pages, then its modules, each an even number of pages),
+/// where every label is, and where each tag is mentioned.
+fn page_map(openers: &[Laid], parts: &[Laid]) -> PageMap {
     let mut map = PageMap::default();
     let mut next = 1u64;
-    for (p, doc) in parts.iter().enumerate() {
-        map.starts.push(next);
-        add_labels(&mut map, doc, next);
-        let introspector = doc.introspector();
-        for elem in introspector.elements().query_labelled().iter() {
-            let Some(label) = elem.label() else { continue };
-            let name = label.resolve();
-            let Some(key) = name.as_str().strip_prefix(markup::MENTION) else {
-                continue;
-            };
-            let Some(pos) = elem.location().and_then(|l| introspector.position(l)) else {
-                continue;
-            };
-            let page = pos.page.get() - 1;
-            map.mentions.entry(key.to_string()).or_default().push((
-                format!("{XREF}at/{p}/{page}/{:.1}", pos.point.y.to_pt()),
-                next + page as u64,
-            ));
+    for (p, (opener, part)) in openers.iter().zip(parts).enumerate() {
+        for (doc, laid) in [(Doc::Opener(p), opener), (Doc::Part(p), part)] {
+            let doc_pages = &laid.doc;
+            map.starts.insert(doc.key(), next);
+            add_labels(&mut map, doc_pages, next);
+            let introspector = doc_pages.introspector();
+            for elem in introspector.elements().query_labelled().iter() {
+                let Some(label) = elem.label() else { continue };
+                let name = label.resolve();
+                let Some(key) = name.as_str().strip_prefix(markup::MENTION) else {
+                    continue;
+                };
+                let Some(pos) = elem.location().and_then(|l| introspector.position(l)) else {
+                    continue;
+                };
+                let page = pos.page.get() - 1;
+                map.mentions.entry(key.to_string()).or_default().push((
+                    format!("{XREF}at/{}/{page}/{:.1}", doc.key(), pos.point.y.to_pt()),
+                    next + page as u64,
+                ));
+            }
+            next += doc_pages.pages().len().next_multiple_of(2) as u64;
+            if let Doc::Part(_) = doc {
+                map.body_pages = next - 1;
+            }
         }
-        next += doc.pages().len().next_multiple_of(2) as u64;
         map.ends.push(next);
     }
-    map.back_start = next;
+    map.starts.insert(Doc::Back.key(), next);
     map
+}
+
+/// A position moved `offset` pages on.
+fn shift(pos: PagedPosition, offset: usize) -> PagedPosition {
+    PagedPosition {
+        page: pos.page.saturating_add(offset),
+        point: pos.point,
+    }
 }
 
 /// Adds a document's labels to the map, its first page numbered `start`.
@@ -955,14 +967,14 @@ fn at_position(at: &str, offset: usize) -> Option<PagedPosition> {
 }
 
 /// The page number an xref target shows: a label's, or a mention's
-/// ("at/PART/PAGE/Y": the part's first page number plus the page index).
+/// ("at/DOC/PAGE/Y": the document's first page number plus the page index).
 fn pages_number(pages: &PageMap, target: &str) -> Option<u64> {
     match target.strip_prefix("at/") {
         Some(at) => {
             let mut it = at.split('/');
-            let part: usize = it.next()?.parse().ok()?;
+            let doc = it.next()?;
             let page: u64 = it.next()?.parse().ok()?;
-            Some(pages.starts.get(part)? + page)
+            Some(pages.starts.get(doc)? + page)
         }
         None => pages.labels.get(target).copied(),
     }
