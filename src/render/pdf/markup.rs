@@ -22,7 +22,7 @@ pub struct MapEntry {
     pub math: bool,
 }
 
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Generated {
     pub text: String,
     pub map: Vec<MapEntry>,
@@ -1067,7 +1067,7 @@ impl<'a> Gen<'a> {
 
     /// A part's main file: settings (no footers: they are grafted on), the
     /// part's title for running heads, then the modules from their own file.
-    pub fn part_main(&self, p: usize) -> String {
+    fn part_main(&self, p: usize) -> String {
         let key = Doc::Part(p).key();
         let part = &self.book.parts[p];
         let mut main = self.preamble_text(Doc::Part(p)).replacen(

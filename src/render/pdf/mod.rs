@@ -176,8 +176,6 @@ struct Laid {
     generated: Generated,
     /// Typst's warnings (the markup's own are in `generated`).
     warnings: Vec<Diagnostic>,
-    /// How many math spots were shown as source when it was generated.
-    fallbacks: usize,
 }
 
 /// The whole book laid out, document by document, ready for export.
@@ -359,10 +357,10 @@ impl<'a> Renderer<'a> {
     fn layout(&self) -> Result<Layout> {
         let mut layout = self.layout_parts()?;
         let mut fallback = BTreeSet::new();
-        layout.back = self.typeset_doc(Doc::Back, &layout.pages, &mut fallback, None)?;
+        layout.back = self.typeset_doc(Doc::Back, &layout.pages, &mut fallback)?;
         let start = layout.pages.start(Doc::Back);
         add_labels(&mut layout.pages, &layout.back.doc, start);
-        layout.front = self.typeset_doc(Doc::Front, &layout.pages, &mut fallback, None)?;
+        layout.front = self.typeset_doc(Doc::Front, &layout.pages, &mut fallback)?;
         Ok(layout)
     }
 
@@ -443,21 +441,19 @@ impl<'a> Renderer<'a> {
     fn typeset_all(&self, docs: &[Doc], pages: &PageMap) -> Result<BTreeMap<String, Laid>> {
         docs.par_iter()
             .map(|&d| {
-                self.typeset_doc(d, pages, &mut BTreeSet::new(), None)
+                self.typeset_doc(d, pages, &mut BTreeSet::new())
                     .map(|l| (d.key(), l))
             })
             .collect()
     }
 
-    /// Generates and lays out one document, unless its markup is the same as
-    /// `previous`'s. Math Typst rejects is retried as source text; other
-    /// errors are final.
+    /// Generates and lays out one document. Math Typst rejects is retried as
+    /// source text; other errors are final.
     fn typeset_doc(
         &self,
         doc: Doc,
         pages: &PageMap,
         fallback: &mut BTreeSet<(PathBuf, u32, u32)>,
-        mut previous: Option<Laid>,
     ) -> Result<Laid> {
         for _ in 0..4 {
             let settings = Settings {
@@ -467,36 +463,23 @@ impl<'a> Renderer<'a> {
                 pages,
             };
             let generator = Gen::new(self.book, &settings);
-            let generated = match (doc, &previous) {
-                // A part's markup depends on nothing but the book (and the
-                // math shown as source): only its main file, which says where
-                // it starts, is written again.
-                (Doc::Part(p), Some(prev)) if prev.fallbacks == fallback.len() => Generated {
-                    pages: generator.part_main(p),
-                    ..prev.generated.clone()
-                },
-                (Doc::Front, _) => generator.front_document(
+            let generated = match doc {
+                Doc::Front => generator.front_document(
                     &self.info.date(),
                     &format!("Quire {}", self.info.quire_version),
                 ),
-                (Doc::Part(p), _) => generator.part_document(p),
-                (Doc::Opener(p), _) => generator.opener_document(p),
-                (Doc::Back, _) => generator.back_document(),
-                (Doc::PartIndex(p), _) => generator.part_index_document(p),
-                (Doc::Numbers, _) => generator.numbers_document(),
+                Doc::Part(p) => generator.part_document(p),
+                Doc::Opener(p) => generator.opener_document(p),
+                Doc::Back => generator.back_document(),
+                Doc::PartIndex(p) => generator.part_index_document(p),
+                Doc::Numbers => generator.numbers_document(),
             };
-            if let Some(unchanged) = previous.take_if(|p| {
-                p.generated.text == generated.text && p.generated.pages == generated.pages
-            }) {
-                return Ok(unchanged);
-            }
             match self.compile(doc, &generated) {
                 Ok((laid, warnings)) => {
                     return Ok(Laid {
                         doc: laid,
                         generated,
                         warnings,
-                        fallbacks: fallback.len(),
                     });
                 }
                 Err(Failure::Math(spots)) if spots.iter().any(|s| !fallback.contains(s)) => {
@@ -880,7 +863,6 @@ impl Laid {
             doc: PagedDocument::new(Default::default(), Default::default()),
             generated: Generated::default(),
             warnings: Vec::new(),
-            fallbacks: 0,
         }
     }
 }
