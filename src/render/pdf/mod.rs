@@ -231,7 +231,7 @@ impl<'a> Renderer<'a> {
         let template = layouts.get("typst/quire.typ")?.into_owned();
         let fonts = match session {
             Some(s) => s.fonts.clone(),
-            None => Arc::new(Fonts::load(&font_dirs(&book.root))),
+            None => Fonts::shared(&font_dirs(&book.root)),
         };
         Ok(Self {
             book,
@@ -780,7 +780,7 @@ pub fn impose(
         timestamp: Some(Timestamp::new_utc(epoch)),
         ..TypstPdfOptions::default()
     };
-    impose_with(&Fonts::load(&[]), pdf, pages, sheet, opts, options, epoch)
+    impose_with(&Fonts::shared(&[]), pdf, pages, sheet, opts, options, epoch)
 }
 
 fn impose_with(
@@ -817,7 +817,7 @@ fn impose_with(
 /// Typesets standalone Typst markup with Quire's fonts (test documents,
 /// numbered pages for imposition checks): (PDF, pages).
 pub fn typeset_markup(markup: &str) -> Result<(Vec<u8>, usize)> {
-    let fonts = Fonts::load(&[]);
+    let fonts = Fonts::shared(&[]);
     let images = ImageStore::empty();
     let epoch = Datetime::from_ymd(2000, 1, 1).expect("valid date");
     let world = QuireWorld::new(&fonts, &images, main_source(markup.to_string()), &[], epoch);
