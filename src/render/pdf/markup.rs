@@ -946,7 +946,7 @@ impl<'a> Gen<'a> {
         let _ = writeln!(out, "#import \"/{}/quire.typ\": *", doc.key());
         let _ = writeln!(
             out,
-            "#show: book.with(title: {}, authors: {}, lang: {}, paper: {}, print: {}, keywords: ({}))",
+            "#show: book.with(title: {}, authors: {}, lang: {}, paper: {}, print: {}, keywords: ({}), running: {})",
             lit(&meta.title),
             self.authors(),
             lit(&meta.language),
@@ -956,6 +956,14 @@ impl<'a> Gen<'a> {
                 String::new()
             } else {
                 format!("{},", keywords.join(", "))
+            },
+            // A part's modules have no part heading above them to run.
+            match doc {
+                Doc::Part(p) => lit(&format!(
+                    "Part {}: {}",
+                    book.parts[p].number, book.parts[p].title
+                )),
+                _ => "none".into(),
             }
         );
         out
@@ -1069,15 +1077,7 @@ impl<'a> Gen<'a> {
     /// part's title for running heads, then the modules from their own file.
     fn part_main(&self, p: usize) -> String {
         let key = Doc::Part(p).key();
-        let part = &self.book.parts[p];
-        let mut main = self.preamble_text(Doc::Part(p)).replacen(
-            "#show: book.with(",
-            &format!(
-                "#show: book.with(running: {}, ",
-                lit(&format!("Part {}: {}", part.number, part.title))
-            ),
-            1,
-        );
+        let mut main = self.preamble_text(Doc::Part(p));
         let _ = writeln!(
             main,
             "#set page(footer: none)\n#include \"/{key}/body.typ\""
