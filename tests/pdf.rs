@@ -206,15 +206,8 @@ fn fixture_pdfs_toc_index_and_qpdf() {
     let first = &pages(&part1, false)[0];
     assert!(first.contains("Part 1: Basics"), "{first}");
     assert!(first.contains("In this part"), "{first}");
-    // pdftotext ends with a form feed: no page after it.
-    let trim = |mut v: Vec<String>| {
-        while v.last().is_some_and(String::is_empty) {
-            v.pop();
-        }
-        v
-    };
-    let book_pages = trim(pages(&combined, false));
-    let part_pages = trim(pages(&part1, false));
+    let book_pages = trim_pages(pages(&combined, false));
+    let part_pages = trim_pages(pages(&part1, false));
     let at = book_pages
         .iter()
         .position(|p| p == first)
@@ -500,4 +493,34 @@ fn internal_links_land_on_pages() {
             "{part}: {uris:?}"
         );
     }
+}
+
+#[test]
+fn a_part_without_modules_is_its_opening_page_and_index() {
+    if !tool("pdftotext") {
+        return;
+    }
+    let dir = common::fixture_copy("mini");
+    let (content, out) = (dir.path().join("content"), dir.path().join("output"));
+    common::write(
+        &content,
+        "03-later/_part.md",
+        b"---\ntitle: Later\nsummary: Nothing yet\n---\nComing soon.\n",
+    );
+    build_pdfs(&content, &out);
+    let part = trim_pages(pages(&out.join("pdf/03-later.pdf"), false));
+    // The opening page (padded to two), then the part's own index.
+    assert_eq!(part.len(), 3, "{part:#?}");
+    assert!(part[0].contains("Part 3: Later") && !part[0].contains("In this part"));
+    assert!(part[2].contains("Index of technologies"));
+    qpdf_check(&out.join("mini-book.pdf"));
+}
+
+/// Without the empty string pdftotext leaves after the last form feed (and
+/// blank pages at the end).
+fn trim_pages(mut v: Vec<String>) -> Vec<String> {
+    while v.last().is_some_and(|p| p.trim().is_empty()) {
+        v.pop();
+    }
+    v
 }

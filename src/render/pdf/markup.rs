@@ -766,9 +766,11 @@ impl<'a> Gen<'a> {
         self.blocks(&part.overview);
         self.out.push_str("]\n");
         // The part's own contents: its PDF opens here.
-        self.out.push_str("#part-contents[\n");
-        self.toc_modules(p);
-        self.out.push_str("]\n\n");
+        if !part.modules.is_empty() {
+            self.out.push_str("#part-contents[\n");
+            self.toc_modules(p);
+            self.out.push_str("]\n\n");
+        }
     }
 
     fn toc(&mut self) {

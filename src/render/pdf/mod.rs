@@ -387,10 +387,17 @@ impl<'a> Renderer<'a> {
             .map(|p| first.remove(&Doc::Opener(p).key()))
             .collect::<Option<_>>()
             .ok_or_else(|| Error::Internal("a part was not laid out".into()))?;
-        let parts: Vec<Laid> = (0..n)
+        let mut parts: Vec<Laid> = (0..n)
             .map(|p| first.remove(&Doc::Part(p).key()))
             .collect::<Option<_>>()
             .ok_or_else(|| Error::Internal("a part was not laid out".into()))?;
+        for (part, laid) in self.book.parts.iter().zip(&mut parts) {
+            // Typst gives an empty document one blank page; a part with no
+            // modules (yet) has none.
+            if part.modules.is_empty() {
+                laid.doc = PagedDocument::new(Default::default(), laid.doc.info().clone());
+            }
+        }
         if self.session.is_none() {
             // Nothing laid out so far is laid out again: free the caches.
             comemo::evict(0);
