@@ -92,7 +92,13 @@ pub fn watch(
         {
             opts = session(&opts);
         }
-        let round = match build(content, out, &opts, &Silent) {
+        // The first round always typesets (even when the outputs are up to
+        // date): the edits that follow are then laid out incrementally.
+        let this = BuildOptions {
+            force: opts.force || done == 0,
+            ..opts.clone()
+        };
+        let round = match build(content, out, &this, &Silent) {
             Ok((report, warnings)) => Round::Built {
                 report,
                 warnings,
