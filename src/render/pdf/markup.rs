@@ -27,10 +27,8 @@ pub struct Generated {
     pub text: String,
     pub map: Vec<MapEntry>,
     pub warnings: Vec<Diagnostic>,
-    /// A part's main file: the settings and where the part starts, then the
-    /// part itself (`text`, included from `/<doc>/body.typ`). When only the
-    /// start changes, Typst reuses the part's evaluation and its layout
-    /// except for the page numbers. Empty for other documents.
+    /// A module's main file: the settings, then the module itself (`text`,
+    /// included from `/<doc>/body.typ`). Empty for other documents.
     pub pages: String,
 }
 
@@ -90,8 +88,9 @@ pub enum Doc {
     Front,
     /// A part's opening pages: title, summary, overview, its own contents.
     Opener(usize),
-    /// A part's modules.
-    Part(usize),
+    /// One module: modules open on a right-hand page, so each is a document
+    /// of its own (the finest unit of parallel work and of relayout on edit).
+    Module(ModuleRef),
     /// The indexes.
     Back,
     /// A part's own tag index, at the end of its PDF (not in the book).
@@ -108,7 +107,7 @@ impl Doc {
         match self {
             Doc::Front => "front".into(),
             Doc::Opener(p) => format!("part-{:02}-opener", p + 1),
-            Doc::Part(p) => format!("part-{:02}", p + 1),
+            Doc::Module(r) => format!("part-{:02}-m{:02}", r.part + 1, r.module + 1),
             Doc::Back => "back".into(),
             Doc::PartIndex(p) => format!("part-{:02}-index", p + 1),
             Doc::Numbers => "numbers".into(),
@@ -118,7 +117,8 @@ impl Doc {
     /// The part a document belongs to.
     pub fn part(self) -> Option<usize> {
         match self {
-            Doc::Opener(p) | Doc::Part(p) | Doc::PartIndex(p) => Some(p),
+            Doc::Opener(p) | Doc::PartIndex(p) => Some(p),
+            Doc::Module(r) => Some(r.part),
             _ => None,
         }
     }
@@ -416,7 +416,7 @@ impl<'a> Gen<'a> {
                     self.book.parts[module.part].number,
                     self.book.module(*module).number
                 );
-                let doc = Doc::Part(module.part);
+                let doc = Doc::Module(*module);
                 self.internal_link(module.part, doc, &label, content, note);
             }
         }
@@ -857,8 +857,8 @@ impl<'a> Gen<'a> {
             // Pages where the term is mentioned, once each, and not those that
             // already list it as a module of its own.
             let mut mentions: Vec<&(String, u64)> = Vec::new();
-            let here: Option<[String; 2]> = part
-                .map(|p| [Doc::Opener(p), Doc::Part(p)].map(|d| format!("{XREF}at/{}/", d.key())));
+            // Mentions in this part's documents (opening pages and modules).
+            let here: Option<String> = part.map(|p| format!("{XREF}at/part-{:02}-", p + 1));
             for m in self
                 .settings
                 .pages
@@ -866,10 +866,7 @@ impl<'a> Gen<'a> {
                 .get(&label_part(key))
                 .into_iter()
                 .flatten()
-                .filter(|m| {
-                    here.as_ref()
-                        .is_none_or(|h| h.iter().any(|h| m.0.starts_with(h.as_str())))
-                })
+                .filter(|m| here.as_ref().is_none_or(|h| m.0.starts_with(h.as_str())))
             {
                 let repeat = mentions.last().is_some_and(|last| last.1 == m.1);
                 if !repeat && !module_pages.iter().any(|(_, p)| *p == m.1) {
@@ -961,9 +958,9 @@ impl<'a> Gen<'a> {
             },
             // A part's modules have no part heading above them to run.
             match doc {
-                Doc::Part(p) => lit(&format!(
+                Doc::Module(r) => lit(&format!(
                     "Part {}: {}",
-                    book.parts[p].number, book.parts[p].title
+                    book.parts[r.part].number, book.parts[r.part].title
                 )),
                 _ => "none".into(),
             }
@@ -982,7 +979,7 @@ impl<'a> Gen<'a> {
 
     fn finish(self) -> Generated {
         let pages = match self.doc {
-            Doc::Part(p) => self.part_main(p),
+            Doc::Module(r) => self.module_main(r),
             _ => String::new(),
         };
         Generated {
@@ -1051,15 +1048,13 @@ impl<'a> Gen<'a> {
         self.finish()
     }
 
-    /// A part's modules. Nothing in them depends on page numbers: their
-    /// footers are typeset apart ([`Doc::Numbers`]) once the page numbers
-    /// are known, so a part is laid out once, whatever comes before it.
-    pub fn part_document(mut self, p: usize) -> Generated {
-        self.doc = Doc::Part(p);
+    /// One module. Nothing in it depends on page numbers: its footers are
+    /// typeset apart ([`Doc::Numbers`]) once the page numbers are known, so
+    /// it is laid out once, whatever comes before it.
+    pub fn module_document(mut self, r: ModuleRef) -> Generated {
+        self.doc = Doc::Module(r);
         let _ = writeln!(self.out, "#import \"/{}/quire.typ\": *", self.doc.key());
-        for m in 0..self.book.parts[p].modules.len() {
-            self.module(ModuleRef { part: p, module: m });
-        }
+        self.module(r);
         self.finish()
     }
 
@@ -1075,14 +1070,16 @@ impl<'a> Gen<'a> {
         self.finish()
     }
 
-    /// A part's main file: settings (no footers: they are grafted on), the
-    /// part's title for running heads, then the modules from their own file.
-    fn part_main(&self, p: usize) -> String {
-        let key = Doc::Part(p).key();
-        let mut main = self.preamble_text(Doc::Part(p));
+    /// A module's main file: settings (no footers: they are grafted on, and
+    /// the part's title for running heads), then the module from its own
+    /// file, which stays the same when only the settings change.
+    fn module_main(&self, r: ModuleRef) -> String {
+        let doc = Doc::Module(r);
+        let mut main = self.preamble_text(doc);
         let _ = writeln!(
             main,
-            "#set page(footer: none)\n#include \"/{key}/body.typ\""
+            "#set page(footer: none)\n#include \"/{}/body.typ\"",
+            doc.key()
         );
         main
     }

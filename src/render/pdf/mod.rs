@@ -25,7 +25,7 @@ use typst_pdf::{PdfOptions as TypstPdfOptions, PdfStandard, PdfStandards, Timest
 
 use crate::diag::{Diagnostic, Severity};
 use crate::error::{Error, Result};
-use crate::model::{Book, Pos};
+use crate::model::{Book, ModuleRef, Pos};
 use crate::render::BuildInfo;
 use crate::render::booklet::{self, BookletOptions, Sheet};
 use crate::render::layouts::Layouts;
@@ -53,7 +53,10 @@ pub fn markup(book: &Book, paper: Paper) -> String {
         .front_document("2000-01-01", "Quire")
         .text;
     for p in 0..book.parts.len() {
-        out.push_str(&Gen::new(book, &settings).part_document(p).text);
+        out.push_str(&Gen::new(book, &settings).opener_document(p).text);
+    }
+    for (r, _) in book.modules() {
+        out.push_str(&Gen::new(book, &settings).module_document(r).text);
     }
     out.push_str(&Gen::new(book, &settings).back_document().text);
     out
@@ -183,8 +186,9 @@ pub struct Layout {
     front: Laid,
     /// Each part's opening pages.
     openers: Vec<Laid>,
-    /// Each part's modules (footers grafted on from `numbers`).
-    parts: Vec<Laid>,
+    /// Each part's modules, one document each (footers grafted on from
+    /// `numbers`).
+    parts: Vec<Vec<Laid>>,
     /// Each part's own tag index (its PDF only).
     part_indexes: Vec<Laid>,
     back: Laid,
@@ -199,7 +203,7 @@ impl Layout {
         [&self.front, &self.back]
             .into_iter()
             .chain(self.openers.iter())
-            .chain(self.parts.iter())
+            .chain(self.parts.iter().flatten())
             .chain(self.part_indexes.iter())
             .flat_map(|l| l.generated.warnings.iter().chain(&l.warnings).cloned())
             .collect()
@@ -371,33 +375,37 @@ impl<'a> Renderer<'a> {
     /// footers and each part's own index.
     fn layout_parts(&self) -> Result<Layout> {
         let n = self.book.parts.len();
-        let mut docs: Vec<Doc> = (0..n)
-            .flat_map(|p| [Doc::Part(p), Doc::Opener(p)])
-            .collect();
+        let mut docs: Vec<Doc> = (0..n).map(Doc::Opener).collect();
+        docs.extend(self.book.modules().map(|(r, _)| Doc::Module(r)));
         // The longest documents first, so two workers finish at about the same time.
         docs.sort_by_key(|d| match d {
-            Doc::Part(p) => {
-                std::cmp::Reverse(self.book.parts[*p].modules.iter().map(|m| m.words).sum())
-            }
+            Doc::Module(r) => std::cmp::Reverse(self.book.module(*r).words),
             _ => std::cmp::Reverse(0),
         });
         let mut pages = PageMap::default();
         let mut first = self.typeset_all(&docs, &pages)?;
+        let missing = |d: Doc| Error::Internal(format!("{} was not laid out", d.key()));
         let mut openers: Vec<Laid> = (0..n)
-            .map(|p| first.remove(&Doc::Opener(p).key()))
-            .collect::<Option<_>>()
-            .ok_or_else(|| Error::Internal("a part was not laid out".into()))?;
-        let mut parts: Vec<Laid> = (0..n)
-            .map(|p| first.remove(&Doc::Part(p).key()))
-            .collect::<Option<_>>()
-            .ok_or_else(|| Error::Internal("a part was not laid out".into()))?;
-        for (part, laid) in self.book.parts.iter().zip(&mut parts) {
-            // Typst gives an empty document one blank page; a part with no
-            // modules (yet) has none.
-            if part.modules.is_empty() {
-                laid.doc = PagedDocument::new(Default::default(), laid.doc.info().clone());
-            }
-        }
+            .map(|p| {
+                first
+                    .remove(&Doc::Opener(p).key())
+                    .ok_or_else(|| missing(Doc::Opener(p)))
+            })
+            .collect::<Result<_>>()?;
+        let parts: Vec<Vec<Laid>> = self
+            .book
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(p, part)| {
+                (0..part.modules.len())
+                    .map(|m| {
+                        let d = Doc::Module(ModuleRef { part: p, module: m });
+                        first.remove(&d.key()).ok_or_else(|| missing(d))
+                    })
+                    .collect::<Result<Vec<Laid>>>()
+            })
+            .collect::<Result<_>>()?;
         if self.session.is_none() {
             // Nothing laid out so far is laid out again: free the caches.
             comemo::evict(0);
@@ -475,7 +483,7 @@ impl<'a> Renderer<'a> {
                     &self.info.date(),
                     &format!("Quire {}", self.info.quire_version),
                 ),
-                Doc::Part(p) => generator.part_document(p),
+                Doc::Module(r) => generator.module_document(r),
                 Doc::Opener(p) => generator.opener_document(p),
                 Doc::Back => generator.back_document(),
                 Doc::PartIndex(p) => generator.part_index_document(p),
@@ -504,24 +512,44 @@ impl<'a> Renderer<'a> {
     fn part_pages(&self, layout: &Layout, p: usize) -> Vec<Page> {
         let mut pages: Vec<Page> = layout.openers[p].doc.pages().to_vec();
         pad_even(&mut pages);
-        let start = layout.pages.start(Doc::Part(p));
-        let mut body: Vec<Page> = layout.parts[p].doc.pages().to_vec();
-        pad_even(&mut body);
         let footers = layout.numbers.doc.pages();
-        for (i, page) in body.iter_mut().enumerate() {
-            let number = start + i as u64;
-            page.number = number;
-            // Blank pages (before a module that opens on the right) stay blank.
-            if page.frame.items().next().is_some()
-                && let Some(footer) = usize::try_from(number - 1)
-                    .ok()
-                    .and_then(|n| footers.get(n))
-            {
-                page.frame.push_frame(Point::zero(), footer.frame.clone());
+        for (m, laid) in layout.parts[p].iter().enumerate() {
+            let start = layout
+                .pages
+                .start(Doc::Module(ModuleRef { part: p, module: m }));
+            let mut module: Vec<Page> = laid.doc.pages().to_vec();
+            pad_even(&mut module);
+            for (i, page) in module.iter_mut().enumerate() {
+                let number = start + i as u64;
+                page.number = number;
+                // Blank pages (before a module that opens on the right) stay blank.
+                if page.frame.items().next().is_some()
+                    && let Some(footer) = usize::try_from(number - 1)
+                        .ok()
+                        .and_then(|n| footers.get(n))
+                {
+                    page.frame.push_frame(Point::zero(), footer.frame.clone());
+                }
             }
+            pages.extend(module);
         }
-        pages.extend(body);
         pages
+    }
+
+    /// A part's documents in page order with the page index (in the part's
+    /// pages) each starts at: its opening pages, then its modules.
+    fn part_docs<'l>(&self, layout: &'l Layout, p: usize) -> Vec<(Doc, &'l PagedDocument, usize)> {
+        let mut at = 0;
+        let mut docs = Vec::new();
+        let mut push = |doc: Doc, laid: &'l Laid| {
+            docs.push((doc, &laid.doc, at));
+            at += laid.doc.pages().len().next_multiple_of(2);
+        };
+        push(Doc::Opener(p), &layout.openers[p]);
+        for (m, laid) in layout.parts[p].iter().enumerate() {
+            push(Doc::Module(ModuleRef { part: p, module: m }), laid);
+        }
+        docs
     }
 
     /// The book: front matter, parts and indexes, one after the other (each
@@ -541,13 +569,9 @@ impl<'a> Renderer<'a> {
         };
         place(&layout.front.doc, Doc::Front.key(), 0);
         for p in 0..layout.parts.len() {
-            let opener = &layout.openers[p].doc;
-            place(opener, Doc::Opener(p).key(), pages.len());
-            place(
-                &layout.parts[p].doc,
-                Doc::Part(p).key(),
-                pages.len() + opener.pages().len().next_multiple_of(2),
-            );
+            for (doc, laid, at) in self.part_docs(layout, p) {
+                place(laid, doc.key(), pages.len() + at);
+            }
             pages.extend(self.part_pages(layout, p));
         }
         place(&layout.back.doc, Doc::Back.key(), pages.len());
@@ -576,7 +600,7 @@ impl<'a> Renderer<'a> {
     /// dropped (their text says where to look).
     fn part_document(&self, layout: &Layout, p: usize) -> PagedDocument {
         let part = &self.book.parts[p];
-        let mut info = layout.parts[p].doc.info().clone();
+        let mut info = layout.openers[p].doc.info().clone();
         info.title = Some(
             format!(
                 "{}: Part {}, {}",
@@ -585,20 +609,20 @@ impl<'a> Renderer<'a> {
             .into(),
         );
         let mut pages = self.part_pages(layout, p);
-        let opener = &layout.openers[p].doc;
-        let body_offset = opener.pages().len().next_multiple_of(2);
         let mut offsets: BTreeMap<String, usize> = BTreeMap::new();
-        offsets.insert(Doc::Opener(p).key(), 0);
-        offsets.insert(Doc::Part(p).key(), body_offset);
-        let index = &layout.part_indexes[p].doc;
         let mut targets: BTreeMap<String, PagedPosition> = BTreeMap::new();
-        for (doc, offset) in [
-            (opener, 0),
-            (&layout.parts[p].doc, body_offset),
-            (index, pages.len()),
-        ] {
-            for (name, pos) in labelled(doc) {
-                targets.insert(name, shift(pos, offset));
+        let index = &layout.part_indexes[p].doc;
+        let docs = self.part_docs(layout, p);
+        for (doc, laid, at) in docs
+            .iter()
+            .map(|&(d, l, at)| (Some(d), l, at))
+            .chain(std::iter::once((None, index, pages.len())))
+        {
+            if let Some(doc) = doc {
+                offsets.insert(doc.key(), at);
+            }
+            for (name, pos) in labelled(laid) {
+                targets.insert(name, shift(pos, at));
             }
         }
         pages.extend(index.pages().iter().cloned());
@@ -632,8 +656,8 @@ impl<'a> Renderer<'a> {
         let paper = self.opts.paper.key();
         let template_path = format!("/{key}/quire.typ");
         let templates = [(template_path.as_str(), self.template.clone())];
-        let world = if let Doc::Part(_) = doc {
-            // A part's markup is included by a small main file (see
+        let world = if let Doc::Module(_) = doc {
+            // A module's markup is included by a small main file (see
             // `Generated::pages`), and kept as an edited source.
             let body =
                 self.sources
@@ -895,11 +919,17 @@ fn labelled(doc: &PagedDocument) -> Vec<(String, PagedPosition)> {
 /// Page numbers of the laid-out parts: where each document starts (every
 /// part's opening pages, then its modules, each an even number of pages),
 /// where every label is, and where each tag is mentioned.
-fn page_map(openers: &[Laid], parts: &[Laid]) -> PageMap {
+fn page_map(openers: &[Laid], parts: &[Vec<Laid>]) -> PageMap {
     let mut map = PageMap::default();
     let mut next = 1u64;
-    for (p, (opener, part)) in openers.iter().zip(parts).enumerate() {
-        for (doc, laid) in [(Doc::Opener(p), opener), (Doc::Part(p), part)] {
+    for (p, (opener, modules)) in openers.iter().zip(parts).enumerate() {
+        let docs = std::iter::once((Doc::Opener(p), opener)).chain(
+            modules
+                .iter()
+                .enumerate()
+                .map(move |(m, l)| (Doc::Module(ModuleRef { part: p, module: m }), l)),
+        );
+        for (doc, laid) in docs {
             let doc_pages = &laid.doc;
             map.starts.insert(doc.key(), next);
             add_labels(&mut map, doc_pages, next);
@@ -920,10 +950,8 @@ fn page_map(openers: &[Laid], parts: &[Laid]) -> PageMap {
                 ));
             }
             next += doc_pages.pages().len().next_multiple_of(2) as u64;
-            if let Doc::Part(_) = doc {
-                map.body_pages = next - 1;
-            }
         }
+        map.body_pages = next - 1;
         map.ends.push(next);
     }
     map.starts.insert(Doc::Back.key(), next);
