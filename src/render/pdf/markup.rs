@@ -29,7 +29,7 @@ pub struct Generated {
     pub warnings: Vec<Diagnostic>,
     /// A module's main file: the settings, then the module itself (`text`,
     /// included from `/<doc>/body.typ`). Empty for other documents.
-    pub pages: String,
+    pub main_file: String,
 }
 
 /// Options the markup depends on.
@@ -141,6 +141,17 @@ pub fn lit(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// A Typst array literal of already-written items: `()`, `(a,)`, `(a, b,)`
+/// (the trailing comma keeps a single item an array).
+fn array(items: impl IntoIterator<Item = String>) -> String {
+    let items: Vec<String> = items.into_iter().collect();
+    if items.is_empty() {
+        "()".into()
+    } else {
+        format!("({},)", items.join(", "))
+    }
 }
 
 /// A label name Typst accepts literally: ASCII letters, digits, `-` and `_`.
@@ -730,14 +741,10 @@ impl<'a> Gen<'a> {
             .collect();
         let _ = writeln!(
             self.out,
-            "#module-meta({}, {}, ({}))\n",
+            "#module-meta({}, {}, {})\n",
             lit(m.difficulty.as_str()),
             m.minutes,
-            if tags.is_empty() {
-                String::new()
-            } else {
-                format!("{},", tags.join(", "))
-            }
+            array(tags)
         );
         self.blocks(&m.blocks);
         self.current = None;
@@ -815,7 +822,7 @@ impl<'a> Gen<'a> {
         for (m, module) in part.modules.iter().enumerate() {
             let r = ModuleRef { part: p, module: m };
             let label = module_label(book, r);
-            let page = lit(&self.settings.pages.page(bare(&label)));
+            let page = self.page_arg(&label);
             let _ = writeln!(
                 self.out,
                 "#toc-module({}, {page}, {}, {}, {})[#{}]",
@@ -873,15 +880,8 @@ impl<'a> Gen<'a> {
                     mentions.push(m);
                 }
             }
-            let pairs = |list: &mut dyn Iterator<Item = &(String, u64)>| -> String {
-                let items: Vec<String> = list
-                    .map(|(d, p)| format!("({}, {})", lit(d), lit(&p.to_string())))
-                    .collect();
-                if items.is_empty() {
-                    "()".into()
-                } else {
-                    format!("({},)", items.join(", "))
-                }
+            let pairs = |list: &mut dyn Iterator<Item = &(String, u64)>| {
+                array(list.map(|(d, p)| format!("({}, {})", lit(d), lit(&p.to_string()))))
             };
             let _ = writeln!(
                 self.out,
@@ -911,7 +911,7 @@ impl<'a> Gen<'a> {
                             format!(
                                 "({}, {}, [#{}])",
                                 dest(&label, false),
-                                lit(&self.settings.pages.page(bare(&label))),
+                                self.page_arg(&label),
                                 lit(&book.module(*r).title)
                             )
                         })
@@ -923,9 +923,9 @@ impl<'a> Gen<'a> {
             }
             let _ = writeln!(
                 self.out,
-                "#difficulty-group({}, ({},))",
+                "#difficulty-group({}, {})",
                 lit(d.as_str()),
-                entries.join(", ")
+                array(entries)
             );
         }
     }
@@ -945,17 +945,13 @@ impl<'a> Gen<'a> {
         let _ = writeln!(out, "#import \"/{}/quire.typ\": *", doc.key());
         let _ = writeln!(
             out,
-            "#show: book.with(title: {}, authors: {}, lang: {}, paper: {}, print: {}, keywords: ({}), running: {})",
+            "#show: book.with(title: {}, authors: {}, lang: {}, paper: {}, print: {}, keywords: {}, running: {})",
             lit(&meta.title),
             self.authors(),
             lit(&meta.language),
             lit(self.settings.paper),
             self.settings.print,
-            if keywords.is_empty() {
-                String::new()
-            } else {
-                format!("{},", keywords.join(", "))
-            },
+            array(keywords),
             // A part's modules have no part heading above them to run.
             match doc {
                 Doc::Module(r) => lit(&format!(
@@ -969,16 +965,11 @@ impl<'a> Gen<'a> {
     }
 
     fn authors(&self) -> String {
-        let authors: Vec<String> = self.book.meta.authors.iter().map(|a| lit(a)).collect();
-        if authors.is_empty() {
-            "()".into()
-        } else {
-            format!("({},)", authors.join(", "))
-        }
+        array(self.book.meta.authors.iter().map(|a| lit(a)))
     }
 
     fn finish(self) -> Generated {
-        let pages = match self.doc {
+        let main_file = match self.doc {
             Doc::Module(r) => self.module_main(r),
             _ => String::new(),
         };
@@ -986,7 +977,7 @@ impl<'a> Gen<'a> {
             text: self.out,
             map: self.map,
             warnings: self.warnings,
-            pages,
+            main_file,
         }
     }
 

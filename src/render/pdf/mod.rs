@@ -658,11 +658,11 @@ impl<'a> Renderer<'a> {
         let templates = [(template_path.as_str(), self.template.clone())];
         let world = if let Doc::Module(_) = doc {
             // A module's markup is included by a small main file (see
-            // `Generated::pages`), and kept as an edited source.
+            // `Generated::main_file`), and kept as an edited source.
             let body =
                 self.sources
                     .source(paper, &format!("/{key}/body.typ"), generated.text.clone());
-            let main = doc_source(&key, generated.pages.clone());
+            let main = doc_source(&key, generated.main_file.clone());
             QuireWorld::new(&self.fonts, &self.images, main, &templates, self.today())
                 .with_generated(body)
         } else {
