@@ -282,22 +282,22 @@ pub fn build(
     if let Some((renderer, layout, _)) = &typeset {
         let t = Instant::now();
         let parts: Vec<pdf::Scope> = (0..book.parts.len()).map(pdf::Scope::Part).collect();
-        let mut pdfs = Vec::new();
+        let export = |scopes: &[pdf::Scope]| -> Result<Vec<Pending>> {
+            let pdfs = renderer.export_pdfs(layout, scopes, out)?;
+            Ok(pdfs.into_iter().map(Pending::pdf).collect())
+        };
         if opts.session.is_some() {
             // Watch: the EPUB and the part PDFs (only the edited part is
             // exported again) are written first; the whole book follows.
-            pdfs.extend(renderer.export_pdfs(layout, &parts, out)?);
-            pending.extend(pdfs.drain(..).map(Pending::pdf));
+            pending.extend(export(&parts)?);
             writer.write(std::mem::take(&mut pending))?;
             timed("parts written", started.elapsed().as_secs_f64());
-            pdfs.extend(renderer.export_pdfs(layout, &[pdf::Scope::Book], out)?);
+            pending.extend(export(&[pdf::Scope::Book])?);
         } else {
-            let mut scopes = vec![pdf::Scope::Book];
-            scopes.extend(parts);
-            pdfs.extend(renderer.export_pdfs(layout, &scopes, out)?);
+            // Everything at once: the book and the parts export in parallel.
+            pending.extend(export(&[&[pdf::Scope::Book][..], &parts].concat())?);
         }
         timed("pdf export", t.elapsed().as_secs_f64());
-        pending.extend(pdfs.into_iter().map(Pending::pdf));
     }
 
     if let Some((parts, booklet)) = &opts.booklets {

@@ -195,12 +195,14 @@ pub struct Layout {
     /// The footers of the modules' pages, page n at index n - 1.
     numbers: Laid,
     pages: PageMap,
+    /// Each part's pages, footers grafted on (see `Renderer::part_pages`).
+    assembled: Vec<Vec<Page>>,
 }
 
 impl Layout {
     /// Warnings of every document (Markdown file and line).
     pub fn warnings(&self) -> Vec<Diagnostic> {
-        [&self.front, &self.back]
+        [&self.front, &self.back, &self.numbers]
             .into_iter()
             .chain(self.openers.iter())
             .chain(self.parts.iter().flatten())
@@ -384,13 +386,8 @@ impl<'a> Renderer<'a> {
         });
         let mut pages = PageMap::default();
         let mut first = self.typeset_all(&docs, &pages)?;
-        let missing = |d: Doc| Error::Internal(format!("{} was not laid out", d.key()));
         let mut openers: Vec<Laid> = (0..n)
-            .map(|p| {
-                first
-                    .remove(&Doc::Opener(p).key())
-                    .ok_or_else(|| missing(Doc::Opener(p)))
-            })
+            .map(|p| take(&mut first, Doc::Opener(p)))
             .collect::<Result<_>>()?;
         let parts: Vec<Vec<Laid>> = self
             .book
@@ -399,10 +396,7 @@ impl<'a> Renderer<'a> {
             .enumerate()
             .map(|(p, part)| {
                 (0..part.modules.len())
-                    .map(|m| {
-                        let d = Doc::Module(ModuleRef { part: p, module: m });
-                        first.remove(&d.key()).ok_or_else(|| missing(d))
-                    })
+                    .map(|m| take(&mut first, Doc::Module(ModuleRef { part: p, module: m })))
                     .collect::<Result<Vec<Laid>>>()
             })
             .collect::<Result<_>>()?;
@@ -420,25 +414,20 @@ impl<'a> Renderer<'a> {
             pages = page_map(&openers, &parts);
             let mut done = self.typeset_all(&later, &pages)?;
             let again: Vec<Laid> = (0..n)
-                .map(|p| done.remove(&Doc::Opener(p).key()))
-                .collect::<Option<_>>()
-                .ok_or_else(|| Error::Internal("a part opener was not laid out".into()))?;
+                .map(|p| take(&mut done, Doc::Opener(p)))
+                .collect::<Result<_>>()?;
             let settled = again
                 .iter()
                 .zip(&openers)
                 .all(|(a, b)| a.doc.pages().len() == b.doc.pages().len());
             openers = again;
             if settled {
-                let mut take = |d: Doc| {
-                    done.remove(&d.key())
-                        .ok_or_else(|| Error::Internal(format!("{} was not laid out", d.key())))
-                };
-                let numbers = take(Doc::Numbers)?;
+                let numbers = take(&mut done, Doc::Numbers)?;
                 let part_indexes = (0..n)
-                    .map(|p| take(Doc::PartIndex(p)))
+                    .map(|p| take(&mut done, Doc::PartIndex(p)))
                     .collect::<Result<Vec<Laid>>>()?;
                 pages = page_map(&openers, &parts);
-                return Ok(Layout {
+                let mut layout = Layout {
                     front: Laid::empty(),
                     openers,
                     parts,
@@ -446,7 +435,10 @@ impl<'a> Renderer<'a> {
                     back: Laid::empty(),
                     numbers,
                     pages,
-                });
+                    assembled: Vec::new(),
+                };
+                layout.assembled = (0..n).map(|p| self.part_pages(&layout, p)).collect();
+                return Ok(layout);
             }
         }
         Err(Error::Internal("part openers did not settle".into()))
@@ -508,7 +500,8 @@ impl<'a> Renderer<'a> {
     }
 
     /// A part's pages: its opening pages, then its modules with their
-    /// footers grafted on, each padded to an even page count.
+    /// footers grafted on, each padded to an even page count. Assembled once
+    /// per layout; the book and the part PDF both start from them.
     fn part_pages(&self, layout: &Layout, p: usize) -> Vec<Page> {
         let mut pages: Vec<Page> = layout.openers[p].doc.pages().to_vec();
         pad_even(&mut pages);
@@ -558,40 +551,17 @@ impl<'a> Renderer<'a> {
     fn compose(&self, layout: &Layout) -> PagedDocument {
         let mut pages: Vec<Page> = layout.front.doc.pages().to_vec();
         pad_even(&mut pages);
-        // Where each document's first page is: its labels and mentions.
-        let mut offsets: BTreeMap<String, usize> = BTreeMap::new();
-        let mut targets: BTreeMap<String, PagedPosition> = BTreeMap::new();
-        let mut place = |doc: &PagedDocument, key: String, offset: usize| {
-            for (name, pos) in labelled(doc) {
-                targets.insert(name, shift(pos, offset));
-            }
-            offsets.insert(key, offset);
-        };
-        place(&layout.front.doc, Doc::Front.key(), 0);
-        for p in 0..layout.parts.len() {
+        let mut placement = Placement::default();
+        placement.place(Some(Doc::Front.key()), &layout.front.doc, 0);
+        for (p, part) in layout.assembled.iter().enumerate() {
             for (doc, laid, at) in self.part_docs(layout, p) {
-                place(laid, doc.key(), pages.len() + at);
+                placement.place(Some(doc.key()), laid, pages.len() + at);
             }
-            pages.extend(self.part_pages(layout, p));
+            pages.extend(part.iter().cloned());
         }
-        place(&layout.back.doc, Doc::Back.key(), pages.len());
+        placement.place(Some(Doc::Back.key()), &layout.back.doc, pages.len());
         pages.extend(layout.back.doc.pages().iter().cloned());
-        let resolve = |target: &str| -> Option<PagedPosition> {
-            match target.strip_prefix("at/") {
-                Some(at) => {
-                    let (key, rest) = at.split_once('/')?;
-                    at_position(rest, *offsets.get(key)?)
-                }
-                None => targets.get(target).copied(),
-            }
-        };
-        for page in &mut pages {
-            rewrite_xrefs(&mut page.frame, &|target| {
-                let pos = resolve(target)?;
-                let number = pages_number(&layout.pages, target);
-                Some((Some(Destination::Position(pos)), number))
-            });
-        }
+        placement.link(&mut pages, &layout.pages);
         PagedDocument::new(pages.into_iter().collect(), layout.front.doc.info().clone())
     }
 
@@ -608,36 +578,15 @@ impl<'a> Renderer<'a> {
             )
             .into(),
         );
-        let mut pages = self.part_pages(layout, p);
-        let mut offsets: BTreeMap<String, usize> = BTreeMap::new();
-        let mut targets: BTreeMap<String, PagedPosition> = BTreeMap::new();
+        let mut pages = layout.assembled[p].clone();
+        let mut placement = Placement::default();
+        for (doc, laid, at) in self.part_docs(layout, p) {
+            placement.place(Some(doc.key()), laid, at);
+        }
         let index = &layout.part_indexes[p].doc;
-        let docs = self.part_docs(layout, p);
-        for (doc, laid, at) in docs
-            .iter()
-            .map(|&(d, l, at)| (Some(d), l, at))
-            .chain(std::iter::once((None, index, pages.len())))
-        {
-            if let Some(doc) = doc {
-                offsets.insert(doc.key(), at);
-            }
-            for (name, pos) in labelled(laid) {
-                targets.insert(name, shift(pos, at));
-            }
-        }
+        placement.place(None, index, pages.len());
         pages.extend(index.pages().iter().cloned());
-        for page in &mut pages {
-            rewrite_xrefs(&mut page.frame, &|target| {
-                let number = pages_number(&layout.pages, target);
-                let pos = match target.strip_prefix("at/") {
-                    Some(at) => at
-                        .split_once('/')
-                        .and_then(|(key, rest)| at_position(rest, *offsets.get(key)?)),
-                    None => targets.get(target).copied(),
-                };
-                Some((pos.map(Destination::Position), number))
-            });
-        }
+        placement.link(&mut pages, &layout.pages);
         PagedDocument::new(pages.into_iter().collect(), info)
     }
 
@@ -958,6 +907,12 @@ fn page_map(openers: &[Laid], parts: &[Vec<Laid>]) -> PageMap {
     map
 }
 
+/// One document out of a batch laid out by `Renderer::typeset_all`.
+fn take(laid: &mut BTreeMap<String, Laid>, doc: Doc) -> Result<Laid> {
+    laid.remove(&doc.key())
+        .ok_or_else(|| Error::Internal(format!("{} was not laid out", doc.key())))
+}
+
 /// A position moved `offset` pages on.
 fn shift(pos: PagedPosition, offset: usize) -> PagedPosition {
     PagedPosition {
@@ -1012,32 +967,67 @@ fn pad_even(pages: &mut Vec<Page>) {
     }
 }
 
-/// Where an xref goes (`None`: nowhere in this PDF) and the page number its
-/// description names.
-type Resolver<'r> = dyn Fn(&str) -> Option<(Option<Destination>, Option<u64>)> + 'r;
+/// Where the documents of one PDF sit in it: each document's first page (by
+/// [`Doc::key`], for mentions) and every label, so that an [`XREF`] target
+/// resolves to a position in this PDF, or to nothing when it is elsewhere.
+#[derive(Default)]
+struct Placement {
+    offsets: BTreeMap<String, usize>,
+    targets: BTreeMap<String, PagedPosition>,
+}
 
-/// Rewrites the links of a frame whose destination is an [`XREF`] string:
-/// `resolve(target)` gives the new destination (`None`: drop the link) and
-/// the page number its accessible description names. Frames without such
-/// links are left alone (and stay shared with the document they came from).
-fn rewrite_xrefs(frame: &mut Frame, resolve: &Resolver<'_>) {
+impl Placement {
+    /// `doc`'s pages come after `offset` pages of the PDF.
+    fn place(&mut self, key: Option<String>, doc: &PagedDocument, offset: usize) {
+        for (name, pos) in labelled(doc) {
+            self.targets.insert(name, shift(pos, offset));
+        }
+        if let Some(key) = key {
+            self.offsets.insert(key, offset);
+        }
+    }
+
+    /// A label, or a mention "at/DOC/PAGE/Y", in this PDF.
+    fn resolve(&self, target: &str) -> Option<PagedPosition> {
+        match target.strip_prefix("at/") {
+            Some(at) => {
+                let (key, rest) = at.split_once('/')?;
+                at_position(rest, *self.offsets.get(key)?)
+            }
+            None => self.targets.get(target).copied(),
+        }
+    }
+
+    /// Points the [`XREF`] links of these pages at their positions here (or
+    /// drops those that lead out of this PDF) and names the page they go to.
+    fn link(&self, pages: &mut [Page], numbers: &PageMap) {
+        for page in pages {
+            rewrite_xrefs(&mut page.frame, self, numbers);
+        }
+    }
+}
+
+/// Rewrites the links of a frame whose destination is an [`XREF`] string
+/// (see [`Placement::link`]). Frames without such links are left alone (and
+/// stay shared with the document they came from).
+fn rewrite_xrefs(frame: &mut Frame, placement: &Placement, numbers: &PageMap) {
     if !has_xref(frame) {
         return;
     }
     frame.retain(|item| match item {
         FrameItem::Group(group) => {
-            rewrite_xrefs(&mut group.frame, resolve);
+            rewrite_xrefs(&mut group.frame, placement, numbers);
             true
         }
         FrameItem::Link(Destination::Url(url), _) if url.starts_with(XREF) => {
-            match resolve(&url[XREF.len()..]) {
-                Some((Some(dest), _)) => {
+            match placement.resolve(&url[XREF.len()..]) {
+                Some(pos) => {
                     if let FrameItem::Link(d, _) = item {
-                        *d = dest;
+                        *d = Destination::Position(pos);
                     }
                     true
                 }
-                _ => false,
+                None => false,
             }
         }
         FrameItem::Tag(Tag::Start(content, _)) => {
@@ -1045,8 +1035,7 @@ fn rewrite_xrefs(frame: &mut Frame, resolve: &Resolver<'_>) {
                 && let Some(alt) = &marker.alt
                 && let Some(target) = alt.strip_prefix(XREF)
             {
-                let number = resolve(target).and_then(|(_, n)| n);
-                marker.alt = Some(match number {
+                marker.alt = Some(match pages_number(numbers, target) {
                     Some(n) => eco_format!("Page {n}"),
                     None => "Elsewhere in the book".into(),
                 });

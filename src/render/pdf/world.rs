@@ -54,9 +54,7 @@ impl Fonts {
             fonts,
         }
     }
-}
 
-impl Fonts {
     /// The fonts of these folders, loaded once per process (every PDF of a
     /// build, booklets included, shares them). `quire watch` loads its own,
     /// to see font files change.
@@ -111,9 +109,9 @@ impl ImageStore {
     }
 }
 
-/// The generated document as Typst's main file.
+/// A standalone document (imposition, test markup) as Typst's main file.
 pub fn main_source(text: String) -> Source {
-    Source::new(file_id("/main.typ"), text)
+    doc_source("main", text)
 }
 
 /// One document of the book (see `markup::Doc::key`) as a main file.
