@@ -22,6 +22,8 @@ pub struct Summary {
     pub figures: usize,
     pub code_blocks: usize,
     pub by_difficulty: [usize; 3],
+    /// Modules without a difficulty.
+    pub unrated: usize,
     pub warnings: usize,
 }
 
@@ -54,6 +56,7 @@ impl Summary {
                 by(Difficulty::Intermediate),
                 by(Difficulty::Advanced),
             ],
+            unrated: book.modules().filter(|(_, m)| m.difficulty.is_none()).count(),
             warnings: loaded.warnings.len(),
         }
     }
@@ -81,11 +84,15 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.title)?;
         writeln!(f, "  parts          {}", self.parts)?;
-        writeln!(
+        write!(
             f,
-            "  modules        {} ({} beginner, {} intermediate, {} advanced)",
+            "  modules        {} ({} beginner, {} intermediate, {} advanced",
             self.modules, self.by_difficulty[0], self.by_difficulty[1], self.by_difficulty[2]
         )?;
+        if self.unrated > 0 {
+            write!(f, ", {} without difficulty", self.unrated)?;
+        }
+        writeln!(f, ")")?;
         writeln!(f, "  words          {}", self.words)?;
         writeln!(
             f,

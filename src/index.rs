@@ -80,7 +80,9 @@ pub fn build(book: &mut Book, diags: &mut Diagnostics) {
                 }
             }
             module.tags = merged;
-            by_difficulty.entry(module.difficulty).or_default().push(r);
+            if let Some(d) = module.difficulty {
+                by_difficulty.entry(d).or_default().push(r);
+            }
         }
     }
 

@@ -118,7 +118,8 @@ pub struct Module {
     pub slug: String,
     pub title: String,
     pub summary: String,
-    pub difficulty: Difficulty,
+    /// `None` when the source gives none: no badge, not in the difficulty index.
+    pub difficulty: Option<Difficulty>,
     pub minutes: u32,
     /// Canonical tag names (see `Index::tags`), in front-matter order.
     pub tags: Vec<String>,

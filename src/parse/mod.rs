@@ -83,7 +83,7 @@ pub fn parse(source: Source, diags: &mut Diagnostics) -> (Book, Stats) {
                 title: ms.title,
                 summary: ms.summary,
                 difficulty: ms.difficulty,
-                minutes: ms.minutes,
+                minutes: ms.minutes.unwrap_or_else(|| reading_minutes(parsed.words)),
                 tags: ms.tags.into_iter().map(|(t, _)| t).collect(),
                 source: ms.file.path,
                 blocks: parsed.blocks,
@@ -149,6 +149,11 @@ pub fn parse(source: Source, diags: &mut Diagnostics) -> (Book, Stats) {
         index: Index::default(),
     };
     (book, stats)
+}
+
+/// Reading time at 200 words a minute, rounded up, at least one minute.
+pub fn reading_minutes(words: usize) -> u32 {
+    u32::try_from(words.div_ceil(200)).unwrap_or(u32::MAX).max(1)
 }
 
 fn dir_name(p: &std::path::Path) -> String {

@@ -44,8 +44,9 @@ pub struct ModuleSource {
     pub file: SourceFile,
     pub title: String,
     pub summary: String,
-    pub difficulty: Difficulty,
-    pub minutes: u32,
+    pub difficulty: Option<Difficulty>,
+    /// `None`: estimated from the word count once the body is parsed.
+    pub minutes: Option<u32>,
     /// Tags as written, with the position of each.
     pub tags: Vec<(String, Pos)>,
 }
@@ -464,8 +465,8 @@ fn validate_module(
         file,
         title: title?,
         summary: summary?,
-        difficulty: difficulty?,
-        minutes: minutes?,
+        difficulty: Some(difficulty?),
+        minutes: Some(minutes?),
         tags,
     })
 }

@@ -165,16 +165,21 @@ pub fn check_structure(epub: &Path, book: &Book) {
         .count();
     assert_eq!(module_files, book.module_count(), "one XHTML per module");
 
-    // Badges: on every module opening, matching its difficulty, and in the contents.
+    // Badges: on every module opening with a difficulty, matching it, and in the contents.
     for (_, m) in book.modules() {
         let page = &texts[format!("EPUB/text/m-{}.xhtml", m.id).as_str()];
-        let badge = format!("class=\"badge badge-{}\"", m.difficulty.as_str());
-        assert!(page.contains(&badge), "{}: no {badge}", m.id);
+        match m.difficulty {
+            Some(d) => {
+                let badge = format!("class=\"badge badge-{}\"", d.as_str());
+                assert!(page.contains(&badge), "{}: no {badge}", m.id);
+            }
+            None => assert!(!page.contains("class=\"badge "), "{}: badge without difficulty", m.id),
+        }
     }
     let contents = &texts["EPUB/text/contents.xhtml"];
     assert_eq!(
         contents.matches("class=\"badge badge-").count(),
-        book.module_count()
+        book.modules().filter(|(_, m)| m.difficulty.is_some()).count()
     );
 
     // Tag index: every tag links to exactly the modules tagged with it.

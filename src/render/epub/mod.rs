@@ -282,6 +282,8 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
 
     let parts: Vec<PartView> = (0..book.parts.len()).map(|p| part_view(book, p)).collect();
     let total_minutes: u64 = book.modules().map(|(_, m)| u64::from(m.minutes)).sum();
+    // A book whose modules have no difficulty gets no difficulty index.
+    let has_difficulty = !book.index.by_difficulty.is_empty();
 
     let cover = render_template(
         &env,
@@ -333,7 +335,10 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
             "epub/contents.xhtml.j2",
             ctx(
                 base("Contents", "frontmatter"),
-                vec![("parts", to_value(&parts))],
+                vec![
+                    ("parts", to_value(&parts)),
+                    ("has_difficulty", Value::from(has_difficulty)),
+                ],
             ),
         )?,
     );
@@ -407,19 +412,21 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
             ),
         )?,
     );
-    pkg.page(
-        "difficulty-index.xhtml",
-        "difficulty-index",
-        "",
-        render_template(
-            &env,
-            "epub/difficulty-index.xhtml.j2",
-            ctx(
-                base("Modules by difficulty", "backmatter"),
-                vec![("levels", view::difficulty_index(book))],
-            ),
-        )?,
-    );
+    if has_difficulty {
+        pkg.page(
+            "difficulty-index.xhtml",
+            "difficulty-index",
+            "",
+            render_template(
+                &env,
+                "epub/difficulty-index.xhtml.j2",
+                ctx(
+                    base("Modules by difficulty", "backmatter"),
+                    vec![("levels", view::difficulty_index(book))],
+                ),
+            )?,
+        );
+    }
 
     // Navigation: nav.xhtml (EPUB 3) and toc.ncx (for EPUB 2 readers).
     let nav = render_template(
@@ -429,6 +436,7 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
             ("lang", Value::from(lang.clone())),
             ("book", to_value(&book.meta)),
             ("parts", to_value(&parts)),
+            ("has_difficulty", Value::from(has_difficulty)),
         ]),
     )?;
     pkg.add(
@@ -444,7 +452,7 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
         Value::from_pairs([
             ("lang", Value::from(lang.clone())),
             ("book", to_value(&book.meta)),
-            ("ncx", to_value(&ncx_points(&parts))),
+            ("ncx", to_value(&ncx_points(&parts, has_difficulty))),
         ]),
     )?;
     pkg.add(
@@ -502,7 +510,7 @@ fn a11y_summary(book: &Book, has_math: bool) -> String {
     s
 }
 
-fn ncx_points(parts: &[PartView]) -> Vec<NcxPoint> {
+fn ncx_points(parts: &[PartView], has_difficulty: bool) -> Vec<NcxPoint> {
     let mut order = 0;
     let mut next = || {
         order += 1;
@@ -560,13 +568,15 @@ fn ncx_points(parts: &[PartView]) -> Vec<NcxPoint> {
         src: "text/tag-index.xhtml".into(),
         children: vec![],
     });
-    points.push(NcxPoint {
-        id: "nav-difficulty-index".into(),
-        order: next(),
-        label: "Modules by difficulty".into(),
-        src: "text/difficulty-index.xhtml".into(),
-        children: vec![],
-    });
+    if has_difficulty {
+        points.push(NcxPoint {
+            id: "nav-difficulty-index".into(),
+            order: next(),
+            label: "Modules by difficulty".into(),
+            src: "text/difficulty-index.xhtml".into(),
+            children: vec![],
+        });
+    }
     points
 }
 

@@ -54,7 +54,8 @@ pub struct ModuleView {
     pub number_label: String,
     pub part_label: String,
     pub minutes: u32,
-    pub difficulty: DifficultyView,
+    /// `None`: the module has no difficulty, so no badge.
+    pub difficulty: Option<DifficultyView>,
     pub tags: Vec<TagView>,
     pub sections: Vec<SectionView>,
     pub body_html: Value,
@@ -83,7 +84,7 @@ pub fn module_view(book: &Book, r: ModuleRef) -> ModuleView {
         number_label: format!("{}.{}", part.number, m.number),
         part_label: format!("Part {}", part.number),
         minutes: m.minutes,
-        difficulty: difficulty(m.difficulty),
+        difficulty: m.difficulty.map(difficulty),
         tags: m
             .tags
             .iter()

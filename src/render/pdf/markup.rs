@@ -742,7 +742,7 @@ impl<'a> Gen<'a> {
         let _ = writeln!(
             self.out,
             "#module-meta({}, {}, {})\n",
-            lit(m.difficulty.as_str()),
+            difficulty_arg(m.difficulty),
             m.minutes,
             array(tags)
         );
@@ -795,10 +795,14 @@ impl<'a> Gen<'a> {
             );
             self.toc_modules(p);
         }
+        let difficulty_index = !book.index.by_difficulty.is_empty();
         for (label, title) in [
             ("<tag-index>", "Index of technologies"),
             ("<difficulty-index>", "Modules by difficulty"),
-        ] {
+        ]
+        .into_iter()
+        .filter(|(l, _)| difficulty_index || *l != "<difficulty-index>")
+        {
             let _ = writeln!(
                 self.out,
                 "#toc-part({}, {})[#{}]",
@@ -828,7 +832,7 @@ impl<'a> Gen<'a> {
                 "#toc-module({}, {page}, {}, {}, {})[#{}]",
                 dest(&label, false),
                 lit(&format!("{}.{}", part.number, module.number)),
-                lit(module.difficulty.as_str()),
+                difficulty_arg(module.difficulty),
                 module.minutes,
                 lit(&module.title)
             );
@@ -896,6 +900,10 @@ impl<'a> Gen<'a> {
 
     fn difficulty_index(&mut self) {
         let book = self.book;
+        // No module has a difficulty: no index of them at all.
+        if book.index.by_difficulty.is_empty() {
+            return;
+        }
         let _ = writeln!(self.out, "#recto({})", self.settings.print);
         self.out
             .push_str("#heading(level: 1)[#\"Modules by difficulty\"] <difficulty-index>\n");
@@ -1098,6 +1106,11 @@ impl<'a> Gen<'a> {
         self.tag_index(Some(p));
         self.finish()
     }
+}
+
+/// A difficulty as the template's badge argument: `none` draws no badge.
+fn difficulty_arg(d: Option<Difficulty>) -> String {
+    d.map_or_else(|| "none".to_string(), |d| lit(d.as_str()))
 }
 
 /// What a remote image (never fetched) is called in its link.
