@@ -12,6 +12,7 @@ use crate::cache::{self, hex};
 
 use crate::diag::{Diagnostic, Severity};
 use crate::error::{Error, Result};
+use crate::model::print::PdfSettings;
 use crate::render::booklet::BookletOptions;
 use crate::render::{BuildInfo, epub, output::write_atomic, pdf};
 
@@ -20,28 +21,33 @@ pub struct BuildOptions {
     pub epub: bool,
     /// The part booklets and the combined book.
     pub pdf: bool,
-    pub pdf_options: pdf::PdfOptions,
+    /// PDF settings from the command line: each one not given comes from
+    /// the book's `[pdf]` table, else its default.
+    pub pdf_settings: PdfSettings,
     /// Treat warnings as errors (for release builds): nothing is written.
     pub deny_warnings: bool,
     /// Study booklets: `Some(None)` for every part, `Some(Some(names))` for
-    /// some (a part's number, slug or folder name), with their imposition.
-    pub booklets: Option<(Option<Vec<String>>, BookletOptions)>,
+    /// some (a part's number, slug or folder name).
+    pub booklets: Option<Option<Vec<String>>>,
     /// Build even if nothing changed since the last build.
     pub force: bool,
     /// Fonts and Typst state kept for the next build of this process (watch).
     pub session: Option<std::sync::Arc<pdf::Session>>,
+    /// Whether remote images are downloaded (`--fetch-images`, `--update-images`).
+    pub images: crate::parse::remote::FetchOptions,
 }
 
 impl BuildOptions {
     /// Everything about the invocation that changes the output, for the cache.
     fn cache_key(&self) -> String {
         format!(
-            "epub={} pdf={} booklets={:?} paper={:?} deny-warnings={} SOURCE_DATE_EPOCH={:?}",
+            "epub={} pdf={} booklets={:?} paper={:?} deny-warnings={} fetch-images={:?} SOURCE_DATE_EPOCH={:?}",
             self.epub,
             self.pdf,
             self.booklets,
-            self.pdf_options.paper,
+            self.pdf_settings,
             self.deny_warnings,
+            self.images.fetch,
             std::env::var("SOURCE_DATE_EPOCH").ok()
         )
     }
@@ -193,8 +199,12 @@ pub fn build(
 
     let started = Instant::now();
     let t = Instant::now();
-    let fingerprint = cache::fingerprint(content, &pdf::font_dirs(content), &opts.cache_key()).ok();
+    let fingerprint_now =
+        || cache::fingerprint(content, &pdf::font_dirs(content), &opts.cache_key()).ok();
+    let mut fingerprint = fingerprint_now();
+    // --update-images asks the servers again: never "up to date".
     if !opts.force
+        && !opts.images.update
         && let Some(fp) = &fingerprint
         && let Some(mut report) = cache::lookup(out, fp)
     {
@@ -223,11 +233,32 @@ pub fn build(
 
     progress.start("load");
     let t = Instant::now();
-    let loaded = crate::load(content)?;
+    let loaded = crate::load_with(content, &opts.images)?;
     timed("load", t.elapsed().as_secs_f64());
+    let remote = loaded.stats.remote;
+    if remote.lock_written {
+        // quire.lock is an input: what the next build sees is the new one.
+        fingerprint = fingerprint_now();
+    }
+    if remote.fetching && remote.links > 0 {
+        // An image that could not be fetched is tried again next time.
+        fingerprint = None;
+    }
     let info = BuildInfo::new(&loaded.book).map_err(Error::Usage)?;
     let mut warnings = loaded.warnings;
     let book = &loaded.book;
+    let settings = opts.pdf_settings.or(book.meta.pdf);
+    let pdf_options = pdf::PdfOptions {
+        paper: settings.paper.unwrap_or_default(),
+        open: settings.open.unwrap_or_default(),
+        part_open: settings.part_open.unwrap_or_default(),
+    };
+    let defaults = BookletOptions::default();
+    let imposition = BookletOptions {
+        signature: settings.signature.map_or(defaults.signature, usize::from),
+        marks: settings.marks.unwrap_or(defaults.marks),
+        creep_mm: settings.creep.unwrap_or(defaults.creep_mm),
+    };
 
     // The EPUB is small next to the typesetting: it runs beside it.
     let (epub, typeset) = rayon::join(
@@ -246,7 +277,7 @@ pub fn build(
                     progress.start("pdf");
                     let t = Instant::now();
                     let renderer =
-                        pdf::Renderer::new(book, &opts.pdf_options, &info, opts.session.as_ref())?;
+                        pdf::Renderer::new(book, &pdf_options, &info, opts.session.as_ref())?;
                     let layout = renderer.typeset()?;
                     Ok::<_, Error>((renderer, layout, t.elapsed().as_secs_f64()))
                 })
@@ -300,21 +331,24 @@ pub fn build(
         timed("pdf export", t.elapsed().as_secs_f64());
     }
 
-    if let Some((parts, booklet)) = &opts.booklets {
+    if let Some(parts) = &opts.booklets {
         progress.start("booklets");
         let t = Instant::now();
-        let (page, sheet) = opts.pdf_options.paper.booklet();
+        let (page, sheet) = pdf_options.paper.booklet();
         let parts: Option<Vec<usize>> = parts
             .as_ref()
             .map(|names| names.iter().map(|n| part_index(book, n)).collect())
             .transpose()?;
-        let renderer = pdf::Renderer::new(
-            book,
-            &pdf::PdfOptions { paper: page },
-            &info,
-            opts.session.as_ref(),
-        )?;
-        for p in renderer.render_booklets(parts.as_deref(), sheet, booklet, out)? {
+        // A booklet's first page is its part's opening page, whatever
+        // `part-open` says: a blank cover is no use to a study booklet.
+        let booklet_options = pdf::PdfOptions {
+            paper: page,
+            part_open: pdf::Open::Right,
+            ..pdf_options
+        };
+        let renderer =
+            pdf::Renderer::new(book, &booklet_options, &info, opts.session.as_ref())?;
+        for p in renderer.render_booklets(parts.as_deref(), sheet, &imposition, out)? {
             pending.push(Pending::pdf(p));
         }
         timed("booklets", t.elapsed().as_secs_f64());

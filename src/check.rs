@@ -15,6 +15,8 @@ pub struct Summary {
     pub tags: usize,
     pub images: usize,
     pub remote_images: usize,
+    /// Remote images served from quire.lock's cache (counted in `images`).
+    pub locked_images: usize,
     pub internal_links: usize,
     pub external_links: usize,
     pub anchors_checked: usize,
@@ -45,6 +47,7 @@ impl Summary {
             tags: book.index.tags.len(),
             images: book.images.len(),
             remote_images: loaded.stats.links.remote_images,
+            locked_images: loaded.stats.remote.images,
             internal_links: loaded.stats.links.internal,
             external_links: loaded.stats.links.external,
             anchors_checked: loaded.stats.anchors_checked,
@@ -102,9 +105,14 @@ impl fmt::Display for Summary {
             self.minutes % 60
         )?;
         writeln!(f, "  tags           {}", self.tags)?;
+        let locked = if self.locked_images > 0 {
+            format!(" ({} fetched, from quire.lock)", self.locked_images)
+        } else {
+            String::new()
+        };
         writeln!(
             f,
-            "  images         {} local, {} remote (not fetched; shown as links)",
+            "  images         {} local{locked}, {} remote (not fetched; shown as links)",
             self.images, self.remote_images
         )?;
         writeln!(

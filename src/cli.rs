@@ -38,7 +38,8 @@ pub enum Command {
     /// anchor, images and footnotes. Lists every problem as
     /// `file:line:col: error: message` and exits 1 if there is any error;
     /// warnings (a module without tags, an image without alt text) don't fail.
-    /// Remote images and links are noted, never fetched.
+    /// Remote images and links are noted, never fetched (images locked in
+    /// quire.lock are checked from the cache).
     Check,
     /// Build the books into the output folder (all formats unless some are named).
     ///
@@ -65,23 +66,48 @@ pub enum Command {
     Booklet(BookletArgs),
 }
 
-/// Imposition settings for study booklets.
+/// Paper profiles (the renderer's own type is converted to in main.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PaperArg {
+    A4,
+    Letter,
+    A5,
+    #[value(name = "6x9")]
+    SixByNine,
+}
+
+/// Where modules or parts open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OpenArg {
+    /// On a right-hand page (a blank page before it when needed).
+    Right,
+    /// On the next page, left or right.
+    Any,
+}
+
+/// Imposition settings for study booklets. Each one not given comes from
+/// `[pdf.booklet]` in book.toml, else its default.
 #[derive(Debug, clap::Args)]
 pub struct ImpositionArgs {
-    /// Most sheets folded together; longer parts are split into several
-    /// signatures of about equal size.
-    #[arg(long, value_name = "SHEETS", default_value_t = 8,
+    /// Most sheets folded together (default 8); longer parts are split into
+    /// several signatures of about equal size.
+    #[arg(long, value_name = "SHEETS",
           value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub signature: u16,
+    pub signature: Option<u16>,
 
     /// Draw fold marks at the spine (and trim marks when there is creep).
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_marks")]
     pub marks: bool,
 
-    /// Creep compensation per sheet in millimetres (about the paper's
-    /// thickness, 0.1 for office paper): inner sheets move towards the fold.
-    #[arg(long, value_name = "MM", default_value_t = 0.0)]
-    pub creep: f64,
+    /// No fold or trim marks, even if book.toml asks for them.
+    #[arg(long, overrides_with = "marks")]
+    pub no_marks: bool,
+
+    /// Creep compensation per sheet in millimetres (default 0; about the
+    /// paper's thickness, 0.1 for office paper): inner sheets move towards
+    /// the fold.
+    #[arg(long, value_name = "MM")]
+    pub creep: Option<f64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -90,9 +116,15 @@ pub struct BookletArgs {
     /// name (03-distributed-systems-theory).
     pub part: String,
 
-    /// Sheet: a4 (A5 pages on A4) or letter (half-letter pages on Letter).
-    #[arg(long, value_enum, default_value_t = quire::render::pdf::Paper::A4)]
-    pub paper: quire::render::pdf::Paper,
+    /// Sheet: a4 (A5 pages on A4, the default) or letter (half-letter pages
+    /// on Letter); default: `paper` in book.toml's `[pdf]`.
+    #[arg(long, value_enum)]
+    pub paper: Option<PaperArg>,
+
+    /// Where modules open: right (on a right-hand page, the default) or any
+    /// (on the next page, no blank pages); default: `open` in book.toml.
+    #[arg(long, value_enum, value_name = "WHERE")]
+    pub open: Option<OpenArg>,
 
     #[command(flatten)]
     pub imposition: ImpositionArgs,
@@ -113,9 +145,21 @@ pub struct BuildArgs {
     #[arg(long)]
     pub pdf: bool,
 
-    /// Paper profile for the PDFs (inner/outer margins for duplex printing).
-    #[arg(long, value_enum, default_value_t = quire::render::pdf::Paper::A4)]
-    pub paper: quire::render::pdf::Paper,
+    /// Paper profile for the PDFs (inner/outer margins for duplex printing);
+    /// default: `paper` in book.toml's `[pdf]`, else a4.
+    #[arg(long, value_enum)]
+    pub paper: Option<PaperArg>,
+
+    /// Where modules open: right (on a right-hand page, a blank page before
+    /// it when needed) or any (on the next page); default: `open` in
+    /// book.toml's `[pdf]`, else right.
+    #[arg(long, value_enum, value_name = "WHERE")]
+    pub open: Option<OpenArg>,
+
+    /// Where each part's opening pages, and the indexes, open: right or
+    /// any; default: `part-open` in book.toml's `[pdf]`, else right.
+    #[arg(long, value_enum, value_name = "WHERE")]
+    pub part_open: Option<OpenArg>,
 
     /// Fail (exit 1, write nothing) if there is any warning: for release builds.
     #[arg(long)]
@@ -140,4 +184,16 @@ pub struct BuildArgs {
     /// page counts, warnings with file:line, timings.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// Download remote (http/https) images not yet in quire.lock, once, into
+    /// .quire/images/ next to book.toml, and record them in quire.lock (as
+    /// `images.remote = "fetch"` in book.toml does). Locked images are always
+    /// used from the cache; without this nothing touches the network.
+    #[arg(long)]
+    pub fetch_images: bool,
+
+    /// Download every remote image again and accept bytes that changed since
+    /// they were locked, rewriting their quire.lock entries.
+    #[arg(long)]
+    pub update_images: bool,
 }

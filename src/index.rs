@@ -157,6 +157,10 @@ fn walk_text(blocks: &[Block], f: &mut dyn FnMut(Option<&str>, &str)) {
             Block::Quote(bs) | Block::Admonition { blocks: bs, .. } => {
                 stack.extend(bs.iter().rev())
             }
+            Block::Details { summary, blocks } => {
+                inline_texts(summary, f);
+                stack.extend(blocks.iter().rev())
+            }
             Block::List { items, .. } => {
                 for item in items.iter().rev() {
                     stack.extend(item.blocks.iter().rev());
@@ -167,7 +171,7 @@ fn walk_text(blocks: &[Block], f: &mut dyn FnMut(Option<&str>, &str)) {
                     inline_texts(cell, f);
                 }
             }
-            Block::CodeBlock { .. } | Block::Math { .. } | Block::Rule | Block::Html { .. } => {}
+            Block::CodeBlock { .. } | Block::Math { .. } | Block::Rule => {}
         }
     }
 }
@@ -181,6 +185,9 @@ fn inline_texts(inlines: &[Inline], f: &mut dyn FnMut(Option<&str>, &str)) {
             | Inline::Strikethrough(c)
             | Inline::Superscript(c)
             | Inline::Subscript(c)
+            | Inline::Underline(c)
+            | Inline::Mark(c)
+            | Inline::Kbd(c)
             | Inline::Link { content: c, .. } => inline_texts(c, f),
             _ => {}
         }

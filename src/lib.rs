@@ -31,12 +31,23 @@ pub struct Loaded {
     pub stats: parse::Stats,
 }
 
-/// Load, parse and index the book in `content`. Content errors come back as
-/// `Error::Content` with every diagnostic (errors and warnings) in file order.
+/// Load, parse and index the book in `content`, never touching the network
+/// (remote images come from `quire.lock` and its cache, or stay links).
+/// Content errors come back as `Error::Content` with every diagnostic
+/// (errors and warnings) in file order.
 pub fn load(content: &Path) -> Result<Loaded> {
+    let offline = parse::remote::FetchOptions {
+        fetch: parse::remote::Fetch::Never,
+        ..Default::default()
+    };
+    load_with(content, &offline)
+}
+
+/// `load`, downloading remote images as `fetch` says (for builds).
+pub fn load_with(content: &Path, fetch: &parse::remote::FetchOptions) -> Result<Loaded> {
     let mut diags = Diagnostics::new();
     let source = source::load(content, &mut diags)?;
-    let (mut book, stats) = parse::parse(source, &mut diags);
+    let (mut book, stats) = parse::parse(source, fetch, &mut diags);
     index::build(&mut book, &mut diags);
     if diags.has_errors() {
         return Err(Error::Content(diags.into_sorted()));

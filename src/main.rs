@@ -9,7 +9,8 @@ use quire::Error;
 use quire::build::{BuildOptions, Progress};
 use quire::check::Summary;
 use quire::diag::{Diagnostic, Severity};
-use quire::render::booklet::BookletOptions;
+use quire::model::print::{Open, Paper, PdfSettings};
+use quire::parse::remote::{Fetch, FetchOptions};
 
 mod cli;
 
@@ -44,8 +45,8 @@ fn run(cli: &Cli) -> quire::Result<()> {
         Command::Watch(args) => watch(cli, args),
         Command::Booklet(args) => {
             let opts = BuildOptions {
-                pdf_options: quire::render::pdf::PdfOptions { paper: args.paper },
-                booklets: Some((Some(vec![args.part.clone()]), imposition(&args.imposition)?)),
+                pdf_settings: pdf_settings(args.paper, args.open, None, &args.imposition)?,
+                booklets: Some(Some(vec![args.part.clone()])),
                 force: args.force,
                 ..BuildOptions::default()
             };
@@ -54,17 +55,41 @@ fn run(cli: &Cli) -> quire::Result<()> {
     }
 }
 
-fn imposition(args: &cli::ImpositionArgs) -> quire::Result<BookletOptions> {
-    if !(0.0..=5.0).contains(&args.creep) {
+/// The PDF settings given on the command line (the CLI's types converted
+/// here); those not given come from book.toml's `[pdf]` table.
+fn pdf_settings(
+    paper: Option<cli::PaperArg>,
+    open: Option<cli::OpenArg>,
+    part_open: Option<cli::OpenArg>,
+    imposition: &cli::ImpositionArgs,
+) -> quire::Result<PdfSettings> {
+    if let Some(creep) = imposition.creep
+        && !(0.0..=5.0).contains(&creep)
+    {
         return Err(Error::Usage(format!(
-            "--creep {} is out of range: give millimetres per sheet, 0 to 5 (paper is about 0.1)",
-            args.creep
+            "--creep {creep} is out of range: give millimetres per sheet, 0 to 5 (paper is about 0.1)"
         )));
     }
-    Ok(BookletOptions {
-        signature: usize::from(args.signature),
-        marks: args.marks,
-        creep_mm: args.creep,
+    let open_of = |o: cli::OpenArg| match o {
+        cli::OpenArg::Right => Open::Right,
+        cli::OpenArg::Any => Open::Any,
+    };
+    Ok(PdfSettings {
+        paper: paper.map(|p| match p {
+            cli::PaperArg::A4 => Paper::A4,
+            cli::PaperArg::Letter => Paper::Letter,
+            cli::PaperArg::A5 => Paper::A5,
+            cli::PaperArg::SixByNine => Paper::SixByNine,
+        }),
+        open: open.map(open_of),
+        part_open: part_open.map(open_of),
+        signature: imposition.signature,
+        marks: match (imposition.marks, imposition.no_marks) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        creep: imposition.creep,
     })
 }
 
@@ -73,16 +98,40 @@ fn build_options(args: &cli::BuildArgs) -> quire::Result<BuildOptions> {
     Ok(BuildOptions {
         epub: args.epub || all,
         pdf: args.pdf || all,
-        pdf_options: quire::render::pdf::PdfOptions { paper: args.paper },
+        pdf_settings: pdf_settings(args.paper, args.open, args.part_open, &args.imposition)?,
         deny_warnings: args.deny_warnings,
-        booklets: if args.booklet {
-            Some((None, imposition(&args.imposition)?))
-        } else {
-            None
-        },
+        booklets: args.booklet.then_some(None),
         force: args.force,
         session: None,
+        images: FetchOptions {
+            fetch: if args.fetch_images {
+                Fetch::Always
+            } else {
+                Fetch::AsBook
+            },
+            update: args.update_images,
+            timeout: fetch_timeout()?,
+        },
     })
+}
+
+/// `QUIRE_FETCH_TIMEOUT_MS`: the per-image download budget (default 20 s;
+/// tests shorten it).
+fn fetch_timeout() -> quire::Result<Duration> {
+    match std::env::var("QUIRE_FETCH_TIMEOUT_MS") {
+        Err(_) => Ok(quire::parse::remote::DEFAULT_TIMEOUT),
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| *ms > 0)
+            .map(Duration::from_millis)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "QUIRE_FETCH_TIMEOUT_MS={v} is not a positive number of milliseconds"
+                ))
+            }),
+    }
 }
 
 fn watch(cli: &Cli, args: &cli::BuildArgs) -> quire::Result<()> {

@@ -146,7 +146,8 @@ pub fn watch(
 
 /// Editor swap and backup files, and our own outputs, never trigger a build.
 fn relevant(path: &Path, out: &Path) -> bool {
-    if path.starts_with(out) {
+    // The fetched-image cache (.quire/) is written by builds themselves.
+    if path.starts_with(out) || path.components().any(|c| c.as_os_str() == ".quire") {
         return false;
     }
     let name = path
@@ -167,5 +168,9 @@ mod tests {
         assert!(!relevant(Path::new("/book/content/01-a/.01-m.md.swp"), out));
         assert!(!relevant(Path::new("/book/content/01-a/01-m.md~"), out));
         assert!(!relevant(Path::new("/book/output/book.epub"), out));
+        assert!(!relevant(
+            Path::new("/book/content/.quire/images/ab.png"),
+            out
+        ));
     }
 }

@@ -27,6 +27,8 @@ fn fixture_book_structure_and_epubcheck() {
     let epub = out.path().join("mini-book.epub");
     let loaded = quire::load(&fixture()).expect("fixture loads");
     check_structure(&epub, &loaded.book);
+    let nested = common::epub::nested_anchors(&epub);
+    assert!(nested.is_empty(), "nested anchors:\n{}", nested.join("\n"));
     assert_epubcheck_clean(&epub);
 }
 
@@ -185,5 +187,7 @@ fn shipped_curriculum_epub() {
     assert_eq!(loaded.book.module_count(), 159);
     let epub = out.path().join(format!("{}.epub", loaded.book.meta.slug));
     check_structure(&epub, &loaded.book);
+    let nested = common::epub::nested_anchors(&epub);
+    assert!(nested.is_empty(), "nested anchors:\n{}", nested.join("\n"));
     assert_epubcheck_clean(&epub);
 }

@@ -369,7 +369,10 @@ fn raw_html_and_scripts_never_reach_the_epub() {
     let o = build_args(&content, out.path(), &["--epub"]);
     assert!(o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("warning: raw HTML"), "{err}");
+    assert!(
+        err.contains("warning: HTML <script> is not allowed in a book"),
+        "{err}"
+    );
     let epub = std::fs::read_dir(out.path())
         .expect("ls")
         .flatten()
@@ -380,6 +383,7 @@ fn raw_html_and_scripts_never_reach_the_epub() {
         if e.name.ends_with(".xhtml") {
             let t = String::from_utf8_lossy(&e.bytes);
             assert!(!t.contains("<script"), "{} has a script element", e.name);
+            assert!(!t.contains("alert(1)"), "{}: script content shown", e.name);
         }
     }
 }

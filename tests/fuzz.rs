@@ -72,6 +72,77 @@ const PIECES: &[&str] = &[
     "\r\n",
 ];
 
+/// Raw HTML as real books write it, cut into pieces that open and close anywhere.
+const HTML_PIECES: &[&str] = &[
+    "<p align=\"center\">",
+    "</p>",
+    "<div>",
+    "</div>",
+    "<img src=\"../images/p.svg\" width=\"30\" alt=\"a\">",
+    "<img src=\"https://x.y/z.png\">",
+    "<img>",
+    "<a href=\"01-a.md\">",
+    "<a href=\"javascript:alert(1)\">",
+    "<a name=\"x\">",
+    "<a id=\"y\"></a>",
+    "</a>",
+    "[![i](../images/p.svg)](https://x.y)",
+    "[![i](https://x.y/i.png)](https://x.y)",
+    "[t]()",
+    "<details>",
+    "<summary>",
+    "</summary>",
+    "</details>",
+    "<table>",
+    "<tr>",
+    "<td colspan=\"3\">",
+    "<th>",
+    "</td>",
+    "</tr>",
+    "</table>",
+    "<ul>",
+    "<li>",
+    "</ul>",
+    "<ol start=\"3\">",
+    "<pre><code class=\"language-rust\">",
+    "</code></pre>",
+    "<h2 id=\"h\">",
+    "</h2>",
+    "<figure>",
+    "<figcaption>",
+    "</figcaption>",
+    "</figure>",
+    "<kbd>",
+    "</kbd>",
+    "<sup>",
+    "</sup>",
+    "<br>",
+    "<br/>",
+    "<!-- ignore -->",
+    "<!--",
+    "-->",
+    "<script>alert(1)</script>",
+    "<style>p{}</style>",
+    "<iframe src=x>",
+    "<span onclick=\"x()\">",
+    "</span>",
+    "<unknown-tag>",
+    "<",
+    ">",
+    "&lt;",
+    "text ",
+    "\n",
+    "\n\n",
+    "- ",
+    "> ",
+    "**",
+    "`",
+];
+
+fn html_markdown() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(HTML_PIECES), 0..60).prop_map(|v| v.concat())
+}
+
 fn markdown() -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(PIECES), 0..80).prop_map(|v| v.concat())
 }
@@ -96,7 +167,20 @@ fn exercise(front: &str, body: &str) {
     );
     if let Ok(loaded) = quire::load(dir.path()) {
         let info = quire::render::BuildInfo::new(&loaded.book).expect("build info");
-        quire::render::epub::render(&loaded.book, &info).expect("epub renders");
+        let epub = quire::render::epub::render(&loaded.book, &info).expect("epub renders");
+        // Every page well-formed, no nested anchors, nothing active.
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(epub.bytes)).expect("zip");
+        for i in 0..zip.len() {
+            let mut f = zip.by_index(i).expect("entry");
+            let name = f.name().unwrap_or_default().to_string();
+            if !name.ends_with(".xhtml") {
+                continue;
+            }
+            let mut page = String::new();
+            std::io::Read::read_to_string(&mut f, &mut page).expect("utf-8 page");
+            common::epub::assert_no_nested_anchors(&name, &page);
+            assert!(!page.contains("<script") && !page.contains("onclick") && !page.contains("javascript:"), "{name}: active content");
+        }
         let book = quire::render::pdf::markup(&loaded.book, Default::default());
         assert!(book.contains("#show: book.with("));
     }
@@ -109,7 +193,15 @@ proptest! {
     fn front_end_never_panics(front in front_matter(), body in markdown()) {
         exercise(&front, &body);
     }
+
+    #[test]
+    fn raw_html_never_panics_nor_leaks(body in html_markdown()) {
+        exercise(OK_FRONT, &body);
+    }
 }
+
+const OK_FRONT: &str =
+    "---\ntitle: \"T\"\nsummary: \"S\"\ndifficulty: beginner\nminutes: 5\ntags: [Redis]\n---\n";
 
 /// Regression cases (inputs that once broke something, and edge cases).
 #[test]

@@ -10,6 +10,14 @@ pub enum Inline {
     Strikethrough(Vec<Inline>),
     Superscript(Vec<Inline>),
     Subscript(Vec<Inline>),
+    /// `<u>`, `<ins>`.
+    Underline(Vec<Inline>),
+    /// `<mark>`: highlighted text.
+    Mark(Vec<Inline>),
+    /// `<kbd>`: a key or keyboard input.
+    Kbd(Vec<Inline>),
+    /// `<a id>` / `<a name>`: a point links may target (`Module::anchors`).
+    Anchor(String),
     Link {
         target: LinkTarget,
         title: String,
@@ -20,6 +28,8 @@ pub enum Inline {
         image: ImageSource,
         alt: String,
         title: String,
+        /// Display width in CSS pixels, from HTML `width` (never wider than the text).
+        width: Option<u32>,
         pos: Pos,
     },
     Math {
@@ -34,8 +44,6 @@ pub enum Inline {
     },
     SoftBreak,
     HardBreak,
-    /// Raw inline HTML, shown as text by renderers.
-    Html(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -67,11 +75,14 @@ fn push_text(inlines: &[Inline], out: &mut String) {
             | Inline::Strikethrough(c)
             | Inline::Superscript(c)
             | Inline::Subscript(c)
+            | Inline::Underline(c)
+            | Inline::Mark(c)
+            | Inline::Kbd(c)
             | Inline::Link { content: c, .. } => push_text(c, out),
             Inline::Image { alt, .. } => out.push_str(alt),
             Inline::Math { tex, .. } => out.push_str(tex),
             Inline::SoftBreak | Inline::HardBreak => out.push(' '),
-            Inline::FootnoteRef { .. } | Inline::Html(_) => {}
+            Inline::FootnoteRef { .. } | Inline::Anchor(_) => {}
         }
     }
 }

@@ -4,6 +4,7 @@
 //! rendering here: just types and small accessors.
 
 mod inline;
+pub mod print;
 
 pub use inline::{Inline, LinkTarget, inline_text};
 
@@ -30,7 +31,7 @@ pub struct Book {
     /// The content folder the book was loaded from.
     pub root: PathBuf,
     pub parts: Vec<Part>,
-    /// Every local image, once, in order of first use.
+    /// Every local image (and fetched remote image), once, in order of first use.
     pub images: Vec<Image>,
     pub index: Index,
 }
@@ -49,6 +50,9 @@ pub struct BookMeta {
     pub date: Option<String>,
     /// URL-safe name used for output files (`output/<slug>.epub`).
     pub slug: String,
+    /// `[pdf]` in book.toml: print settings the command line may override.
+    #[serde(skip)]
+    pub pdf: print::PdfSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -127,6 +131,8 @@ pub struct Module {
     pub blocks: Vec<Block>,
     /// Every heading of the body in order (ids unique within the module).
     pub headings: Vec<HeadingInfo>,
+    /// Ids of HTML anchors (`<a id>`, `<a name>`) in the body, which links may target.
+    pub anchors: Vec<String>,
     pub footnotes: Vec<Footnote>,
     pub words: usize,
 }
@@ -220,7 +226,16 @@ pub enum Block {
         image: ImageSource,
         alt: String,
         caption: Vec<Inline>,
+        /// Display width in CSS pixels, from HTML `width` (never wider than the text).
+        width: Option<u32>,
+        /// A linked image (`[![alt](img)](url)`): the whole figure is the link.
+        link: Option<LinkTarget>,
         pos: Pos,
+    },
+    /// `<details><summary>`: a titled aside (open in print).
+    Details {
+        summary: Vec<Inline>,
+        blocks: Vec<Block>,
     },
     Quote(Vec<Block>),
     Admonition {
@@ -239,11 +254,6 @@ pub enum Block {
         pos: Pos,
     },
     Rule,
-    /// Raw HTML from the source. Never passed through: renderers show it as text.
-    Html {
-        raw: String,
-        pos: Pos,
-    },
 }
 
 /// Where an image comes from.
@@ -251,7 +261,8 @@ pub enum Block {
 pub enum ImageSource {
     /// Index into `Book::images`.
     Local(usize),
-    /// Remote images are never fetched: renderers show a captioned link.
+    /// A remote image not fetched (fetching off, or the fetch failed):
+    /// renderers show a captioned link. A fetched one is `Local`.
     Remote(String),
 }
 
@@ -259,6 +270,8 @@ pub enum ImageSource {
 pub enum ImageFormat {
     Png,
     Jpeg,
+    Gif,
+    Webp,
     Svg,
 }
 
@@ -267,7 +280,20 @@ impl ImageFormat {
         match self {
             Self::Png => "image/png",
             Self::Jpeg => "image/jpeg",
+            Self::Gif => "image/gif",
+            Self::Webp => "image/webp",
             Self::Svg => "image/svg+xml",
+        }
+    }
+
+    /// The file extension the format is stored under.
+    pub fn ext(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Jpeg => "jpg",
+            Self::Gif => "gif",
+            Self::Webp => "webp",
+            Self::Svg => "svg",
         }
     }
 }
@@ -276,7 +302,8 @@ impl ImageFormat {
 pub struct Image {
     /// Resolved path on disk.
     pub path: PathBuf,
-    /// Path relative to the content root, with `/` separators (`images/x.png`).
+    /// Path relative to the content root, with `/` separators (`images/x.png`);
+    /// `remote/<sha256>.<ext>` for a fetched remote image.
     pub rel: String,
     pub format: ImageFormat,
     /// Intrinsic size in pixels (SVG: from width/height or viewBox).
@@ -340,5 +367,10 @@ impl Book {
 impl Module {
     pub fn heading(&self, id: &str) -> Option<&HeadingInfo> {
         self.headings.iter().find(|h| h.id == id)
+    }
+
+    /// Whether `id` names a heading or an HTML anchor of this module.
+    pub fn has_target(&self, id: &str) -> bool {
+        self.heading(id).is_some() || self.anchors.iter().any(|a| a == id)
     }
 }

@@ -23,6 +23,20 @@ pub fn slugify(text: &str) -> String {
     out
 }
 
+/// GitHub's heading ids: lowercase, punctuation dropped, each space a `-`
+/// (`"Foo & Bar"` → `"foo--bar"`), as links in real books spell them.
+pub fn github_slug(text: &str) -> String {
+    text.trim()
+        .chars()
+        .flat_map(char::to_lowercase)
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Hands out ids unique within one module (`x`, `x-1`, `x-2`, ...).
 #[derive(Debug, Default)]
 pub struct IdSet {

@@ -1,4 +1,5 @@
 //! Local images: resolved inside the content folder, validated and measured once.
+//! Fetched remote images join the same list (see `remote`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,13 +53,13 @@ impl Images {
         let format = match ext.as_str() {
             "png" => ImageFormat::Png,
             "jpg" | "jpeg" => ImageFormat::Jpeg,
+            "gif" => ImageFormat::Gif,
+            "webp" => ImageFormat::Webp,
             "svg" => ImageFormat::Svg,
-            _ => return Err("unsupported format: use PNG, JPEG or SVG".into()),
+            _ => return Err("unsupported format: use PNG, JPEG, GIF, WebP or SVG".into()),
         };
-        let (width, height) = match format {
-            ImageFormat::Svg => svg_size(&canon)?,
-            _ => raster_size(&canon, format)?,
-        };
+        let bytes = std::fs::read(&canon).map_err(|e| format!("cannot read: {e}"))?;
+        let (width, height) = measure(&bytes, format)?;
         let i = self.list.len();
         self.list.push(Image {
             path: canon.clone(),
@@ -70,16 +71,54 @@ impl Images {
         self.by_path.insert(canon, i);
         Ok(i)
     }
+
+    /// Adds a fetched remote image (already validated); returns its index.
+    /// Two URLs with the same bytes share one cached file and one image.
+    pub fn add_fetched(&mut self, image: Image) -> usize {
+        if let Some(&i) = self.by_path.get(&image.path) {
+            return i;
+        }
+        let i = self.list.len();
+        self.by_path.insert(image.path.clone(), i);
+        self.list.push(image);
+        i
+    }
+}
+
+/// The format of image bytes from their signature (never from a file name or
+/// a Content-Type header); SVG when they parse as XML with an `<svg>` root.
+pub fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(ImageFormat::Png)
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(ImageFormat::Jpeg)
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some(ImageFormat::Gif)
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some(ImageFormat::Webp)
+    } else {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let doc = roxmltree::Document::parse(text.trim_start_matches('\u{feff}')).ok()?;
+        (doc.root_element().tag_name().name() == "svg").then_some(ImageFormat::Svg)
+    }
+}
+
+/// Validates image bytes of a known format (decoding rasters whole, refusing
+/// active SVG content) and returns the intrinsic size in pixels.
+pub fn measure(bytes: &[u8], format: ImageFormat) -> Result<(u32, u32), String> {
+    match format {
+        ImageFormat::Svg => {
+            let text = std::str::from_utf8(bytes).map_err(|_| "SVG is not UTF-8 text")?;
+            svg_size(text.trim_start_matches('\u{feff}'))
+        }
+        _ => raster_size(bytes, format),
+    }
 }
 
 /// Decodes the whole image (so a corrupt file is caught by `check`, not by a renderer).
-fn raster_size(path: &Path, format: ImageFormat) -> Result<(u32, u32), String> {
-    let fmt = match format {
-        ImageFormat::Png => image::ImageFormat::Png,
-        _ => image::ImageFormat::Jpeg,
-    };
-    let mut reader = image::ImageReader::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    reader.set_format(fmt);
+fn raster_size(bytes: &[u8], format: ImageFormat) -> Result<(u32, u32), String> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes));
+    reader.set_format(decoder_format(format));
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     limits.max_image_width = Some(20_000);
@@ -91,18 +130,29 @@ fn raster_size(path: &Path, format: ImageFormat) -> Result<(u32, u32), String> {
     Ok((img.width(), img.height()))
 }
 
-fn fmt_name(f: ImageFormat) -> &'static str {
+/// The `image` crate's decoder for a raster format.
+pub fn decoder_format(format: ImageFormat) -> image::ImageFormat {
+    match format {
+        ImageFormat::Png => image::ImageFormat::Png,
+        ImageFormat::Gif => image::ImageFormat::Gif,
+        ImageFormat::Webp => image::ImageFormat::WebP,
+        _ => image::ImageFormat::Jpeg,
+    }
+}
+
+pub fn fmt_name(f: ImageFormat) -> &'static str {
     match f {
         ImageFormat::Png => "PNG",
         ImageFormat::Jpeg => "JPEG",
+        ImageFormat::Gif => "GIF",
+        ImageFormat::Webp => "WebP",
         ImageFormat::Svg => "SVG",
     }
 }
 
 /// Reads an SVG's size from width/height, else its viewBox; refuses active content.
-fn svg_size(path: &Path) -> Result<(u32, u32), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read SVG: {e}"))?;
-    let doc = roxmltree::Document::parse(&text).map_err(|e| format!("not a valid SVG ({e})"))?;
+fn svg_size(text: &str) -> Result<(u32, u32), String> {
+    let doc = roxmltree::Document::parse(text).map_err(|e| format!("not a valid SVG ({e})"))?;
     let root = doc.root_element();
     if root.tag_name().name() != "svg" {
         return Err("not an SVG (root element is not <svg>)".into());

@@ -20,6 +20,9 @@ use crate::source::text::LineMap;
 /// renderers and Typst would all need stack in proportion to it.
 pub const MAX_DEPTH: usize = 48;
 
+#[path = "html_subset.rs"]
+mod html_subset;
+
 pub fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
@@ -35,6 +38,8 @@ pub fn options() -> Options {
 pub struct Parsed {
     pub blocks: Vec<Block>,
     pub headings: Vec<HeadingInfo>,
+    /// Ids of HTML anchors (`<a id>`, `<a name>`).
+    pub anchors: Vec<String>,
     pub footnotes: Vec<Footnote>,
     pub words: usize,
 }
@@ -45,6 +50,14 @@ enum BlockCtx {
     Admonition(AdmonitionKind),
     Item(Option<bool>),
     Footnote(String, Pos),
+    /// HTML `div`, `center`, `section`…: their blocks go to the parent.
+    Transparent,
+    /// HTML `figure`, with its `figcaption` once seen.
+    Figure(Option<Vec<Inline>>),
+    /// HTML `details`, with its `summary` once seen.
+    Details(Option<Vec<Inline>>),
+    /// HTML `dd`: an indented definition.
+    Definition,
 }
 
 enum InlineCtx {
@@ -73,6 +86,25 @@ enum InlineCtx {
         pos: Pos,
     },
     Cell,
+    /// HTML inline elements the model has a node for.
+    Underline,
+    Mark,
+    Kbd,
+    /// HTML `code`/`tt`: its text becomes one code span.
+    Code,
+    /// HTML `q`: quoted.
+    Quoted,
+    /// HTML `summary`, `figcaption`, `caption`: given to the enclosing element.
+    Summary,
+    Caption,
+    TableCaption,
+    /// HTML `dt`: a term, shown strong.
+    Term,
+    /// HTML `th`/`td` with its colspan.
+    HtmlCell {
+        header: bool,
+        colspan: usize,
+    },
 }
 
 enum Frame {
@@ -90,8 +122,26 @@ enum Frame {
     Html(String, Pos),
 }
 
+/// State of an HTML `table` being read (the frame itself is a `Frame::Table`).
+#[derive(Default)]
+struct HtmlTable {
+    in_head: bool,
+    /// Whether every cell of the current row is a `th`.
+    row_all_th: bool,
+    caption: Vec<Inline>,
+    /// Tables opened inside one of this table's cells, read as inline content.
+    nested: usize,
+}
+
 struct Builder<'a, 'r> {
     stack: Vec<Frame>,
+    /// Parallel to `stack`: the HTML element that opened each frame (`None`: Markdown).
+    owners: Vec<Option<String>>,
+    /// Open HTML tables, innermost last.
+    html_tables: Vec<HtmlTable>,
+    /// An element being dropped with everything inside it (`script`, `iframe`…), and its depth.
+    dropping: Option<(String, usize)>,
+    anchors: Vec<String>,
     ids: IdSet,
     headings: Vec<HeadingInfo>,
     /// label → (number, references so far)
@@ -123,6 +173,10 @@ pub fn parse(
     };
     let mut b = Builder {
         stack: vec![Frame::Blocks(BlockCtx::Root, Vec::new())],
+        owners: vec![None],
+        html_tables: Vec::new(),
+        dropping: None,
+        anchors: Vec::new(),
         ids: IdSet::default(),
         headings: Vec::new(),
         note_numbers: BTreeMap::new(),
@@ -149,6 +203,22 @@ impl Builder<'_, '_> {
             }
             return;
         }
+        // Inside an element being dropped (`<script>alert(1)</script>` inline):
+        // its content arrives as Markdown text, and goes with it.
+        if self.dropping.is_some()
+            && matches!(
+                event,
+                Event::Text(_)
+                    | Event::Code(_)
+                    | Event::InlineMath(_)
+                    | Event::DisplayMath(_)
+                    | Event::SoftBreak
+                    | Event::HardBreak
+                    | Event::FootnoteReference(_)
+            )
+        {
+            return;
+        }
         match event {
             Event::Start(tag) => self.start(tag, pos),
             Event::End(tag) => self.end(tag),
@@ -172,14 +242,7 @@ impl Builder<'_, '_> {
                     raw.push_str(&h);
                 }
             }
-            Event::InlineHtml(h) => {
-                self.diags.warning(
-                    self.file,
-                    pos,
-                    "raw HTML is not rendered; it is shown as text (use Markdown instead)",
-                );
-                self.push_inline(Inline::Html(h.into_string()));
-            }
+            Event::InlineHtml(h) => self.html_piece(&h, pos),
             Event::FootnoteReference(label) => {
                 let next = self.note_numbers.len() + 1;
                 let entry = self
@@ -240,6 +303,26 @@ impl Builder<'_, '_> {
             return;
         }
         self.stack.push(frame);
+        self.owners.push(None);
+    }
+
+    /// Whether the top frame was opened by HTML (and may be closed by it).
+    fn top_is_html(&self) -> bool {
+        matches!(self.owners.last(), Some(Some(_)))
+    }
+
+    /// Before a Markdown block: implicit paragraphs and HTML inline elements
+    /// left open (`<p>` or `<span>` without their end tag) end here.
+    fn close_open_inlines(&mut self) {
+        while matches!(self.stack.last(), Some(Frame::Inlines(..)))
+            && (self.top_is_html()
+                || matches!(
+                    self.stack.last(),
+                    Some(Frame::Inlines(InlineCtx::Paragraph { implicit: true }, _))
+                ))
+        {
+            self.pop_frame();
+        }
     }
 
     fn close_implicit_paragraph(&mut self) {
@@ -263,7 +346,9 @@ impl Builder<'_, '_> {
                 | Tag::DefinitionList
         );
         if is_block {
-            self.close_implicit_paragraph();
+            self.close_open_inlines();
+            // An element left unclosed drops no more than the block it was in.
+            self.dropping = None;
         }
         let frame = match tag {
             Tag::Paragraph => Frame::Inlines(InlineCtx::Paragraph { implicit: false }, Vec::new()),
@@ -299,14 +384,7 @@ impl Builder<'_, '_> {
                 };
                 Frame::Code(lang, String::new(), pos)
             }
-            Tag::HtmlBlock => {
-                self.diags.warning(
-                    self.file,
-                    pos,
-                    "raw HTML block is not rendered; it is shown as text (use Markdown instead)",
-                );
-                Frame::Html(String::new(), pos)
-            }
+            Tag::HtmlBlock => Frame::Html(String::new(), pos),
             Tag::List(start) => Frame::List(start, Vec::new()),
             Tag::Item => Frame::Blocks(BlockCtx::Item(None), Vec::new()),
             Tag::FootnoteDefinition(label) => {
@@ -403,16 +481,40 @@ impl Builder<'_, '_> {
         ) {
             return;
         }
+        // HTML elements left open inside a Markdown element end with it.
+        while self.top_is_html() {
+            self.pop_frame();
+        }
         // A block ending closes an implicit paragraph still open inside it.
         if !matches!(tag, TagEnd::Paragraph) {
             self.close_implicit_paragraph();
         }
+        self.pop_frame();
+    }
+
+    /// Pops the top frame and folds it into its parent.
+    fn pop_frame(&mut self) {
+        let owner = self.owners.pop().flatten();
         let Some(frame) = self.stack.pop() else {
             return;
         };
         match frame {
             Frame::Blocks(ctx, blocks) => match ctx {
-                BlockCtx::Root => self.stack.push(Frame::Blocks(BlockCtx::Root, blocks)),
+                BlockCtx::Root => {
+                    self.stack.push(Frame::Blocks(BlockCtx::Root, blocks));
+                    self.owners.push(None);
+                }
+                BlockCtx::Transparent => {
+                    for b in blocks {
+                        self.push_block(b);
+                    }
+                }
+                BlockCtx::Definition => self.push_block(Block::Quote(blocks)),
+                BlockCtx::Details(summary) => {
+                    let summary = summary.unwrap_or_else(|| vec![Inline::Text("Details".into())]);
+                    self.push_block(Block::Details { summary, blocks });
+                }
+                BlockCtx::Figure(caption) => self.end_html_figure(blocks, caption),
                 BlockCtx::Quote => self.push_block(Block::Quote(blocks)),
                 BlockCtx::Admonition(kind) => self.push_block(Block::Admonition { kind, blocks }),
                 BlockCtx::Item(task) => {
@@ -424,19 +526,34 @@ impl Builder<'_, '_> {
             },
             Frame::List(start, items) => self.push_block(Block::List { start, items }),
             Frame::Table {
-                align,
+                mut align,
                 head,
                 rows,
                 pos,
                 ..
-            } => self.push_block(Block::Table {
-                align,
-                head,
-                rows,
-                pos,
-            }),
+            } => {
+                if owner.is_some()
+                    && let Some(t) = self.html_tables.pop()
+                    && !t.caption.is_empty()
+                {
+                    self.push_block(Block::Paragraph(vec![Inline::Strong(t.caption)]));
+                }
+                let cols = rows
+                    .iter()
+                    .map(Vec::len)
+                    .chain([head.len(), align.len()])
+                    .max()
+                    .unwrap_or(0);
+                align.resize(cols, Align::None);
+                self.push_block(Block::Table {
+                    align,
+                    head,
+                    rows,
+                    pos,
+                });
+            }
             Frame::Code(lang, code, pos) => self.push_block(Block::CodeBlock { lang, code, pos }),
-            Frame::Html(raw, pos) => self.push_block(Block::Html { raw, pos }),
+            Frame::Html(raw, pos) => self.html_piece(&raw, pos),
             Frame::Inlines(ctx, inlines) => self.end_inlines(ctx, inlines),
         }
     }
@@ -491,6 +608,58 @@ impl Builder<'_, '_> {
                     row.push(inlines);
                 }
             }
+            InlineCtx::HtmlCell { header, colspan } => {
+                if let Some(t) = self.html_tables.last_mut() {
+                    t.row_all_th &= header;
+                }
+                if let Some(Frame::Table { row, .. }) = self.stack.last_mut() {
+                    row.push(trim_inlines(inlines));
+                    // The model has no spans: the cell is followed by empty ones.
+                    for _ in 1..colspan {
+                        row.push(Vec::new());
+                    }
+                }
+            }
+            InlineCtx::Underline => self.push_inline(Inline::Underline(inlines)),
+            InlineCtx::Mark => self.push_inline(Inline::Mark(inlines)),
+            InlineCtx::Kbd => self.push_inline(Inline::Kbd(inlines)),
+            InlineCtx::Code => self.push_inline(Inline::Code(inline_text(&inlines))),
+            InlineCtx::Quoted => {
+                self.push_inline(Inline::Text("\u{201c}".into()));
+                for i in inlines {
+                    self.push_inline(i);
+                }
+                self.push_inline(Inline::Text("\u{201d}".into()));
+            }
+            InlineCtx::Term => {
+                let inlines = trim_inlines(inlines);
+                if !inlines.is_empty() {
+                    self.push_block(Block::Paragraph(vec![Inline::Strong(inlines)]));
+                }
+            }
+            InlineCtx::Summary => {
+                let inlines = trim_inlines(inlines);
+                for f in self.stack.iter_mut().rev() {
+                    if let Frame::Blocks(BlockCtx::Details(summary), _) = f {
+                        *summary = Some(inlines);
+                        return;
+                    }
+                }
+            }
+            InlineCtx::Caption => {
+                let inlines = trim_inlines(inlines);
+                for f in self.stack.iter_mut().rev() {
+                    if let Frame::Blocks(BlockCtx::Figure(caption), _) = f {
+                        *caption = Some(inlines);
+                        return;
+                    }
+                }
+            }
+            InlineCtx::TableCaption => {
+                if let Some(t) = self.html_tables.last_mut() {
+                    t.caption = trim_inlines(inlines);
+                }
+            }
             InlineCtx::Link {
                 href,
                 title,
@@ -531,6 +700,7 @@ impl Builder<'_, '_> {
                         image,
                         alt,
                         title,
+                        width: None,
                         pos,
                     });
                 }
@@ -539,33 +709,54 @@ impl Builder<'_, '_> {
     }
 
     /// A paragraph holding only an image is a figure; only display math, a math block.
-    fn end_paragraph(&mut self, inlines: Vec<Inline>) {
-        let meaningful: Vec<&Inline> = inlines
-            .iter()
-            .filter(|i| match i {
-                Inline::Text(t) => !t.trim().is_empty(),
-                Inline::SoftBreak | Inline::HardBreak => false,
-                _ => true,
-            })
-            .collect();
+    fn end_paragraph(&mut self, mut inlines: Vec<Inline>) {
+        // HTML anchors must survive whatever the paragraph becomes (a figure, or nothing).
+        if significant(&inlines).len() <= 1 && inlines.iter().any(|i| matches!(i, Inline::Anchor(_)))
+        {
+            let (anchors, rest): (Vec<Inline>, Vec<Inline>) = inlines
+                .into_iter()
+                .partition(|i| matches!(i, Inline::Anchor(_)));
+            self.push_block(Block::Paragraph(anchors));
+            inlines = rest;
+        }
+        let meaningful = significant(&inlines);
         if let [single] = meaningful.as_slice() {
+            // A linked image alone in its paragraph is a figure too, the figure the link.
+            let (image, link) = match *single {
+                Inline::Link {
+                    target, content, ..
+                } => match significant(content).as_slice() {
+                    [img @ Inline::Image { .. }] => (Some(*img), Some(target.clone())),
+                    _ => (None, None),
+                },
+                img @ Inline::Image { .. } => (Some(img), None),
+                _ => (None, None),
+            };
+            if let Some(Inline::Image {
+                image,
+                alt,
+                title,
+                width,
+                pos,
+            }) = image
+            {
+                let caption = if title.is_empty() { alt } else { title };
+                let block = Block::Figure {
+                    image: image.clone(),
+                    alt: alt.clone(),
+                    caption: if caption.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![Inline::Text(caption.clone())]
+                    },
+                    width: *width,
+                    link,
+                    pos: *pos,
+                };
+                self.push_block(block);
+                return;
+            }
             match single {
-                Inline::Image {
-                    image,
-                    alt,
-                    title,
-                    pos,
-                } => {
-                    let caption = if title.is_empty() { alt } else { title };
-                    let block = Block::Figure {
-                        image: image.clone(),
-                        alt: alt.clone(),
-                        caption: vec![Inline::Text(caption.clone())],
-                        pos: *pos,
-                    };
-                    self.push_block(block);
-                    return;
-                }
                 Inline::Math {
                     tex,
                     display: true,
@@ -601,6 +792,7 @@ impl Builder<'_, '_> {
                 InlineCtx::Paragraph { implicit: true },
                 Vec::new(),
             ));
+            self.owners.push(None);
         }
         if let Some(Frame::Inlines(_, v)) = self.stack.last_mut() {
             v.push(inline);
@@ -609,11 +801,7 @@ impl Builder<'_, '_> {
 
     fn finish(mut self) -> Parsed {
         while self.stack.len() > 1 {
-            let end = match self.stack.last() {
-                Some(Frame::Inlines(..)) => TagEnd::Paragraph,
-                _ => TagEnd::Item,
-            };
-            self.end(end);
+            self.pop_frame();
         }
         let blocks = match self.stack.pop() {
             Some(Frame::Blocks(_, b)) => b,
@@ -651,8 +839,42 @@ impl Builder<'_, '_> {
         Parsed {
             blocks,
             headings: self.headings,
+            anchors: self.anchors,
             footnotes,
             words: self.words,
         }
     }
+}
+
+/// Inlines that show something (not just white space or breaks).
+fn significant(inlines: &[Inline]) -> Vec<&Inline> {
+    inlines
+        .iter()
+        .filter(|i| match i {
+            Inline::Text(t) => !t.trim().is_empty(),
+            Inline::SoftBreak | Inline::HardBreak | Inline::Anchor(_) => false,
+            _ => true,
+        })
+        .collect()
+}
+
+/// Drops white space and breaks at both ends (HTML source is indented freely).
+fn trim_inlines(mut inlines: Vec<Inline>) -> Vec<Inline> {
+    let blank = |i: &Inline| match i {
+        Inline::Text(t) => t.trim().is_empty(),
+        Inline::SoftBreak | Inline::HardBreak => true,
+        _ => false,
+    };
+    while inlines.last().is_some_and(blank) {
+        inlines.pop();
+    }
+    let start = inlines.iter().position(|i| !blank(i)).unwrap_or(inlines.len());
+    inlines.drain(..start);
+    if let Some(Inline::Text(t)) = inlines.first_mut() {
+        *t = t.trim_start().to_string();
+    }
+    if let Some(Inline::Text(t)) = inlines.last_mut() {
+        *t = t.trim_end().to_string();
+    }
+    inlines
 }

@@ -1,9 +1,12 @@
 //! Parse stage: sources → the book model. Markdown is parsed here, once;
 //! links and images are resolved against the whole book.
 
+mod anchors;
+pub mod html;
 pub mod ids;
 pub mod images;
 pub mod markdown;
+pub mod remote;
 pub mod resolve;
 
 use std::collections::BTreeMap;
@@ -18,25 +21,37 @@ use resolve::{FileTarget, LinkStats, PendingAnchor, Resolver};
 pub struct Stats {
     pub links: LinkStats,
     pub anchors_checked: usize,
+    pub remote: remote::Report,
 }
 
-pub fn parse(source: Source, diags: &mut Diagnostics) -> (Book, Stats) {
+/// Parses the book; `fetch` says whether remote images may be downloaded
+/// (see `remote`): the only I/O besides reading images and the lock.
+pub fn parse(
+    source: Source,
+    fetch: &remote::FetchOptions,
+    diags: &mut Diagnostics,
+) -> (Book, Stats) {
     let Source { root, book, parts } = source;
+
+    // Remote images are worked out before parsing, all at once, so that
+    // downloads run side by side instead of one stall after another.
+    let book_fetches = book.images.remote == crate::source::RemoteImages::Fetch;
+    let mut remote = remote::RemoteImages::open(&root, fetch, book_fetches, diags);
+    let bodies = parts.iter().flat_map(|p| {
+        std::iter::once(p.file.body.as_str()).chain(p.modules.iter().map(|m| m.file.body.as_str()))
+    });
+    remote.prefetch(&remote_image_urls(bodies));
 
     // Every linkable file, keyed by its path relative to the content root.
     let mut files: BTreeMap<String, FileTarget> = BTreeMap::new();
     for (p, part) in parts.iter().enumerate() {
-        let dir = dir_name(&part.dir);
-        files.insert(format!("{dir}/_part.md"), FileTarget::Part(p));
+        // An mdBook part is a heading in SUMMARY.md, not a file of its own.
+        if part.file.path.file_name().is_some_and(|n| n == "_part.md") {
+            files.insert(rel_path(&root, &part.file.path), FileTarget::Part(p));
+        }
         for (m, module) in part.modules.iter().enumerate() {
-            let name = module
-                .file
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
             files.insert(
-                format!("{dir}/{name}"),
+                rel_path(&root, &module.file.path),
                 FileTarget::Module(ModuleRef { part: p, module: m }),
             );
         }
@@ -47,15 +62,17 @@ pub fn parse(source: Source, diags: &mut Diagnostics) -> (Book, Stats) {
     let mut stats = Stats::default();
     let mut out_parts = Vec::with_capacity(parts.len());
     for (p, part) in parts.into_iter().enumerate() {
-        let dir = vec![dir_name(&part.dir)];
+        let dir = rel_dir(&root, &part.file.path);
         let mut resolver = Resolver {
             files: &files,
             images: &mut images,
+            remote: &mut remote,
             pending: &mut pending,
             stats: &mut stats.links,
             file: part.file.path.clone(),
             dir: dir.clone(),
             current: None,
+            base_url: book.links.base_url.as_deref(),
         };
         let overview = markdown::parse(
             &part.file.body,
@@ -67,6 +84,9 @@ pub fn parse(source: Source, diags: &mut Diagnostics) -> (Book, Stats) {
         .blocks;
         let mut modules = Vec::with_capacity(part.modules.len());
         for (m, ms) in part.modules.into_iter().enumerate() {
+            // Modules may sit in subfolders (mdBook chapters): links and images
+            // are relative to the module's own folder.
+            resolver.dir = rel_dir(&root, &ms.file.path);
             resolver.file = ms.file.path.clone();
             resolver.current = Some(ModuleRef { part: p, module: m });
             let parsed = markdown::parse(
@@ -88,6 +108,7 @@ pub fn parse(source: Source, diags: &mut Diagnostics) -> (Book, Stats) {
                 source: ms.file.path,
                 blocks: parsed.blocks,
                 headings: parsed.headings,
+                anchors: parsed.anchors,
                 footnotes: parsed.footnotes,
                 words: parsed.words,
             });
@@ -104,27 +125,50 @@ pub fn parse(source: Source, diags: &mut Diagnostics) -> (Book, Stats) {
         });
     }
 
+    // Anchors are checked once every module's headings are known. Real books
+    // link to a chapter's title (`ch04.md#what-is-ownership`: the title is a
+    // heading on GitHub and in mdBook) and spell heading ids GitHub's way;
+    // such links are rewritten to what they mean.
+    let mut rewrites: BTreeMap<(ModuleRef, String), Option<String>> = BTreeMap::new();
     for a in &pending {
         let target = &out_parts[a.target.part].modules[a.target.module];
-        if target.heading(&a.anchor).is_none() {
-            let known: Vec<&str> = target.headings.iter().map(|h| h.id.as_str()).collect();
-            let hint = if known.is_empty() {
-                "it has no headings".to_string()
-            } else {
-                format!("its headings are #{}", known.join(", #"))
-            };
-            diags.error(
-                &a.file,
-                a.pos,
-                format!(
-                    "link to missing heading '#{}' in {} ({hint})",
-                    a.anchor,
-                    target.source.display()
-                ),
-            );
+        match anchors::resolve(target, &a.anchor) {
+            Some(Some(id)) if id == a.anchor => {}
+            Some(meant) => {
+                rewrites.insert((a.target, a.anchor.clone()), meant);
+            }
+            None => {
+                let known: Vec<&str> = target.headings.iter().map(|h| h.id.as_str()).collect();
+                let hint = if known.is_empty() {
+                    "it has no headings".to_string()
+                } else {
+                    format!("its headings are #{}", known.join(", #"))
+                };
+                diags.error(
+                    &a.file,
+                    a.pos,
+                    format!(
+                        "link to missing heading '#{}' in {} ({hint})",
+                        a.anchor,
+                        target.source.display()
+                    ),
+                );
+            }
+        }
+    }
+    if !rewrites.is_empty() {
+        for part in &mut out_parts {
+            anchors::rewrite_blocks(&mut part.overview, &rewrites);
+            for m in &mut part.modules {
+                anchors::rewrite_blocks(&mut m.blocks, &rewrites);
+                for n in &mut m.footnotes {
+                    anchors::rewrite_blocks(&mut n.blocks, &rewrites);
+                }
+            }
         }
     }
     stats.anchors_checked = pending.len();
+    stats.remote = remote.finish(diags);
 
     let slug = book
         .slug
@@ -142,6 +186,8 @@ pub fn parse(source: Source, diags: &mut Diagnostics) -> (Book, Stats) {
             publisher: book.publisher,
             date: book.date,
             slug,
+            // Out-of-range values were reported when book.toml was read.
+            pdf: book.pdf.settings().unwrap_or_default(),
         },
         root,
         parts: out_parts,
@@ -156,8 +202,43 @@ pub fn reading_minutes(words: usize) -> u32 {
     u32::try_from(words.div_ceil(200)).unwrap_or(u32::MAX).max(1)
 }
 
-fn dir_name(p: &std::path::Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+/// The `http(s)` image URLs of Markdown bodies, as the parser will see them.
+fn remote_image_urls<'a>(bodies: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut urls = Vec::new();
+    for body in bodies {
+        for event in pulldown_cmark::Parser::new_ext(body, markdown::options()) {
+            if let pulldown_cmark::Event::Start(pulldown_cmark::Tag::Image { dest_url, .. }) = event
+            {
+                let url = dest_url.trim();
+                let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+                if lower.starts_with("http://") || lower.starts_with("https://") {
+                    urls.push(url.to_string());
+                }
+            }
+        }
+    }
+    urls
+}
+
+/// The folder of `file` relative to the content root, as components.
+fn rel_dir(root: &std::path::Path, file: &std::path::Path) -> Vec<String> {
+    let parent = file.parent().unwrap_or(file);
+    parent
+        .strip_prefix(root)
+        .unwrap_or(parent)
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `file` relative to the content root with `/` separators: the key links resolve to.
+fn rel_path(root: &std::path::Path, file: &std::path::Path) -> String {
+    let mut parts = rel_dir(root, file);
+    if let Some(name) = file.file_name() {
+        parts.push(name.to_string_lossy().into_owned());
+    }
+    parts.join("/")
 }

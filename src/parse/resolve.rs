@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::images::Images;
+use super::remote::RemoteImages;
 use crate::diag::Diagnostics;
 use crate::model::{ImageSource, LinkTarget, ModuleRef, Pos};
 
@@ -34,6 +35,8 @@ pub struct Resolver<'a> {
     /// Content-root-relative path (with `/`) → target.
     pub files: &'a BTreeMap<String, FileTarget>,
     pub images: &'a mut Images,
+    /// Remote images: the lock, the cache and (when enabled) the fetcher.
+    pub remote: &'a mut RemoteImages,
     pub pending: &'a mut Vec<PendingAnchor>,
     pub stats: &'a mut LinkStats,
     /// The file being parsed, as given (for diagnostics).
@@ -42,6 +45,8 @@ pub struct Resolver<'a> {
     pub dir: Vec<String>,
     /// The module being parsed (`None` for a part overview).
     pub current: Option<ModuleRef>,
+    /// `[links] base-url`: where a link to a file outside the book points.
+    pub base_url: Option<&'a str>,
 }
 
 /// `https:`, `mailto:` and friends: anything with a URI scheme.
@@ -77,6 +82,40 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+fn is_markdown(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with(".md") || lower.ends_with(".markdown")
+}
+
+/// `base` (an absolute URL of the content folder) joined with a path relative to
+/// that folder, `..` climbing above it as on the web; `None` if `base` is no URL.
+pub fn join_url(base: &str, rel: &str) -> Option<String> {
+    let scheme_end = base.find("://")? + 3;
+    let (origin, path) = match base[scheme_end..].find('/') {
+        Some(i) => base.split_at(scheme_end + i),
+        None => (base, ""),
+    };
+    let mut segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    for c in rel.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                segs.pop();
+            }
+            c => segs.push(c),
+        }
+    }
+    let mut url = origin.to_string();
+    for s in &segs {
+        url.push('/');
+        url.push_str(s);
+    }
+    if rel.ends_with('/') {
+        url.push('/');
+    }
+    Some(url)
+}
+
 /// Joins `rel` onto `dir` lexically; `None` if it climbs above the content root.
 pub fn normalize(dir: &[String], rel: &str) -> Option<Vec<String>> {
     let mut parts: Vec<String> = dir.to_vec();
@@ -96,7 +135,11 @@ impl Resolver<'_> {
     pub fn link(&mut self, href: &str, pos: Pos, diags: &mut Diagnostics) -> Option<LinkTarget> {
         let href = href.trim();
         if href.is_empty() {
-            diags.error(&self.file, pos, "link has an empty target");
+            diags.warning(
+                &self.file,
+                pos,
+                "link has an empty target: its text is shown without a link",
+            );
             return None;
         }
         if let Some(s) = scheme(href) {
@@ -112,6 +155,11 @@ impl Resolver<'_> {
             self.stats.external += 1;
             return Some(LinkTarget::External(href.to_string()));
         }
+        if href.starts_with("//") {
+            // Protocol-relative: the web page's scheme; a book has none, so https.
+            self.stats.external += 1;
+            return Some(LinkTarget::External(format!("https:{href}")));
+        }
         let (path, anchor) = match href.split_once('#') {
             Some((p, a)) => (p, Some(percent_decode(a))),
             None => (href, None),
@@ -120,10 +168,10 @@ impl Resolver<'_> {
         if path.is_empty() {
             // In-page link.
             let Some(current) = self.current else {
-                diags.error(
+                diags.warning(
                     &self.file,
                     pos,
-                    "in-page links (#…) are not supported in a part overview; link to a module",
+                    "in-page link (#…) in a part overview, which has no sections: its text is shown without a link",
                 );
                 return None;
             };
@@ -137,48 +185,83 @@ impl Resolver<'_> {
                 anchor,
             });
         }
-        if path.starts_with('/') {
-            diags.error(
-                &self.file,
-                pos,
-                format!("link '{href}' is absolute: use a path relative to this file"),
-            );
-            return None;
-        }
         let decoded = percent_decode(path);
-        let Some(parts) = normalize(&self.dir, &decoded) else {
-            diags.error(
-                &self.file,
-                pos,
-                format!("link '{href}' points outside the content folder"),
-            );
-            return None;
+        let inside = if decoded.starts_with('/') {
+            None
+        } else {
+            normalize(&self.dir, &decoded)
         };
-        let key = parts.join("/");
-        match self.files.get(&key) {
-            Some(FileTarget::Module(m)) => {
-                let anchor = anchor.filter(|a| !a.is_empty());
-                if let Some(a) = &anchor {
-                    self.defer(*m, a, pos);
+        if let Some(parts) = &inside {
+            let key = parts.join("/");
+            // A folder stands for its README.md or index.md, as on GitHub and in mdBook.
+            let candidates = [
+                key.clone(),
+                format!("{key}/README.md"),
+                format!("{key}/index.md"),
+                key.strip_suffix(".html")
+                    .map(|k| format!("{k}.md"))
+                    .unwrap_or_default(),
+            ];
+            let found = candidates
+                .iter()
+                .filter(|k| !k.is_empty())
+                .find_map(|k| self.files.get(k.trim_start_matches('/')));
+            match found {
+                Some(FileTarget::Module(m)) => {
+                    let anchor = anchor.filter(|a| !a.is_empty());
+                    if let Some(a) = &anchor {
+                        self.defer(*m, a, pos);
+                    }
+                    self.stats.internal += 1;
+                    return Some(LinkTarget::Module { module: *m, anchor });
                 }
-                self.stats.internal += 1;
-                Some(LinkTarget::Module { module: *m, anchor })
-            }
-            Some(FileTarget::Part(p)) => {
-                self.stats.internal += 1;
-                Some(LinkTarget::Part(*p))
-            }
-            None => {
-                diags.error(
-                    &self.file,
-                    pos,
-                    format!(
-                        "link to '{href}', which is not a module of this book: check the path (relative to this file)"
-                    ),
-                );
-                None
+                Some(FileTarget::Part(p)) => {
+                    self.stats.internal += 1;
+                    return Some(LinkTarget::Part(*p));
+                }
+                None if is_markdown(&key) => {
+                    diags.error(
+                        &self.file,
+                        pos,
+                        format!(
+                            "link to '{href}', which is not a module of this book: check the path (relative to this file)"
+                        ),
+                    );
+                    return None;
+                }
+                None => {}
             }
         }
+        // A file that is not part of the book (source code, a licence, a page
+        // above the content folder): online when the book says where it lives.
+        if let Some(base) = self.base_url {
+            let rel = if decoded.starts_with('/') {
+                decoded.trim_start_matches('/').to_string()
+            } else {
+                let mut r = self.dir.join("/");
+                if !r.is_empty() {
+                    r.push('/');
+                }
+                r.push_str(path);
+                r
+            };
+            if let Some(url) = join_url(base, &rel) {
+                self.stats.external += 1;
+                let url = match href.split_once('#') {
+                    Some((_, a)) => format!("{url}#{a}"),
+                    None => url,
+                };
+                return Some(LinkTarget::External(url));
+            }
+        }
+        diags.warning(
+            &self.file,
+            pos,
+            format!(
+                "link to '{href}' leaves the book (not a module of it): its text is shown without a link; set `[links] base-url` in book.toml to link it online"
+            ),
+        );
+        None
     }
 
     fn defer(&mut self, target: ModuleRef, anchor: &str, pos: Pos) {
@@ -194,6 +277,9 @@ impl Resolver<'_> {
         let src = src.trim();
         if let Some(s) = scheme(src) {
             if matches!(s.to_ascii_lowercase().as_str(), "http" | "https") {
+                if let Some(img) = self.remote.use_image(src, &self.file, pos, diags) {
+                    return Some(ImageSource::Local(self.images.add_fetched(img)));
+                }
                 self.stats.remote_images += 1;
                 return Some(ImageSource::Remote(src.to_string()));
             }
@@ -257,5 +343,20 @@ mod tests {
         );
         assert!(normalize(&dir, "../../etc/passwd").is_none());
         assert_eq!(percent_decode("a%20b%zz"), "a b%zz");
+    }
+
+    #[test]
+    fn joining_urls() {
+        let base = "https://github.com/o/r/blob/main/src/";
+        assert_eq!(
+            join_url(base, "ch01/../../LICENSE").unwrap(),
+            "https://github.com/o/r/blob/main/LICENSE"
+        );
+        assert_eq!(
+            join_url(base, "listings/a.rs").unwrap(),
+            "https://github.com/o/r/blob/main/src/listings/a.rs"
+        );
+        assert_eq!(join_url("https://x.org", "a/").unwrap(), "https://x.org/a/");
+        assert!(join_url("not a url", "a").is_none());
     }
 }

@@ -105,7 +105,7 @@ pub struct ModuleFront {
 }
 
 /// Front matter of `_part.md`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct PartFront {
     pub title: Option<Spanned<String>>,
     pub summary: Option<Spanned<String>>,

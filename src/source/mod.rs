@@ -3,12 +3,14 @@
 
 mod book_toml;
 pub mod front_matter;
+pub mod mdbook;
 pub mod text;
+mod title;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-pub use book_toml::BookToml;
+pub use book_toml::{BookToml, RemoteImages};
 use front_matter::{ModuleFront, PartFront, SplitError};
 
 use crate::diag::Diagnostics;
@@ -69,6 +71,10 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Source> {
             root.display()
         )));
     }
+    // An mdBook project (book.toml with [book], src/SUMMARY.md) has a loader of its own.
+    if mdbook::detect(root) {
+        return mdbook::load(root, diags);
+    }
     let book_path = root.join("book.toml");
     let book = read_book_toml(&book_path, diags)?;
 
@@ -86,6 +92,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Source> {
         );
     }
     check_unique_ids(&parts, diags);
+    warn_untagged(&parts, diags);
     Ok(Source {
         root: root.to_path_buf(),
         book: book.unwrap_or_else(|| BookToml {
@@ -99,6 +106,9 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Source> {
             publisher: None,
             date: None,
             slug: None,
+            images: Default::default(),
+            links: Default::default(),
+            pdf: Default::default(),
         }),
         parts,
     })
@@ -128,6 +138,10 @@ fn read_book_toml(path: &Path, diags: &mut Diagnostics) -> Result<Option<BookTom
                     AT_START,
                     format!("date '{d}' is not a YYYY-MM-DD date"),
                 );
+            }
+            if let Err((span, message)) = b.pdf.settings() {
+                let pos = text::LineMap::new(&text).pos(span.start, &text);
+                diags.error(path, pos, message);
             }
             Ok(Some(b))
         }
@@ -256,30 +270,39 @@ fn load_part(
     diags: &mut Diagnostics,
 ) -> Result<Option<PartSource>> {
     let part_path = dir.join("_part.md");
+    // `_part.md` is optional: without it the part is titled after its folder.
     let part_file = if part_path.is_file() {
-        read_markdown::<PartFront>(&part_path, diags)?
+        read_markdown::<PartFront>(&part_path, diags)?.map(|m| (m.front, m.file))
     } else {
-        diags.error(
-            &part_path,
-            AT_START,
-            "part folder has no _part.md: add one with a title and summary",
-        );
-        None
+        Some((
+            PartFront::default(),
+            SourceFile {
+                path: part_path,
+                body: String::new(),
+                body_line: 1,
+            },
+        ))
     };
     let mut modules = Vec::new();
     for (n, mslug, path) in numbered_entries(&dir, false, diags)? {
-        if let Some((front, file)) = read_markdown::<ModuleFront>(&path, diags)?
-            && let Some(m) = validate_module(n, mslug, front, file, diags)
+        if let Some(md) = read_markdown::<ModuleFront>(&path, diags)?
+            && let Some(m) = validate_module(n, mslug, md, diags)
         {
             modules.push(m);
         }
     }
-    let Some((front, file)) = part_file else {
+    let Some((front, mut file)) = part_file else {
         return Ok(None);
     };
-    let title = required(&file.path, front.title, "title", diags).unwrap_or_default();
+    let Some(title) = take_title(front.title, &mut file, &slug, diags) else {
+        return Ok(None);
+    };
     let summary = front.summary.map(|s| s.value).unwrap_or_default();
     if modules.is_empty() {
+        if !file.path.is_file() {
+            // A numbered folder with neither `_part.md` nor modules is not a part.
+            return Ok(None);
+        }
         diags.warning(&file.path, AT_START, "part has no modules");
     }
     Ok(Some(PartSource {
@@ -293,23 +316,34 @@ fn load_part(
     }))
 }
 
-/// Reads, decodes and splits a Markdown file and parses its front matter.
+/// A Markdown file with its front matter read.
+struct Markdown<T> {
+    front: T,
+    file: SourceFile,
+    /// Whether the file has a front matter block at all.
+    has_front: bool,
+}
+
+/// Reads, decodes and splits a Markdown file and parses its front matter
+/// (a file without any is all body, with every field absent).
 fn read_markdown<T: serde::de::DeserializeOwned>(
     path: &Path,
     diags: &mut Diagnostics,
-) -> Result<Option<(T, SourceFile)>> {
+) -> Result<Option<Markdown<T>>> {
     let Some(text) = read_text(path, diags)? else {
         return Ok(None);
     };
+    let mut has_front = true;
     let split = match front_matter::split(&text) {
         Ok(s) => s,
         Err(SplitError::Missing) => {
-            diags.error(
-                path,
-                AT_START,
-                "missing front matter: start the file with a '---' line, the YAML fields, and another '---' line",
-            );
-            return Ok(None);
+            has_front = false;
+            front_matter::Split {
+                yaml: "",
+                yaml_line: 1,
+                body: &text,
+                body_line: 1,
+            }
         }
         Err(SplitError::Unterminated) => {
             diags.error(
@@ -332,7 +366,32 @@ fn read_markdown<T: serde::de::DeserializeOwned>(
         body: split.body.to_string(),
         body_line: split.body_line,
     };
-    Ok(Some((front, file)))
+    Ok(Some(Markdown {
+        front,
+        file,
+        has_front,
+    }))
+}
+
+/// The title from front matter; else the body's leading level-1 heading, which
+/// is then taken out of the body (it is printed as the title); else the file
+/// or folder name. `None` (with an error) only for a `title:` that is empty.
+fn take_title(
+    field: Option<serde_saphyr::Spanned<String>>,
+    file: &mut SourceFile,
+    slug: &str,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    if let Some(s) = field {
+        return required(&file.path, Some(s), "title", diags);
+    }
+    if let Some(lead) = title::leading_heading(&file.body) {
+        let (title, lines, rest) = (lead.title, lead.lines, lead.rest.to_string());
+        file.body = rest;
+        file.body_line += lines;
+        return Some(title);
+    }
+    Some(title::from_slug(slug))
 }
 
 fn spanned_pos(s: &serde_saphyr::Spanned<impl Sized>) -> Pos {
@@ -369,24 +428,27 @@ fn required(
 fn validate_module(
     number: u32,
     slug: String,
-    front: ModuleFront,
-    file: SourceFile,
+    md: Markdown<ModuleFront>,
     diags: &mut Diagnostics,
 ) -> Option<ModuleSource> {
+    let Markdown {
+        front,
+        mut file,
+        has_front,
+    } = md;
     let path = file.path.clone();
-    let title = required(&path, front.title, "title", diags);
-    let summary = required(&path, front.summary, "summary", diags);
+    let had_body = !file.body.trim().is_empty();
+    let title = take_title(front.title, &mut file, &slug, diags);
+    // Optional: an absent summary is empty; an empty one is allowed too.
+    let summary = front
+        .summary
+        .map(|s| s.value.trim().to_string())
+        .unwrap_or_default();
+    // Optional; a value that is not a difficulty is still an error.
     let difficulty = match front.difficulty {
-        None => {
-            diags.error(
-                &path,
-                AT_START,
-                "front matter has no 'difficulty': add `difficulty: beginner` (or intermediate, advanced)",
-            );
-            None
-        }
+        None => Ok(None),
         Some(d) => match Difficulty::parse(&d.value) {
-            Some(v) => Some(v),
+            Some(v) => Ok(Some(v)),
             None => {
                 diags.error(
                     &path,
@@ -396,24 +458,18 @@ fn validate_module(
                         d.value
                     ),
                 );
-                None
+                Err(())
             }
         },
     };
+    // Optional (estimated from the word count when absent); 0 is an error.
     let minutes = match front.minutes {
-        None => {
-            diags.error(
-                &path,
-                AT_START,
-                "front matter has no 'minutes': add the reading time, e.g. `minutes: 25`",
-            );
-            None
-        }
+        None => Ok(None),
         Some(m) if m.value == 0 => {
             diags.error(&path, spanned_pos(&m), "'minutes' must be at least 1");
-            None
+            Err(())
         }
-        Some(m) => Some(m.value),
+        Some(m) => Ok(Some(m.value)),
     };
     let tags: Vec<(String, Pos)> = front
         .tags
@@ -429,19 +485,22 @@ fn validate_module(
             }
         })
         .collect();
-    if tags.is_empty() {
-        diags.warning(&path, AT_START, "module has no tags");
-    }
     if file.body.trim().is_empty() {
-        diags.error(
-            &path,
-            Pos {
-                line: file.body_line,
-                col: 1,
-            },
-            "module is empty: write at least a lead paragraph after the front matter",
-        );
-        return None;
+        let pos = Pos {
+            line: file.body_line,
+            col: 1,
+        };
+        if has_front && !had_body {
+            // The native layout's rule: a module with front matter has a lead paragraph.
+            diags.error(
+                &path,
+                pos,
+                "module is empty: write at least a lead paragraph after the front matter",
+            );
+            return None;
+        } else if !had_body {
+            diags.warning(&path, pos, "module is empty");
+        }
     }
     let id = match front.id {
         Some(s) if is_valid_id(&s.value) => s.value,
@@ -464,11 +523,22 @@ fn validate_module(
         id,
         file,
         title: title?,
-        summary: summary?,
-        difficulty: Some(difficulty?),
-        minutes: Some(minutes?),
+        summary,
+        difficulty: difficulty.ok()?,
+        minutes: minutes.ok()?,
         tags,
     })
+}
+
+/// A module without tags is worth a warning only in a book that uses tags.
+fn warn_untagged(parts: &[PartSource], diags: &mut Diagnostics) {
+    let modules = || parts.iter().flat_map(|p| &p.modules);
+    if modules().all(|m| m.tags.is_empty()) {
+        return;
+    }
+    for m in modules().filter(|m| m.tags.is_empty()) {
+        diags.warning(&m.file.path, AT_START, "module has no tags");
+    }
 }
 
 fn is_valid_id(s: &str) -> bool {

@@ -173,13 +173,19 @@ pub fn check_structure(epub: &Path, book: &Book) {
                 let badge = format!("class=\"badge badge-{}\"", d.as_str());
                 assert!(page.contains(&badge), "{}: no {badge}", m.id);
             }
-            None => assert!(!page.contains("class=\"badge "), "{}: badge without difficulty", m.id),
+            None => assert!(
+                !page.contains("class=\"badge "),
+                "{}: badge without difficulty",
+                m.id
+            ),
         }
     }
     let contents = &texts["EPUB/text/contents.xhtml"];
     assert_eq!(
         contents.matches("class=\"badge badge-").count(),
-        book.modules().filter(|(_, m)| m.difficulty.is_some()).count()
+        book.modules()
+            .filter(|(_, m)| m.difficulty.is_some())
+            .count()
     );
 
     // Tag index: every tag links to exactly the modules tagged with it.
@@ -264,4 +270,150 @@ pub fn epubcheck(epub: &Path) -> Option<String> {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     ))
+}
+
+/// No `<a>` inside another `<a>` (epubcheck errors on it; readers misbehave).
+pub fn assert_no_nested_anchors(name: &str, xhtml: &str) {
+    let doc = parse(xhtml);
+    for a in doc
+        .descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "a")
+    {
+        assert!(
+            !a.ancestors()
+                .skip(1)
+                .any(|p| p.is_element() && p.tag_name().name() == "a"),
+            "{name}: nested <a> (an anchor inside an anchor)"
+        );
+    }
+}
+
+/// The XHTML pages of an EPUB: (entry name, text).
+pub fn xhtml_pages(epub: &Path) -> Vec<(String, String)> {
+    entries(epub)
+        .into_iter()
+        .filter(|e| e.name.ends_with(".xhtml"))
+        .map(|e| {
+            let text = String::from_utf8(e.bytes).expect("XHTML is UTF-8");
+            (e.name, text)
+        })
+        .collect()
+}
+
+/// Every `<a>` that has an `<a>` ancestor, in every XHTML page of the EPUB, as
+/// `page: <a href=outer> holds <a href=inner>`. A valid EPUB has none.
+pub fn nested_anchors(epub: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for (name, text) in xhtml_pages(epub) {
+        let doc = parse(&text);
+        let is_a = |n: &roxmltree::Node<'_, '_>| n.is_element() && n.tag_name().name() == "a";
+        for a in doc.descendants().filter(is_a) {
+            if let Some(outer) = a.ancestors().skip(1).find(is_a) {
+                found.push(format!(
+                    "{name}: <a href={:?}> holds <a href={:?}>",
+                    outer.attribute("href").unwrap_or(""),
+                    a.attribute("href").unwrap_or("")
+                ));
+            }
+        }
+    }
+    found
+}
+
+/// Elements whose text is shown as written (code): markup-like text is expected there.
+const VERBATIM: [&str; 5] = ["pre", "code", "samp", "math", "style"];
+
+fn in_verbatim(n: roxmltree::Node<'_, '_>) -> bool {
+    n.ancestors()
+        .any(|p| p.is_element() && VERBATIM.contains(&p.tag_name().name()))
+}
+
+/// The text a reader sees outside code, one string per text node.
+pub fn prose_texts(xhtml: &str) -> Vec<String> {
+    let doc = parse(xhtml);
+    doc.descendants()
+        .filter(|n| n.is_text() && !in_verbatim(*n))
+        .filter_map(|n| n.text().map(str::to_string))
+        .collect()
+}
+
+/// The text of code elements (`pre`, `code`, `samp`), where `<tag>` text is legitimate.
+pub fn code_texts(xhtml: &str) -> Vec<String> {
+    let doc = parse(xhtml);
+    doc.descendants()
+        .filter(|n| n.is_element() && ["pre", "code", "samp"].contains(&n.tag_name().name()))
+        .map(|n| {
+            n.descendants()
+                .filter(|t| t.is_text())
+                .filter_map(|t| t.text())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// Fragments of plain text that look like HTML markup: `<p …>`, `</a>`, `<br/>`,
+/// `<!--` (what `</?[a-zA-Z][^>]*>` and comments match). Such text means a tag was
+/// printed instead of rendered.
+pub fn tag_fragments(text: &str) -> Vec<String> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        if text[i..].starts_with("<!--") {
+            out.push("<!--".to_string());
+            i += 4;
+            continue;
+        }
+        let start = i;
+        let mut j = i + 1;
+        if j < b.len() && b[j] == b'/' {
+            j += 1;
+        }
+        if j < b.len() && b[j].is_ascii_alphabetic() {
+            // `[^>]*>`: up to the next `>` (a `<` first means this one was not a tag).
+            match text[j..].find(['>', '<']) {
+                Some(k) if b[j + k] == b'>' => {
+                    let end = j + k + 1;
+                    let frag: String = text[start..end].chars().take(60).collect();
+                    out.push(frag);
+                    i = end;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Anything active in an XHTML page: script-like elements, event-handler attributes,
+/// `javascript:` URLs. Raw HTML may bring them in; none may reach an output.
+pub fn active_content(xhtml: &str) -> Vec<String> {
+    const ACTIVE: [&str; 7] = [
+        "script", "iframe", "object", "embed", "form", "frame", "frameset",
+    ];
+    let doc = parse(xhtml);
+    let mut found = Vec::new();
+    for n in doc.descendants().filter(|n| n.is_element()) {
+        let tag = n.tag_name().name();
+        let in_body = n.ancestors().any(|a| a.tag_name().name() == "body");
+        if ACTIVE.contains(&tag) || (tag == "style" && in_body) {
+            found.push(format!("<{tag}>"));
+        }
+        for a in n.attributes() {
+            let value = a.value().trim_start().to_ascii_lowercase();
+            if a.name().to_ascii_lowercase().starts_with("on") {
+                found.push(format!("<{tag} {}=…>", a.name()));
+            }
+            if value.starts_with("javascript:") || value.starts_with("vbscript:") {
+                found.push(format!("<{tag} {}={:?}>", a.name(), a.value()));
+            }
+        }
+    }
+    found
 }

@@ -1,6 +1,7 @@
 //! Binary resources: images (copied once, large rasters downscaled), the
 //! generated cover, and the embedded monospace font.
 
+use std::collections::BTreeSet;
 use std::io::Cursor;
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
@@ -27,37 +28,204 @@ pub fn mono_font() -> Option<&'static [u8]> {
     bundled_font(MONO)
 }
 
-/// The bytes to store for an image: as is, or downscaled if a raster is too large.
-pub fn image_bytes(img: &Image) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(&img.path).map_err(|e| Error::io("read image", &img.path, e))?;
-    if img.format == ImageFormat::Svg || img.width.max(img.height) <= MAX_IMAGE_PX {
-        return Ok(bytes);
+/// Characters the embedded monospace font always keeps, whatever the book's
+/// code uses: printable ASCII, so that text a reader's own stylesheet puts in
+/// the font still looks right.
+const MONO_ALWAYS: std::ops::RangeInclusive<char> = ' '..='~';
+
+/// The monospace font cut down to `chars` (plus printable ASCII) as a standalone
+/// OpenType font for the EPUB, and the characters it covers.
+pub fn mono_font_subset(chars: &BTreeSet<char>) -> Result<Vec<u8>> {
+    let data = mono_font().ok_or_else(|| Error::Internal("bundled monospace font missing".into()))?;
+    let mut wanted = chars.clone();
+    wanted.extend(MONO_ALWAYS);
+    subset_font(data, &wanted)
+}
+
+/// `data` reduced to the glyphs of `chars` (and the glyphs those are built of).
+///
+/// subsetter (Typst's own) keeps outlines, metrics, hinting and names but, being
+/// made for PDF, drops `cmap` and `OS/2`, which browsers' font sanitiser (OTS)
+/// requires of a web font: the `cmap` is rebuilt for the kept characters with
+/// write-fonts and `OS/2` is the original's. Characters the font lacks are left
+/// out (the reader's monospace font draws them). Deterministic: glyphs are
+/// renumbered in their original order.
+pub fn subset_font(data: &[u8], chars: &BTreeSet<char>) -> Result<Vec<u8>> {
+    use write_fonts::read::{FontRef as ReadFont, TableProvider};
+    use write_fonts::tables::cmap::Cmap;
+    use write_fonts::types::{GlyphId, Tag};
+
+    let bad = |what: &str, e: &dyn std::fmt::Display| Error::Internal(format!("monospace font {what}: {e}"));
+    let font = ReadFont::new(data).map_err(|e| bad("unreadable", &e))?;
+    let cmap = font.cmap().map_err(|e| bad("has no cmap", &e))?;
+    let mapped: Vec<(char, u16)> = chars
+        .iter()
+        .filter_map(|&c| {
+            let gid = cmap.map_codepoint(c)?.to_u32();
+            (gid != 0).then(|| u16::try_from(gid).ok()).flatten().map(|g| (c, g))
+        })
+        .collect();
+    let glyphs: BTreeSet<u16> = mapped.iter().map(|&(_, g)| g).collect();
+    let mut remapper = subsetter::GlyphRemapper::new();
+    for &g in &glyphs {
+        remapper.remap(g);
     }
-    let fmt = match img.format {
-        ImageFormat::Png => Fmt::Png,
-        _ => Fmt::Jpeg,
+    let subset = subsetter::subset(data, 0, &remapper).map_err(|e| bad("cannot be subset", &e))?;
+    let new_cmap = Cmap::from_mappings(
+        mapped
+            .iter()
+            .filter_map(|&(c, g)| Some((c, GlyphId::new(u32::from(remapper.get(g)?))))),
+    )
+    .map_err(|e| bad("cmap", &e))?;
+    let mut os2 = font
+        .data_for_tag(Tag::new(b"OS/2"))
+        .ok_or_else(|| Error::Internal("monospace font has no OS/2 table".into()))?
+        .as_bytes()
+        .to_vec();
+    // usFirstCharIndex and usLastCharIndex describe the new cmap.
+    if let (Some(&(first, _)), Some(&(last, _)), true) = (mapped.first(), mapped.last(), os2.len() >= 68) {
+        let bmp = |c: char| u16::try_from(u32::from(c)).unwrap_or(u16::MAX);
+        os2[64..66].copy_from_slice(&bmp(first).to_be_bytes());
+        os2[66..68].copy_from_slice(&bmp(last).to_be_bytes());
+    }
+    let subset_font = ReadFont::new(&subset).map_err(|e| bad("subset unreadable", &e))?;
+    let mut builder = write_fonts::FontBuilder::new();
+    builder
+        .add_table(&new_cmap)
+        .map_err(|e| bad("cmap", &e))?
+        .add_raw(Tag::new(b"OS/2"), os2)
+        .copy_missing_tables(subset_font);
+    Ok(builder.build())
+}
+
+/// Every character of the text inside `<code>`, `<pre>`, `<kbd>` and `<samp>`
+/// elements of an XHTML page (where the stylesheet uses the monospace font),
+/// added to `out`. Entities are decoded; markup and attributes are skipped.
+pub fn collect_monospace_chars(xhtml: &str, out: &mut BTreeSet<char>) {
+    const MONO: [&str; 4] = ["code", "pre", "kbd", "samp"];
+    let mut depth = 0usize;
+    let mut rest = xhtml;
+    while !rest.is_empty() {
+        let (text, after) = match rest.find('<') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        if depth > 0 {
+            decode_into(text, out);
+        }
+        if after.is_empty() {
+            break;
+        }
+        let end = match after.find('>') {
+            Some(e) => e,
+            None => break,
+        };
+        let tag = &after[1..end];
+        rest = &after[end + 1..];
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if !MONO.contains(&name.as_str()) || tag.ends_with('/') {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else {
+            depth += 1;
+        }
+    }
+}
+
+/// Text with XML character references and the five predefined entities decoded.
+fn decode_into(text: &str, out: &mut BTreeSet<char>) {
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c != '&' {
+            if !c.is_control() {
+                out.insert(c);
+            }
+            continue;
+        }
+        let Some(len) = text[i..].find(';') else {
+            out.insert(c);
+            continue;
+        };
+        let entity = &text[i + 1..i + len];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            e => e
+                .strip_prefix("#x")
+                .or_else(|| e.strip_prefix("#X"))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| e.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(d) => {
+                if !d.is_control() {
+                    out.insert(d);
+                }
+                for _ in 0..len {
+                    chars.next();
+                }
+            }
+            None => {
+                out.insert(c);
+            }
+        }
+    }
+}
+
+/// The bytes to store for an image, and their format: as is, or re-encoded
+/// when a raster is too large (downscaled) or is WebP (as PNG: WebP is not an
+/// EPUB 3.2 core media type). Re-encoding is deterministic.
+pub fn image_bytes(img: &Image) -> Result<(Vec<u8>, ImageFormat)> {
+    let bytes = std::fs::read(&img.path).map_err(|e| Error::io("read image", &img.path, e))?;
+    let small = img.width.max(img.height) <= MAX_IMAGE_PX;
+    if img.format == ImageFormat::Svg || (small && img.format != ImageFormat::Webp) {
+        return Ok((bytes, img.format));
+    }
+    let decoded = image::load_from_memory_with_format(
+        &bytes,
+        crate::parse::images::decoder_format(img.format),
+    )
+    .map_err(|e| Error::Internal(format!("{}: {e}", img.path.display())))?;
+    let decoded = if small {
+        decoded
+    } else {
+        decoded.resize(
+            MAX_IMAGE_PX,
+            MAX_IMAGE_PX,
+            image::imageops::FilterType::Lanczos3,
+        )
     };
-    let decoded = image::load_from_memory_with_format(&bytes, fmt)
-        .map_err(|e| Error::Internal(format!("{}: {e}", img.path.display())))?;
-    let small = decoded.resize(
-        MAX_IMAGE_PX,
-        MAX_IMAGE_PX,
-        image::imageops::FilterType::Lanczos3,
-    );
     let mut out = Cursor::new(Vec::new());
-    match img.format {
+    let format = match img.format {
         ImageFormat::Jpeg => {
             let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
-            small
+            decoded
                 .to_rgb8()
                 .write_with_encoder(enc)
                 .map_err(|e| Error::Internal(format!("{}: {e}", img.path.display())))?;
+            ImageFormat::Jpeg
         }
-        _ => small
-            .write_to(&mut out, Fmt::Png)
-            .map_err(|e| Error::Internal(format!("{}: {e}", img.path.display())))?,
-    }
-    Ok(out.into_inner())
+        // PNG, and GIF/WebP, whose first frame becomes a PNG.
+        _ => {
+            decoded
+                .write_to(&mut out, Fmt::Png)
+                .map_err(|e| Error::Internal(format!("{}: {e}", img.path.display())))?;
+            ImageFormat::Png
+        }
+    };
+    Ok((out.into_inner(), format))
 }
 
 /// A typographic cover (greyscale PNG, 1600×2560) drawn from the book's metadata.

@@ -12,7 +12,7 @@ mod math;
 mod view;
 pub mod xhtml;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
@@ -21,11 +21,11 @@ use serde::Serialize;
 
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
-use crate::model::{Book, ImageFormat, ModuleRef};
+use crate::model::{Book, ModuleRef};
 use crate::render::BuildInfo;
 use crate::render::layouts::Layouts;
 use crate::render::output::write_atomic;
-use view::{ModuleView, PartView, module_view, part_view, to_value};
+use view::{IndexPage, LetterGroup, LetterLink, ModuleView, PartView, module_view, part_view, to_value};
 use xhtml::{Writer, module_file, part_file};
 
 /// Templates shipped in the binary; a book overrides them in `<content>/layouts/epub/`.
@@ -225,22 +225,14 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
     };
     let mut warnings = Vec::new();
 
-    // Resources: stylesheet, font, cover, images (once each, in model order).
+    // Resources: stylesheet, cover, images (once each, in model order); the
+    // font once the pages are written (it keeps only the characters they use).
     pkg.add(
         "css/book.css",
         "css",
         "text/css",
         "",
         layouts.get("epub/book.css")?.into_owned().into_bytes(),
-    );
-    let font = assets::mono_font()
-        .ok_or_else(|| Error::Internal("bundled monospace font missing".into()))?;
-    pkg.add(
-        "fonts/DejaVuSansMono.ttf",
-        "font-mono",
-        "application/font-sfnt",
-        "",
-        font.to_vec(),
     );
     pkg.add(
         "images/cover.png",
@@ -251,18 +243,20 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
     );
     let mut image_hrefs = Vec::with_capacity(book.images.len());
     for (i, img) in book.images.iter().enumerate() {
-        let ext = match img.format {
-            ImageFormat::Png => "png",
-            ImageFormat::Jpeg => "jpg",
-            ImageFormat::Svg => "svg",
-        };
-        let href = format!("images/img-{:03}-{}.{ext}", i + 1, safe_stem(&img.rel));
+        // WebP is stored as PNG (EPUB 3.2 readers need not show WebP).
+        let (bytes, format) = assets::image_bytes(img)?;
+        let href = format!(
+            "images/img-{:03}-{}.{}",
+            i + 1,
+            safe_stem(&img.rel),
+            format.ext()
+        );
         pkg.add(
             &href,
             &format!("img-{:03}", i + 1),
-            img.format.media_type(),
+            format.media_type(),
             "",
-            assets::image_bytes(img)?,
+            bytes,
         );
         image_hrefs.push(format!("../{href}"));
     }
@@ -280,7 +274,26 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
         Value::from_pairs(pairs)
     };
 
-    let parts: Vec<PartView> = (0..book.parts.len()).map(|p| part_view(book, p)).collect();
+    // The tag index first: where it is split decides where module pages link to.
+    let measure = |page: &IndexPage| -> Result<usize> {
+        let html = render_template(
+            &env,
+            "epub/tag-index.xhtml.j2",
+            ctx(
+                base(&index_title(page), "backmatter"),
+                vec![
+                    ("page", to_value(page)),
+                    ("letters", to_value(&Vec::<LetterLink>::new())),
+                ],
+            ),
+        )?;
+        Ok(html.len())
+    };
+    let index_pages = tag_index_pages(book, measure, INDEX_FILE_BUDGET)?;
+    let tag_files = view::tag_files(&index_pages);
+    let parts: Vec<PartView> = (0..book.parts.len())
+        .map(|p| part_view(book, p, &tag_files))
+        .collect();
     let total_minutes: u64 = book.modules().map(|(_, m)| u64::from(m.minutes)).sum();
     // A book whose modules have no difficulty gets no difficulty index.
     let has_difficulty = !book.index.by_difficulty.is_empty();
@@ -348,7 +361,7 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
         let mut w = Writer::new(book, None, &image_hrefs, &part.source);
         w.blocks(&part.overview);
         let mut pv = parts[p].clone();
-        pv.overview_html = w.take();
+        pv.overview_html = Value::from_safe_string(w.take());
         let props = if w.has_math { "mathml" } else { "" };
         has_math |= w.has_math;
         warnings.append(&mut w.warnings);
@@ -370,7 +383,7 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
                 let body = w.take();
                 w.footnotes(&module.footnotes);
                 let notes = w.take();
-                let mut mv: ModuleView = module_view(book, r);
+                let mut mv: ModuleView = module_view(book, r, &tag_files);
                 mv.body_html = Value::from_safe_string(body);
                 mv.footnotes_html = Value::from_safe_string(notes);
                 let html = render_template(
@@ -399,19 +412,23 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
         }
     }
 
-    pkg.page(
-        "tag-index.xhtml",
-        "tag-index",
-        "",
-        render_template(
+    let letters = view::letter_links(&index_pages);
+    for (k, page) in index_pages.iter().enumerate() {
+        let id = if k == 0 {
+            "tag-index".to_string()
+        } else {
+            format!("tag-index-{}", k + 1)
+        };
+        let html = render_template(
             &env,
             "epub/tag-index.xhtml.j2",
             ctx(
-                base("Index of technologies", "backmatter"),
-                vec![("tags", view::tag_index(book))],
+                base(&index_title(page), "backmatter"),
+                vec![("page", to_value(page)), ("letters", to_value(&letters))],
             ),
-        )?,
-    );
+        )?;
+        pkg.page(&page.file, &id, "", html);
+    }
     if has_difficulty {
         pkg.page(
             "difficulty-index.xhtml",
@@ -428,7 +445,31 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
         );
     }
 
+    // The monospace font, cut down to the characters the pages show in it.
+    let mut mono_chars = BTreeSet::new();
+    for (name, bytes) in &pkg.files {
+        if name.ends_with(".xhtml") {
+            assets::collect_monospace_chars(&String::from_utf8_lossy(bytes), &mut mono_chars);
+        }
+    }
+    pkg.add(
+        "fonts/DejaVuSansMono.ttf",
+        "font-mono",
+        "application/font-sfnt",
+        "",
+        assets::mono_font_subset(&mono_chars)?,
+    );
+
     // Navigation: nav.xhtml (EPUB 3) and toc.ncx (for EPUB 2 readers).
+    let index_files: Vec<Value> = index_pages
+        .iter()
+        .map(|p| {
+            Value::from_pairs([
+                ("file", Value::from(p.file.clone())),
+                ("range", Value::from(p.range.clone())),
+            ])
+        })
+        .collect();
     let nav = render_template(
         &env,
         "epub/nav.xhtml.j2",
@@ -437,6 +478,7 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
             ("book", to_value(&book.meta)),
             ("parts", to_value(&parts)),
             ("has_difficulty", Value::from(has_difficulty)),
+            ("index_files", Value::from(index_files)),
         ]),
     )?;
     pkg.add(
@@ -452,7 +494,10 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
         Value::from_pairs([
             ("lang", Value::from(lang.clone())),
             ("book", to_value(&book.meta)),
-            ("ncx", to_value(&ncx_points(&parts, has_difficulty))),
+            (
+                "ncx",
+                to_value(&ncx_points(&parts, &index_pages, has_difficulty)),
+            ),
         ]),
     )?;
     pkg.add(
@@ -494,6 +539,62 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
     })
 }
 
+/// Kindle's guideline is XHTML files under 300 KB: the tag index is split by
+/// letter into files under this (the margin covers the jump list of letters).
+const INDEX_FILE_BUDGET: usize = 250_000;
+
+/// The tag index as files under `budget` bytes: one file when it fits,
+/// otherwise runs of whole letters (a letter too big alone is cut between
+/// entries). `measure` renders a page and says how long it is.
+fn tag_index_pages(
+    book: &Book,
+    mut measure: impl FnMut(&IndexPage) -> Result<usize>,
+    budget: usize,
+) -> Result<Vec<IndexPage>> {
+    let groups = view::letter_groups(view::tag_entries(book));
+    let mut error = None;
+    let mut fits = |groups: &[LetterGroup]| {
+        let page = IndexPage {
+            file: view::TAG_INDEX_FILE.into(),
+            range: String::new(),
+            first: true,
+            groups: groups.to_vec(),
+        };
+        match measure(&page) {
+            Ok(n) => n <= budget,
+            Err(e) => {
+                error.get_or_insert(e);
+                true
+            }
+        }
+    };
+    let runs = if fits(&groups) {
+        vec![groups]
+    } else {
+        let mut units: Vec<LetterGroup> = Vec::new();
+        for g in &groups {
+            if fits(std::slice::from_ref(g)) {
+                units.push(g.clone());
+            } else {
+                units.extend(view::split_group(g, |g| fits(std::slice::from_ref(g))));
+            }
+        }
+        view::pack(&units, &mut fits)
+    };
+    if let Some(e) = error {
+        return Err(e);
+    }
+    Ok(view::index_pages(runs))
+}
+
+fn index_title(page: &IndexPage) -> String {
+    if page.range.is_empty() {
+        "Index of technologies".into()
+    } else {
+        format!("Index of technologies: {}", page.range)
+    }
+}
+
 fn a11y_summary(book: &Book, has_math: bool) -> String {
     let mut s = String::from(
         "Structured with headings, a table of contents, landmarks and an index; reading order follows the print book. ",
@@ -502,7 +603,9 @@ fn a11y_summary(book: &Book, has_math: bool) -> String {
         s.push_str("Figures carry text alternatives and captions. ");
     }
     if has_math {
-        s.push_str("Mathematics is in MathML with the TeX source as alternative text. ");
+        s.push_str(
+            "Mathematics is in MathML with the TeX source as alternative text, and written out as plain text (10⁵, a/b) for reading systems without MathML. ",
+        );
     }
     s.push_str(
         "Difficulty is shown as text, not by colour alone. No flashing content, sound or motion.",
@@ -510,7 +613,7 @@ fn a11y_summary(book: &Book, has_math: bool) -> String {
     s
 }
 
-fn ncx_points(parts: &[PartView], has_difficulty: bool) -> Vec<NcxPoint> {
+fn ncx_points(parts: &[PartView], index: &[IndexPage], has_difficulty: bool) -> Vec<NcxPoint> {
     let mut order = 0;
     let mut next = || {
         order += 1;
@@ -561,13 +664,25 @@ fn ncx_points(parts: &[PartView], has_difficulty: bool) -> Vec<NcxPoint> {
         }
         points.push(part);
     }
-    points.push(NcxPoint {
+    let mut tag_index = NcxPoint {
         id: "nav-tag-index".into(),
         order: next(),
         label: "Index of technologies".into(),
         src: "text/tag-index.xhtml".into(),
         children: vec![],
-    });
+    };
+    if index.len() > 1 {
+        for (k, page) in index.iter().enumerate() {
+            tag_index.children.push(NcxPoint {
+                id: format!("nav-tag-index-{}", k + 1),
+                order: next(),
+                label: page.range.clone(),
+                src: format!("text/{}", page.file),
+                children: vec![],
+            });
+        }
+    }
+    points.push(tag_index);
     if has_difficulty {
         points.push(NcxPoint {
             id: "nav-difficulty-index".into(),

@@ -1,6 +1,8 @@
 //! What the templates see: plain, serialisable views of the model with the
 //! EPUB's hrefs already worked out.
 
+use std::collections::BTreeMap;
+
 use minijinja::Value;
 use serde::Serialize;
 
@@ -36,6 +38,17 @@ pub fn difficulty(d: Difficulty) -> DifficultyView {
 pub struct TagView {
     pub name: String,
     pub id: String,
+    /// Its entry in the tag index (which may be split over several files).
+    pub href: String,
+}
+
+/// Which tag-index file holds each tag's entry, by tag id.
+pub type TagFiles = BTreeMap<String, String>;
+
+/// The href of a tag's index entry, from a page in `text/`.
+pub fn tag_href(files: &TagFiles, id: &str) -> String {
+    let file = files.get(id).map_or(TAG_INDEX_FILE, String::as_str);
+    format!("{file}#{id}")
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,11 +82,12 @@ pub struct PartView {
     pub label: String,
     pub title: String,
     pub summary: String,
-    pub overview_html: String,
+    /// Rendered XHTML (already escaped by the writer): a safe string, never escaped again.
+    pub overview_html: Value,
     pub modules: Vec<ModuleView>,
 }
 
-pub fn module_view(book: &Book, r: ModuleRef) -> ModuleView {
+pub fn module_view(book: &Book, r: ModuleRef, tag_files: &TagFiles) -> ModuleView {
     let m = book.module(r);
     let part = &book.parts[r.part];
     let href = module_file(book, r);
@@ -92,6 +106,7 @@ pub fn module_view(book: &Book, r: ModuleRef) -> ModuleView {
             .map(|t| TagView {
                 name: t.name.clone(),
                 id: t.id.clone(),
+                href: tag_href(tag_files, &t.id),
             })
             .collect(),
         sections: m
@@ -109,7 +124,7 @@ pub fn module_view(book: &Book, r: ModuleRef) -> ModuleView {
     }
 }
 
-pub fn part_view(book: &Book, p: usize) -> PartView {
+pub fn part_view(book: &Book, p: usize, tag_files: &TagFiles) -> PartView {
     let part = &book.parts[p];
     PartView {
         id: part.id.clone(),
@@ -117,29 +132,41 @@ pub fn part_view(book: &Book, p: usize) -> PartView {
         label: format!("Part {}", part.number),
         title: part.title.clone(),
         summary: part.summary.clone(),
-        overview_html: String::new(),
+        overview_html: Value::from(""),
         modules: (0..part.modules.len())
-            .map(|m| module_view(book, ModuleRef { part: p, module: m }))
+            .map(|m| module_view(book, ModuleRef { part: p, module: m }, tag_files))
             .collect(),
     }
 }
 
-#[derive(Debug, Serialize)]
-struct MentionView {
-    href: String,
-    label: String,
+/// The first (or only) file of the tag index.
+pub const TAG_INDEX_FILE: &str = "tag-index.xhtml";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionLink {
+    pub href: String,
+    pub title: String,
 }
 
-#[derive(Debug, Serialize)]
-struct TagIndexView {
-    name: String,
-    id: String,
-    modules: Vec<ModuleLink>,
-    mentions: Vec<MentionView>,
+/// A module that mentions a tag without being tagged with it: one link, then
+/// the sections that mention it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MentionView {
+    pub href: String,
+    pub title: String,
+    pub sections: Vec<SectionLink>,
 }
 
-#[derive(Debug, Serialize)]
-struct ModuleLink {
+#[derive(Debug, Clone, Serialize)]
+pub struct TagIndexView {
+    pub name: String,
+    pub id: String,
+    pub modules: Vec<ModuleLink>,
+    pub mentions: Vec<MentionView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleLink {
     href: String,
     title: String,
     minutes: u32,
@@ -154,37 +181,239 @@ fn link(book: &Book, r: ModuleRef) -> ModuleLink {
     }
 }
 
-/// Tags alphabetically (case-insensitive), each with its modules and mentions.
-pub fn tag_index(book: &Book) -> Value {
-    let tags: Vec<TagIndexView> = book
-        .index
+/// One letter of the tag index.
+#[derive(Debug, Clone, Serialize)]
+pub struct LetterGroup {
+    /// "A", "B", …; "0–9" for tags that start with a digit or a symbol.
+    pub letter: String,
+    /// Anchor of the letter's heading.
+    pub id: String,
+    pub tags: Vec<TagIndexView>,
+}
+
+/// Each tag once, with the modules tagged with it (each once) and then, one
+/// link per module, the other modules whose sections mention it: a mention
+/// inside a module already listed adds nothing.
+pub fn tag_entries(book: &Book) -> Vec<TagIndexView> {
+    book.index
         .tags
         .values()
-        .map(|t| TagIndexView {
-            name: t.name.clone(),
-            id: t.id.clone(),
-            modules: t.modules.iter().map(|&r| link(book, r)).collect(),
-            mentions: t
-                .occurrences
-                .iter()
-                .map(|o| {
-                    let m = book.module(o.module);
-                    let file = module_file(book, o.module);
-                    match o.heading.as_deref().and_then(|h| m.heading(h)) {
-                        Some(h) => MentionView {
-                            href: format!("{file}#{}", h.id),
-                            label: format!("{} — {}", m.title, h.text),
-                        },
-                        None => MentionView {
-                            href: file,
-                            label: m.title.clone(),
-                        },
+        .map(|t| {
+            let mut tagged: Vec<ModuleRef> = Vec::new();
+            for &r in &t.modules {
+                if !tagged.contains(&r) {
+                    tagged.push(r);
+                }
+            }
+            let mut mentions: Vec<(ModuleRef, MentionView)> = Vec::new();
+            for o in t.occurrences.iter().filter(|o| !tagged.contains(&o.module)) {
+                let i = match mentions.iter().position(|(r, _)| *r == o.module) {
+                    Some(i) => i,
+                    None => {
+                        let l = link(book, o.module);
+                        mentions.push((
+                            o.module,
+                            MentionView {
+                                href: l.href,
+                                title: l.title,
+                                sections: Vec::new(),
+                            },
+                        ));
+                        mentions.len() - 1
                     }
-                })
-                .collect(),
+                };
+                let m = book.module(o.module);
+                if let Some(h) = o.heading.as_deref().and_then(|h| m.heading(h)) {
+                    let mention = &mut mentions[i].1;
+                    let href = format!("{}#{}", mention.href, h.id);
+                    if !mention.sections.iter().any(|s| s.href == href) {
+                        mention.sections.push(SectionLink {
+                            href,
+                            title: h.text.clone(),
+                        });
+                    }
+                }
+            }
+            TagIndexView {
+                name: t.name.clone(),
+                id: t.id.clone(),
+                modules: tagged.iter().map(|&r| link(book, r)).collect(),
+                mentions: mentions.into_iter().map(|(_, m)| m).collect(),
+            }
         })
-        .collect();
-    to_value(&tags)
+        .collect()
+}
+
+/// The letter a tag is filed under: its first letter or digit, upper-cased;
+/// digits and symbols share one group.
+fn letter_of(name: &str) -> String {
+    match name.chars().find(|c| c.is_alphanumeric()) {
+        Some(c) if c.is_alphabetic() => c.to_uppercase().collect(),
+        _ => "0–9".into(),
+    }
+}
+
+/// Tags (already in index order) grouped by letter, in order.
+pub fn letter_groups(tags: Vec<TagIndexView>) -> Vec<LetterGroup> {
+    let mut groups: Vec<LetterGroup> = Vec::new();
+    for t in tags {
+        let letter = letter_of(&t.name);
+        match groups.last_mut() {
+            Some(g) if g.letter == letter => g.tags.push(t),
+            _ => {
+                let id = letter_id(&letter);
+                groups.push(LetterGroup {
+                    letter,
+                    id,
+                    tags: vec![t],
+                });
+            }
+        }
+    }
+    groups
+}
+
+/// An ASCII anchor for a letter heading ("index-a", "index-u00e9", "index-0").
+fn letter_id(letter: &str) -> String {
+    let key: String = letter
+        .chars()
+        .next()
+        .map(|c| {
+            if c.is_ascii_alphabetic() {
+                c.to_ascii_lowercase().to_string()
+            } else if c.is_ascii_digit() {
+                "0".into()
+            } else {
+                format!("u{:04x}", u32::from(c))
+            }
+        })
+        .unwrap_or_default();
+    format!("index-{key}")
+}
+
+/// Splits `units` into consecutive runs, each as long as `fits` allows; a
+/// unit that doesn't fit even alone gets a run of its own.
+pub fn pack<T: Clone>(units: &[T], mut fits: impl FnMut(&[T]) -> bool) -> Vec<Vec<T>> {
+    let mut runs: Vec<Vec<T>> = Vec::new();
+    let mut current: Vec<T> = Vec::new();
+    for u in units {
+        current.push(u.clone());
+        if current.len() > 1 && !fits(&current) {
+            current.pop();
+            runs.push(std::mem::replace(&mut current, vec![u.clone()]));
+        }
+    }
+    if !current.is_empty() {
+        runs.push(current);
+    }
+    runs
+}
+
+/// A letter group too big for one file, cut into groups of whole entries
+/// ("S", "S (2)", …) that each `fits`.
+pub fn split_group(group: &LetterGroup, mut fits: impl FnMut(&LetterGroup) -> bool) -> Vec<LetterGroup> {
+    let runs = pack(&group.tags, |tags| {
+        fits(&LetterGroup {
+            letter: group.letter.clone(),
+            id: group.id.clone(),
+            tags: tags.to_vec(),
+        })
+    });
+    runs.into_iter()
+        .enumerate()
+        .map(|(k, tags)| LetterGroup {
+            letter: if k == 0 {
+                group.letter.clone()
+            } else {
+                format!("{} ({})", group.letter, k + 1)
+            },
+            id: if k == 0 {
+                group.id.clone()
+            } else {
+                format!("{}-{}", group.id, k + 1)
+            },
+            tags,
+        })
+        .collect()
+}
+
+/// One file of the tag index.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexPage {
+    pub file: String,
+    /// "A–F" when the index is split, empty otherwise.
+    pub range: String,
+    pub first: bool,
+    pub groups: Vec<LetterGroup>,
+}
+
+/// Index files from runs of letter groups: the first is `tag-index.xhtml`
+/// (every link to "the index" lands there), then `tag-index-2.xhtml`, ….
+pub fn index_pages(runs: Vec<Vec<LetterGroup>>) -> Vec<IndexPage> {
+    let split = runs.len() > 1;
+    runs.into_iter()
+        .enumerate()
+        .map(|(k, groups)| {
+            let range = match (split, groups.first(), groups.last()) {
+                (true, Some(a), Some(b)) => {
+                    let (a, b) = (base_letter(&a.letter), base_letter(&b.letter));
+                    if a == b { a } else { format!("{a}–{b}") }
+                }
+                _ => String::new(),
+            };
+            IndexPage {
+                file: if k == 0 {
+                    TAG_INDEX_FILE.to_string()
+                } else {
+                    format!("tag-index-{}.xhtml", k + 1)
+                },
+                range,
+                first: k == 0,
+                groups,
+            }
+        })
+        .collect()
+}
+
+/// "S (2)" → "S".
+fn base_letter(label: &str) -> String {
+    label.split(" (").next().unwrap_or(label).to_string()
+}
+
+/// Tag id → file, for links to index entries.
+pub fn tag_files(pages: &[IndexPage]) -> TagFiles {
+    pages
+        .iter()
+        .flat_map(|p| {
+            p.groups
+                .iter()
+                .flat_map(|g| g.tags.iter().map(|t| (t.id.clone(), p.file.clone())))
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LetterLink {
+    pub letter: String,
+    pub href: String,
+}
+
+/// The jump list shown on every index file: each letter once, linking to
+/// its heading in whichever file holds it.
+pub fn letter_links(pages: &[IndexPage]) -> Vec<LetterLink> {
+    let mut links: Vec<LetterLink> = Vec::new();
+    for p in pages {
+        for g in &p.groups {
+            let letter = base_letter(&g.letter);
+            if links.last().is_none_or(|l| l.letter != letter) {
+                links.push(LetterLink {
+                    letter,
+                    href: format!("{}#{}", p.file, g.id),
+                });
+            }
+        }
+    }
+    links
 }
 
 #[derive(Debug, Serialize)]

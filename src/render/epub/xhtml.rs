@@ -1,5 +1,5 @@
 //! Model blocks and inlines → XHTML fragments. Everything from the source is
-//! escaped; raw HTML is shown as text, never passed through.
+//! escaped; raw HTML reached the model as its own nodes, never as markup.
 
 use std::fmt::Write as _;
 
@@ -31,6 +31,14 @@ fn escape_into(s: &str, out: &mut String) {
     }
 }
 
+/// A `style` attribute for an HTML-given width: that size, never wider than the page.
+fn width_style(width: Option<u32>) -> String {
+    match width {
+        Some(w) => format!(" style=\"width: {w}px; max-width: 100%; height: auto\""),
+        None => String::new(),
+    }
+}
+
 /// File name of a module's page inside `EPUB/text/`.
 pub fn module_file(book: &Book, r: ModuleRef) -> String {
     format!("m-{}.xhtml", book.module(r).id)
@@ -55,6 +63,8 @@ pub struct Writer<'a> {
     tables: usize,
     /// Level of the last heading written (the module title is h1).
     last_heading: u8,
+    /// Inside an `<a>`: nothing written there may be a link (no nested anchors).
+    in_link: bool,
 }
 
 impl<'a> Writer<'a> {
@@ -74,6 +84,7 @@ impl<'a> Writer<'a> {
             out: String::new(),
             tables: 0,
             last_heading: 1,
+            in_link: false,
         }
     }
 
@@ -114,17 +125,26 @@ impl<'a> Writer<'a> {
                 image,
                 alt,
                 caption,
+                width,
+                link,
                 ..
             } => {
                 self.out.push_str("<figure>");
                 match image {
                     ImageSource::Local(i) => {
-                        let _ = write!(
-                            self.out,
-                            "<img src=\"{}\" alt=\"{}\"/>",
+                        let img = format!(
+                            "<img src=\"{}\" alt=\"{}\"{}/>",
                             escape(&self.image_hrefs[*i]),
-                            escape(alt)
+                            escape(alt),
+                            width_style(*width)
                         );
+                        match link {
+                            Some(t) => {
+                                let href = self.href(t);
+                                let _ = write!(self.out, "<a href=\"{}\">{img}</a>", escape(&href));
+                            }
+                            None => self.out.push_str(&img),
+                        }
                     }
                     ImageSource::Remote(url) => self.remote_image(url, alt),
                 }
@@ -223,14 +243,14 @@ impl<'a> Writer<'a> {
                 }
                 self.out.push_str("</tbody></table></div>\n");
             }
-            Block::Rule => self.out.push_str("<hr/>\n"),
-            Block::Html { raw, .. } => {
-                let _ = writeln!(
-                    self.out,
-                    "<pre class=\"raw-html\"><code>{}</code></pre>",
-                    escape(raw.trim_end())
-                );
+            Block::Details { summary, blocks } => {
+                self.out.push_str("<details class=\"details\" open=\"open\"><summary>");
+                self.inlines(summary);
+                self.out.push_str("</summary>\n");
+                self.blocks(blocks);
+                self.out.push_str("</details>\n");
             }
+            Block::Rule => self.out.push_str("<hr/>\n"),
         }
     }
 
@@ -280,8 +300,10 @@ impl<'a> Writer<'a> {
         );
     }
 
+    /// MathML, and beside it the same formula as text for reading systems
+    /// that don't render MathML (see `math`): `10⁵` must never read "105".
     fn math(&mut self, tex: &str, display: bool, pos: Pos) {
-        match math::to_mathml(tex, display) {
+        match math::to_xhtml(tex, display) {
             Some(m) => {
                 self.has_math = true;
                 self.out.push_str(&m);
@@ -328,6 +350,13 @@ impl<'a> Writer<'a> {
             Inline::Strikethrough(c) => self.wrap("del", c),
             Inline::Superscript(c) => self.wrap("sup", c),
             Inline::Subscript(c) => self.wrap("sub", c),
+            Inline::Underline(c) => self.wrap("u", c),
+            Inline::Mark(c) => self.wrap("mark", c),
+            Inline::Kbd(c) => self.wrap("kbd", c),
+            Inline::Anchor(id) => {
+                let _ = write!(self.out, "<span id=\"{}\"></span>", escape(id));
+            }
+            Inline::Link { content, .. } if self.in_link => self.inlines(content),
             Inline::Link {
                 target,
                 title,
@@ -340,23 +369,34 @@ impl<'a> Writer<'a> {
                     let _ = write!(self.out, " title=\"{}\"", escape(title));
                 }
                 self.out.push('>');
+                self.in_link = true;
                 self.inlines(content);
+                self.in_link = false;
                 self.out.push_str("</a>");
             }
             Inline::Image {
-                image, alt, title, ..
+                image,
+                alt,
+                title,
+                width,
+                ..
             } => match image {
                 ImageSource::Local(idx) => {
                     let _ = write!(
                         self.out,
-                        "<img src=\"{}\" alt=\"{}\"",
+                        "<img src=\"{}\" alt=\"{}\"{}",
                         escape(&self.image_hrefs[*idx]),
-                        escape(alt)
+                        escape(alt),
+                        width_style(*width)
                     );
                     if !title.is_empty() {
                         let _ = write!(self.out, " title=\"{}\"", escape(title));
                     }
                     self.out.push_str("/>");
+                }
+                ImageSource::Remote(url) if self.in_link => {
+                    let label = if alt.is_empty() { url.as_str() } else { alt };
+                    let _ = write!(self.out, "[image: {}]", escape(label));
                 }
                 ImageSource::Remote(url) => {
                     let label = if alt.is_empty() { url.as_str() } else { alt };
@@ -369,6 +409,13 @@ impl<'a> Writer<'a> {
                 }
             },
             Inline::Math { tex, display, pos } => self.math(tex, *display, *pos),
+            // A note reference inside a link text: the number, linked from the note's back link only.
+            Inline::FootnoteRef { number, nth } if self.in_link => {
+                let _ = write!(
+                    self.out,
+                    "<sup id=\"quire-fnref-{number}-{nth}\">{number}</sup>"
+                );
+            }
             Inline::FootnoteRef { number, nth } => {
                 let _ = write!(
                     self.out,
@@ -377,11 +424,6 @@ impl<'a> Writer<'a> {
             }
             Inline::SoftBreak => self.out.push('\n'),
             Inline::HardBreak => self.out.push_str("<br/>\n"),
-            Inline::Html(h) => {
-                self.out.push_str("<code class=\"raw-html\">");
-                escape_into(h, &mut self.out);
-                self.out.push_str("</code>");
-            }
         }
     }
 

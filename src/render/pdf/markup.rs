@@ -9,8 +9,9 @@ use std::path::PathBuf;
 
 use super::math::tex_to_typst;
 use crate::diag::{Diagnostic, Severity};
+use crate::model::print::Open;
 use crate::model::{
-    Align, Block, Book, Difficulty, ImageFormat, ImageSource, Inline, LinkTarget, ModuleRef, Pos,
+    Align, Block, Book, Difficulty, ImageSource, Inline, LinkTarget, ModuleRef, Pos,
 };
 
 /// A point in the generated source and the Markdown it came from.
@@ -36,6 +37,10 @@ pub struct Generated {
 pub struct Settings<'a> {
     pub paper: &'a str,
     pub print: bool,
+    /// Where modules open.
+    pub open: Open,
+    /// Where part openings and the indexes open.
+    pub part_open: Open,
     /// Math (file, position) that Typst rejected in an earlier attempt: shown as source.
     pub math_fallback: &'a BTreeSet<(PathBuf, u32, u32)>,
     /// Where things landed in the last layout (page numbers printed across documents).
@@ -55,6 +60,8 @@ pub struct PageMap {
     pub ends: Vec<u64>,
     /// The number of the modules' pages (footers to typeset).
     pub body_pages: u64,
+    /// Every module: where it starts and how many pages it has.
+    pub modules: Vec<(ModuleRef, u64, u64)>,
     /// Per tag key: the pages where it is mentioned, as (link target, page).
     pub mentions: BTreeMap<String, Vec<(String, u64)>>,
 }
@@ -73,6 +80,11 @@ impl PageMap {
             .map_or_else(|| "000".to_string(), u64::to_string)
     }
 }
+
+/// Labels marking where the text area of a right-hand and of a left-hand
+/// page starts (the first two pages of [`Doc::Numbers`]).
+pub const RECTO_ORIGIN: &str = "quire-recto-origin";
+pub const VERSO_ORIGIN: &str = "quire-verso-origin";
 
 /// The label prefix of index mention markers (`<qidx-KEY>`).
 pub const MENTION: &str = "qidx-";
@@ -219,6 +231,8 @@ pub struct Gen<'a> {
     notes_open: Vec<usize>,
     /// Footnotes of the current module already emitted (later references point back).
     notes_emitted: BTreeSet<usize>,
+    /// Inside a link: nothing written there may be a link of its own.
+    in_link: bool,
 }
 
 impl<'a> Gen<'a> {
@@ -264,6 +278,7 @@ impl<'a> Gen<'a> {
             notes_open: Vec::new(),
             notes_emitted: BTreeSet::new(),
             marked: BTreeSet::new(),
+            in_link: false,
         }
     }
 
@@ -362,6 +377,15 @@ impl<'a> Gen<'a> {
             Inline::Strikethrough(c) => self.wrapped("strike", c),
             Inline::Superscript(c) => self.wrapped("super", c),
             Inline::Subscript(c) => self.wrapped("sub", c),
+            Inline::Underline(c) => self.wrapped("underline", c),
+            Inline::Mark(c) => self.wrapped("highlight", c),
+            Inline::Kbd(c) => self.wrapped("kbd", c),
+            Inline::Anchor(id) => {
+                if let Some(r) = self.current {
+                    let _ = write!(self.out, "#metadata(none){}", section_label(self.book, r, id));
+                }
+            }
+            Inline::Link { content, .. } if self.in_link => self.inlines(content),
             Inline::Link {
                 target,
                 content,
@@ -369,20 +393,43 @@ impl<'a> Gen<'a> {
                 ..
             } => {
                 self.mark(*pos, false);
+                self.in_link = true;
                 self.link(target, content);
+                self.in_link = false;
             }
             Inline::Image {
-                image, alt, pos, ..
+                image,
+                alt,
+                width,
+                pos,
+                ..
             } => {
                 self.mark(*pos, false);
                 match image {
                     ImageSource::Local(idx) => {
-                        let _ = write!(
-                            self.out,
-                            "#box(image({}, height: 1.2em, alt: {}))",
-                            lit(&image_path(self.book, *idx)),
-                            lit(alt)
-                        );
+                        let img = &self.book.images[*idx];
+                        // Icons and badges sit in the line; a picture keeps its size
+                        // (96 px per inch, or the HTML width), never wider than the text.
+                        let natural = f64::from(width.unwrap_or(img.width)) * 0.75;
+                        if width.is_none() && img.height <= 32 {
+                            let _ = write!(
+                                self.out,
+                                "#box(image({}, height: 1.2em, alt: {}))",
+                                lit(&image_path(self.book, *idx)),
+                                lit(alt)
+                            );
+                        } else {
+                            let _ = write!(
+                                self.out,
+                                "#box(fit-image({}, {natural:.1}pt, {}))",
+                                lit(&image_path(self.book, *idx)),
+                                lit(alt)
+                            );
+                        }
+                    }
+                    ImageSource::Remote(url) if self.in_link => {
+                        let label = remote_label(url, alt);
+                        let _ = write!(self.out, "#{}", lit(&format!("[image: {label}]")));
                     }
                     ImageSource::Remote(url) => {
                         let label = remote_label(url, alt);
@@ -399,23 +446,25 @@ impl<'a> Gen<'a> {
             Inline::FootnoteRef { number, .. } => self.footnote(*number),
             Inline::SoftBreak => self.out.push_str("#\" \""),
             Inline::HardBreak => self.out.push_str("#linebreak()"),
-            Inline::Html(h) => {
-                let _ = write!(self.out, "#raw({})", lit(h));
-            }
         }
     }
 
     fn link(&mut self, target: &LinkTarget, content: &[Inline]) {
+        self.link_with(target, &mut |g: &mut Self| g.inlines(content));
+    }
+
+    /// A link around whatever `body` writes (inline content, or a figure's image).
+    fn link_with(&mut self, target: &LinkTarget, body: &mut dyn FnMut(&mut Self)) {
         match target {
             LinkTarget::External(url) => {
                 let _ = write!(self.out, "#link({})[", lit(url));
-                self.inlines(content);
+                body(self);
                 self.out.push(']');
             }
             LinkTarget::Part(p) => {
                 let label = part_label(self.book, *p);
                 let note = format!(" (Part {})", self.book.parts[*p].number);
-                self.internal_link(*p, Doc::Opener(*p), &label, content, note);
+                self.internal_link(*p, Doc::Opener(*p), &label, body, note);
             }
             LinkTarget::Module { module, anchor } => {
                 let label = match anchor {
@@ -428,7 +477,7 @@ impl<'a> Gen<'a> {
                     self.book.module(*module).number
                 );
                 let doc = Doc::Module(*module);
-                self.internal_link(module.part, doc, &label, content, note);
+                self.internal_link(module.part, doc, &label, body, note);
             }
         }
     }
@@ -442,11 +491,11 @@ impl<'a> Gen<'a> {
         part: usize,
         doc: Doc,
         label: &str,
-        content: &[Inline],
+        body: &mut dyn FnMut(&mut Self),
         where_note: String,
     ) {
         let _ = write!(self.out, "#link({})[", dest(label, self.doc == doc));
-        self.inlines(content);
+        body(self);
         self.out.push(']');
         if self.settings.print && self.doc.part() != Some(part) {
             let _ = write!(self.out, "#{}", lit(&where_note));
@@ -593,20 +642,31 @@ impl<'a> Gen<'a> {
                 image,
                 alt,
                 caption,
+                width,
+                link,
                 pos,
             } => {
                 self.mark(*pos, false);
                 match image {
                     ImageSource::Local(idx) => {
                         let img = &self.book.images[*idx];
-                        // 96 px per inch: the natural size, never wider than the text.
-                        let natural = f64::from(img.width) * 0.75;
-                        let _ = write!(
-                            self.out,
-                            "#figure(kind: image, fit-image({}, {natural:.1}pt, {}), caption: [",
+                        // 96 px per inch (or the HTML width): the natural size, never wider than the text.
+                        let natural = f64::from(width.unwrap_or(img.width)) * 0.75;
+                        let body = format!(
+                            "fit-image({}, {natural:.1}pt, {})",
                             lit(&image_path(self.book, *idx)),
                             lit(alt)
                         );
+                        self.out.push_str("#figure(kind: image, [");
+                        match link {
+                            Some(t) => self.link_with(t, &mut |g: &mut Self| {
+                                let _ = write!(g.out, "#{body}");
+                            }),
+                            None => {
+                                let _ = write!(self.out, "#{body}");
+                            }
+                        }
+                        self.out.push_str("], caption: [");
                     }
                     ImageSource::Remote(url) => {
                         let label = remote_label(url, alt);
@@ -618,8 +678,14 @@ impl<'a> Gen<'a> {
                         );
                     }
                 }
-                self.inlines(caption);
-                self.out.push_str("])\n\n");
+                if caption.is_empty() {
+                    // No caption given: none printed (not an empty "Figure 3:").
+                    self.out.truncate(self.out.len() - "caption: [".len());
+                    self.out.push_str("caption: none)\n\n");
+                } else {
+                    self.inlines(caption);
+                    self.out.push_str("])\n\n");
+                }
             }
             Block::Quote(bs) => {
                 self.out.push_str("#quote(block: true)");
@@ -701,11 +767,14 @@ impl<'a> Gen<'a> {
                 }
                 self.out.push_str(")\n\n");
             }
-            Block::Rule => self.out.push_str("#line(length: 100%, stroke: 0.4pt)\n\n"),
-            Block::Html { raw, pos } => {
-                self.mark(*pos, false);
-                let _ = write!(self.out, "#raw(block: true, {})\n\n", lit(raw.trim_end()));
+            Block::Details { summary, blocks } => {
+                self.out.push_str("#details-box[");
+                self.inlines(summary);
+                self.out.push(']');
+                self.content_block(blocks);
+                self.out.push_str("\n\n");
             }
+            Block::Rule => self.out.push_str("#line(length: 100%, stroke: 0.4pt)\n\n"),
         }
     }
 
@@ -718,7 +787,7 @@ impl<'a> Gen<'a> {
         self.notes_emitted.clear();
         self.marked.clear();
         self.mark(Pos { line: 1, col: 1 }, false);
-        let _ = writeln!(self.out, "#recto({})", self.settings.print);
+        let _ = writeln!(self.out, "#recto({})", self.right(self.settings.open));
         let _ = writeln!(
             self.out,
             "#module-kicker[#{}]",
@@ -757,7 +826,7 @@ impl<'a> Gen<'a> {
         self.file = part.source.clone();
         self.marked.clear();
         self.mark(Pos { line: 1, col: 1 }, false);
-        let _ = writeln!(self.out, "#recto({})", self.settings.print);
+        let _ = writeln!(self.out, "#recto({})", self.right(self.settings.part_open));
         let _ = writeln!(
             self.out,
             "#heading(level: 1)[#{}] {}",
@@ -843,7 +912,7 @@ impl<'a> Gen<'a> {
     fn tag_index(&mut self, part: Option<usize>) {
         let book = self.book;
         let in_scope = |r: &ModuleRef| part.is_none_or(|p| r.part == p);
-        let _ = writeln!(self.out, "#recto({})", self.settings.print);
+        let _ = writeln!(self.out, "#recto({})", self.right(self.settings.part_open));
         self.out
             .push_str("#heading(level: 1)[#\"Index of technologies\"] <tag-index>\n");
         self.out.push_str("#text(size: 0.9em)[#\"Bold page numbers: the modules tagged with the technology. Others: pages where it is mentioned.\"]\n\n");
@@ -904,7 +973,7 @@ impl<'a> Gen<'a> {
         if book.index.by_difficulty.is_empty() {
             return;
         }
-        let _ = writeln!(self.out, "#recto({})", self.settings.print);
+        let _ = writeln!(self.out, "#recto({})", self.right(self.settings.part_open));
         self.out
             .push_str("#heading(level: 1)[#\"Modules by difficulty\"] <difficulty-index>\n");
         for d in Difficulty::ALL {
@@ -949,27 +1018,33 @@ impl<'a> Gen<'a> {
         let book = self.book;
         let meta = &book.meta;
         let keywords: Vec<String> = book.index.tags.values().map(|t| lit(&t.name)).collect();
+        // A document typeset once its start is known may start on a
+        // left-hand page (`open = "any"`); a module is laid out as if on the
+        // right and moved when it lands on the left.
+        let first = match doc {
+            Doc::Opener(_) | Doc::Back => Some(self.settings.pages.start(doc)),
+            Doc::PartIndex(p) => self.settings.pages.ends.get(p).copied(),
+            _ => None,
+        };
         let mut out = String::new();
         let _ = writeln!(out, "#import \"/{}/quire.typ\": *", doc.key());
         let _ = writeln!(
             out,
-            "#show: book.with(title: {}, authors: {}, lang: {}, paper: {}, print: {}, keywords: {}, running: {})",
+            "#show: book.with(title: {}, authors: {}, lang: {}, paper: {}, print: {}, keywords: {}, verso: {})",
             lit(&meta.title),
             self.authors(),
             lit(&meta.language),
             lit(self.settings.paper),
             self.settings.print,
             array(keywords),
-            // A part's modules have no part heading above them to run.
-            match doc {
-                Doc::Module(r) => lit(&format!(
-                    "Part {}: {}",
-                    book.parts[r.part].number, book.parts[r.part].title
-                )),
-                _ => "none".into(),
-            }
+            first.is_some_and(|n| n % 2 == 0),
         );
         out
+    }
+
+    /// Whether a division opening `open` starts on a right-hand page.
+    fn right(&self, open: Open) -> bool {
+        self.settings.print && open == Open::Right
     }
 
     fn authors(&self) -> String {
@@ -1057,27 +1132,48 @@ impl<'a> Gen<'a> {
         self.finish()
     }
 
-    /// The footers of the modules' pages: one blank page per page number.
+    /// The running heads and footers of the modules' pages, one page per
+    /// page number, grafted onto the module pages: left pages run the
+    /// part's title, right pages the module's, nothing on a module's first
+    /// page. Its first two pages mark where a right-hand and a left-hand
+    /// page's text area starts.
     pub fn numbers_document(mut self) -> Generated {
         self.doc = Doc::Numbers;
         self.preamble();
+        let book = self.book;
+        let count = self.settings.pages.body_pages.max(2);
+        let mut heads = vec!["none".to_string(); count as usize];
+        for &(r, start, len) in &self.settings.pages.modules {
+            let part = &book.parts[r.part];
+            let running = lit(&format!("Part {}: {}", part.number, part.title));
+            let title = lit(&book.module(r).title);
+            for number in start + 1..start + len {
+                if let Some(head) = heads.get_mut(number as usize - 1) {
+                    head.clone_from(if number % 2 == 0 { &running } else { &title });
+                }
+            }
+        }
         let _ = writeln!(
             self.out,
-            "#set page(header: none)\n#counter(page).update(1)\n#for _ in range({}) {{ pagebreak() }}",
-            self.settings.pages.body_pages.saturating_sub(1)
+            "#set page(header: page-heads({}))\n#counter(page).update(1)\n\
+             #place(top + left)[#metadata(none) <{RECTO_ORIGIN}>]\n#pagebreak()\n\
+             #place(top + left)[#metadata(none) <{VERSO_ORIGIN}>]\n\
+             #for _ in range({}) {{ pagebreak() }}",
+            array(heads),
+            count - 2
         );
         self.finish()
     }
 
-    /// A module's main file: settings (no footers: they are grafted on, and
-    /// the part's title for running heads), then the module from its own
-    /// file, which stays the same when only the settings change.
+    /// A module's main file: settings (no running heads or footers: they
+    /// are grafted on), then the module from its own file, which stays the
+    /// same when only the settings change.
     fn module_main(&self, r: ModuleRef) -> String {
         let doc = Doc::Module(r);
         let mut main = self.preamble_text(doc);
         let _ = writeln!(
             main,
-            "#set page(footer: none)\n#include \"/{}/body.typ\"",
+            "#set page(header: none, footer: none)\n#include \"/{}/body.typ\"",
             doc.key()
         );
         main
@@ -1120,12 +1216,8 @@ fn remote_label<'s>(url: &'s str, alt: &'s str) -> &'s str {
 
 /// The virtual path an image is served under.
 pub fn image_path(book: &Book, idx: usize) -> String {
-    let ext = match book.images[idx].format {
-        ImageFormat::Png => "png",
-        ImageFormat::Jpeg => "jpg",
-        ImageFormat::Svg => "svg",
-    };
-    format!("/img/{idx}.{ext}")
+    // Typst picks the decoder by this extension (PNG, JPEG, GIF, WebP, SVG).
+    format!("/img/{idx}.{}", book.images[idx].format.ext())
 }
 
 #[cfg(test)]

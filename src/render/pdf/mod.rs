@@ -46,6 +46,8 @@ pub fn markup(book: &Book, paper: Paper) -> String {
     let settings = Settings {
         paper: paper.key(),
         print: true,
+        open: Open::Right,
+        part_open: Open::Right,
         math_fallback: &fallback,
         pages: &pages,
     };
@@ -68,19 +70,7 @@ pub fn font_dirs(content: &Path) -> Vec<PathBuf> {
     vec![parent.join("fonts"), content.join("fonts")]
 }
 
-/// Paper profiles; inner and outer margins differ for duplex printing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Paper {
-    #[default]
-    A4,
-    Letter,
-    A5,
-    #[value(name = "6x9")]
-    SixByNine,
-    /// 5.5 × 8.5 in: the page of a booklet printed on Letter sheets.
-    #[value(name = "half-letter")]
-    HalfLetter,
-}
+pub use crate::model::print::{Open, Paper};
 
 impl Paper {
     fn key(self) -> &'static str {
@@ -102,9 +92,14 @@ impl Paper {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+/// The settings a PDF is laid out with (a command line's over a book's `[pdf]`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct PdfOptions {
     pub paper: Paper,
+    /// Where each module opens.
+    pub open: Open,
+    /// Where each part's opening pages, and the indexes, open.
+    pub part_open: Open,
 }
 
 /// Which PDF: the combined book, or one part of it.
@@ -186,16 +181,19 @@ pub struct Layout {
     front: Laid,
     /// Each part's opening pages.
     openers: Vec<Laid>,
-    /// Each part's modules, one document each (footers grafted on from
-    /// `numbers`).
+    /// Each part's modules, one document each (running heads and footers
+    /// grafted on from `numbers`).
     parts: Vec<Vec<Laid>>,
     /// Each part's own tag index (its PDF only).
     part_indexes: Vec<Laid>,
     back: Laid,
-    /// The footers of the modules' pages, page n at index n - 1.
+    /// The running heads and footers of the modules' pages, page n at index n - 1.
     numbers: Laid,
+    /// See [`verso_shift`].
+    verso_shift: Abs,
     pages: PageMap,
-    /// Each part's pages, footers grafted on (see `Renderer::part_pages`).
+    /// Each part's pages, running heads and footers grafted on (see
+    /// `Renderer::part_pages`).
     assembled: Vec<Vec<Page>>,
 }
 
@@ -411,7 +409,7 @@ impl<'a> Renderer<'a> {
         // An opening page's contents only change numbers in a fixed column,
         // so its length stays; if it did not, the numbering is redone.
         for _ in 0..3 {
-            pages = page_map(&openers, &parts);
+            pages = page_map(&openers, &parts, &self.opts);
             let mut done = self.typeset_all(&later, &pages)?;
             let again: Vec<Laid> = (0..n)
                 .map(|p| take(&mut done, Doc::Opener(p)))
@@ -426,13 +424,14 @@ impl<'a> Renderer<'a> {
                 let part_indexes = (0..n)
                     .map(|p| take(&mut done, Doc::PartIndex(p)))
                     .collect::<Result<Vec<Laid>>>()?;
-                pages = page_map(&openers, &parts);
+                pages = page_map(&openers, &parts, &self.opts);
                 let mut layout = Layout {
                     front: Laid::empty(),
                     openers,
                     parts,
                     part_indexes,
                     back: Laid::empty(),
+                    verso_shift: verso_shift(&numbers.doc),
                     numbers,
                     pages,
                     assembled: Vec::new(),
@@ -466,6 +465,8 @@ impl<'a> Renderer<'a> {
             let settings = Settings {
                 paper: self.opts.paper.key(),
                 print: true,
+                open: self.opts.open,
+                part_open: self.opts.part_open,
                 math_fallback: fallback,
                 pages,
             };
@@ -499,67 +500,87 @@ impl<'a> Renderer<'a> {
         Err(Error::Internal("math fallback did not converge".into()))
     }
 
-    /// A part's pages: its opening pages, then its modules with their
-    /// footers grafted on, each padded to an even page count. Assembled once
-    /// per layout; the book and the part PDF both start from them.
+    /// A part's pages as in the book, from its opening page to its last
+    /// module's last page: its opening pages, then each module from where
+    /// the [`Plan`] starts it (blank pages fill the gaps), running heads and
+    /// footers grafted on. A module's document is laid out as if it started
+    /// on a right-hand page; on the other side of the sheet its pages are
+    /// moved sideways ([`mirror`]). Assembled once per layout; the book and
+    /// the part PDF both start from them.
     fn part_pages(&self, layout: &Layout, p: usize) -> Vec<Page> {
+        let first = layout.pages.start(Doc::Opener(p));
         let mut pages: Vec<Page> = layout.openers[p].doc.pages().to_vec();
-        pad_even(&mut pages);
-        let footers = layout.numbers.doc.pages();
+        let furniture = layout.numbers.doc.pages();
         for (m, laid) in layout.parts[p].iter().enumerate() {
             let start = layout
                 .pages
                 .start(Doc::Module(ModuleRef { part: p, module: m }));
-            let mut module: Vec<Page> = laid.doc.pages().to_vec();
-            pad_even(&mut module);
-            for (i, page) in module.iter_mut().enumerate() {
+            fill_to(&mut pages, (start - first) as usize);
+            for (i, page) in laid.doc.pages().iter().enumerate() {
+                let mut page = page.clone();
                 let number = start + i as u64;
                 page.number = number;
-                // Blank pages (before a module that opens on the right) stay blank.
-                if page.frame.items().next().is_some()
-                    && let Some(footer) = usize::try_from(number - 1)
-                        .ok()
-                        .and_then(|n| footers.get(n))
+                page.frame
+                    .translate(Point::with_x(mirror(i, number, layout.verso_shift)));
+                if let Some(f) = usize::try_from(number - 1)
+                    .ok()
+                    .and_then(|n| furniture.get(n))
                 {
-                    page.frame.push_frame(Point::zero(), footer.frame.clone());
+                    page.frame.push_frame(Point::zero(), f.frame.clone());
                 }
+                pages.push(page);
             }
-            pages.extend(module);
         }
         pages
     }
 
-    /// A part's documents in page order with the page index (in the part's
-    /// pages) each starts at: its opening pages, then its modules.
-    fn part_docs<'l>(&self, layout: &'l Layout, p: usize) -> Vec<(Doc, &'l PagedDocument, usize)> {
-        let mut at = 0;
-        let mut docs = Vec::new();
-        let mut push = |doc: Doc, laid: &'l Laid| {
-            docs.push((doc, &laid.doc, at));
-            at += laid.doc.pages().len().next_multiple_of(2);
-        };
-        push(Doc::Opener(p), &layout.openers[p]);
-        for (m, laid) in layout.parts[p].iter().enumerate() {
-            push(Doc::Module(ModuleRef { part: p, module: m }), laid);
-        }
-        docs
+    /// A part's documents in page order: each with the page index (in the
+    /// part's pages) it starts at and the page number it starts on.
+    fn part_docs<'l>(&self, layout: &'l Layout, p: usize) -> Vec<(Doc, &'l PagedDocument, usize, u64)> {
+        let first = layout.pages.start(Doc::Opener(p));
+        let docs = std::iter::once((Doc::Opener(p), &layout.openers[p])).chain(
+            layout.parts[p]
+                .iter()
+                .enumerate()
+                .map(move |(m, l)| (Doc::Module(ModuleRef { part: p, module: m }), l)),
+        );
+        docs.map(|(doc, laid)| {
+            let start = layout.pages.start(doc);
+            (doc, &laid.doc, (start - first) as usize, start)
+        })
+        .collect()
     }
 
-    /// The book: front matter, parts and indexes, one after the other (each
-    /// padded to an even page count, so every part opens on a right-hand
-    /// page), with links between them resolved.
+    /// Places a part's documents whose pages start after `offset` pages of a PDF.
+    fn place_part(&self, placement: &mut Placement, layout: &Layout, p: usize, offset: usize) {
+        for (doc, laid, at, start) in self.part_docs(layout, p) {
+            let shift = layout.verso_shift;
+            let sideways = |i: usize| match doc {
+                Doc::Module(_) => mirror(i, start + i as u64, shift),
+                _ => Abs::zero(),
+            };
+            placement.place(Some(doc.key()), laid, offset + at, sideways);
+        }
+    }
+
+    /// The book: front matter (an even number of pages, so the body starts
+    /// on a right-hand page), parts and indexes, each where the [`Plan`]
+    /// starts it, with links between them resolved.
     fn compose(&self, layout: &Layout) -> PagedDocument {
         let mut pages: Vec<Page> = layout.front.doc.pages().to_vec();
         pad_even(&mut pages);
+        // Body page n is at index body + n - 1.
+        let body = pages.len();
         let mut placement = Placement::default();
-        placement.place(Some(Doc::Front.key()), &layout.front.doc, 0);
+        placement.place(Some(Doc::Front.key()), &layout.front.doc, 0, |_| Abs::zero());
         for (p, part) in layout.assembled.iter().enumerate() {
-            for (doc, laid, at) in self.part_docs(layout, p) {
-                placement.place(Some(doc.key()), laid, pages.len() + at);
-            }
+            let at = body + (layout.pages.start(Doc::Opener(p)) - 1) as usize;
+            fill_to(&mut pages, at);
+            self.place_part(&mut placement, layout, p, at);
             pages.extend(part.iter().cloned());
         }
-        placement.place(Some(Doc::Back.key()), &layout.back.doc, pages.len());
+        fill_to(&mut pages, body + (layout.pages.start(Doc::Back) - 1) as usize);
+        placement.place(Some(Doc::Back.key()), &layout.back.doc, pages.len(), |_| Abs::zero());
         pages.extend(layout.back.doc.pages().iter().cloned());
         placement.link(&mut pages, &layout.pages);
         PagedDocument::new(pages.into_iter().collect(), layout.front.doc.info().clone())
@@ -567,7 +588,9 @@ impl<'a> Renderer<'a> {
 
     /// A part as a document of its own: its pages (as in the book) and its
     /// own tag index; links within them resolved, links to other parts
-    /// dropped (their text says where to look).
+    /// dropped (their text says where to look). A part that opens on a
+    /// left-hand page (`part-open = "any"`) keeps its sides for duplex
+    /// printing: a blank right-hand page comes first.
     fn part_document(&self, layout: &Layout, p: usize) -> PagedDocument {
         let part = &self.book.parts[p];
         let mut info = layout.openers[p].doc.info().clone();
@@ -578,13 +601,22 @@ impl<'a> Renderer<'a> {
             )
             .into(),
         );
-        let mut pages = layout.assembled[p].clone();
-        let mut placement = Placement::default();
-        for (doc, laid, at) in self.part_docs(layout, p) {
-            placement.place(Some(doc.key()), laid, at);
+        let first = layout.pages.start(Doc::Opener(p));
+        let own = &layout.assembled[p];
+        let mut pages: Vec<Page> = Vec::with_capacity(own.len() + 1);
+        if first % 2 == 0
+            && let Some(opening) = own.first()
+        {
+            pages.push(blank(opening, first - 1));
         }
+        let lead = pages.len();
+        pages.extend(own.iter().cloned());
+        let mut placement = Placement::default();
+        self.place_part(&mut placement, layout, p, lead);
+        let end = layout.pages.ends.get(p).copied().unwrap_or(first);
+        fill_to(&mut pages, lead + end.saturating_sub(first) as usize);
         let index = &layout.part_indexes[p].doc;
-        placement.place(None, index, pages.len());
+        placement.place(None, index, pages.len(), |_| Abs::zero());
         pages.extend(index.pages().iter().cloned());
         placement.link(&mut pages, &layout.pages);
         PagedDocument::new(pages.into_iter().collect(), info)
@@ -865,12 +897,63 @@ fn labelled(doc: &PagedDocument) -> Vec<(String, PagedPosition)> {
         .collect()
 }
 
-/// Page numbers of the laid-out parts: where each document starts (every
-/// part's opening pages, then its modules, each an even number of pages),
-/// where every label is, and where each tag is mentioned.
-fn page_map(openers: &[Laid], parts: &[Vec<Laid>]) -> PageMap {
+/// Where the documents of the book's body start (page numbers, the body
+/// numbered from 1 on a right-hand page), from their page counts: a document
+/// that opens on the right starts on the next odd number, a blank page
+/// before it when needed; one that opens anywhere starts on the next page.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Plan {
+    /// Per part: where its opening pages start, then each of its modules.
+    starts: Vec<Vec<u64>>,
+    /// Per part: the number after its last page (where its PDF's own index starts).
+    ends: Vec<u64>,
+    /// Where the back matter (the indexes) starts.
+    back: u64,
+}
+
+/// The first page number a document opening `open` can take at `next` or later.
+fn open_at(next: u64, open: Open) -> u64 {
+    match open {
+        Open::Right if next % 2 == 0 => next + 1,
+        _ => next,
+    }
+}
+
+impl Plan {
+    /// `parts`: each part's opening page count and its modules' page counts.
+    fn new(parts: &[(usize, Vec<usize>)], open: Open, part_open: Open) -> Plan {
+        let mut plan = Plan::default();
+        let mut next = 1u64;
+        for (opener, modules) in parts {
+            next = open_at(next, part_open);
+            let mut starts = vec![next];
+            next += *opener as u64;
+            for len in modules {
+                next = open_at(next, open);
+                starts.push(next);
+                next += *len as u64;
+            }
+            plan.starts.push(starts);
+            plan.ends.push(open_at(next, part_open));
+        }
+        plan.back = open_at(next, part_open);
+        plan
+    }
+}
+
+/// Page numbers of the laid-out parts: where each document starts (see
+/// [`Plan`]), where every label is, and where each tag is mentioned.
+fn page_map(openers: &[Laid], parts: &[Vec<Laid>], opts: &PdfOptions) -> PageMap {
+    let counts: Vec<(usize, Vec<usize>)> = openers
+        .iter()
+        .zip(parts)
+        .map(|(o, ms)| {
+            let modules = ms.iter().map(|m| m.doc.pages().len()).collect();
+            (o.doc.pages().len(), modules)
+        })
+        .collect();
+    let plan = Plan::new(&counts, opts.open, opts.part_open);
     let mut map = PageMap::default();
-    let mut next = 1u64;
     for (p, (opener, modules)) in openers.iter().zip(parts).enumerate() {
         let docs = std::iter::once((Doc::Opener(p), opener)).chain(
             modules
@@ -878,10 +961,13 @@ fn page_map(openers: &[Laid], parts: &[Vec<Laid>]) -> PageMap {
                 .enumerate()
                 .map(move |(m, l)| (Doc::Module(ModuleRef { part: p, module: m }), l)),
         );
-        for (doc, laid) in docs {
+        for ((doc, laid), &start) in docs.zip(&plan.starts[p]) {
             let doc_pages = &laid.doc;
-            map.starts.insert(doc.key(), next);
-            add_labels(&mut map, doc_pages, next);
+            map.starts.insert(doc.key(), start);
+            if let Doc::Module(r) = doc {
+                map.modules.push((r, start, doc_pages.pages().len() as u64));
+            }
+            add_labels(&mut map, doc_pages, start);
             let introspector = doc_pages.introspector();
             for elem in introspector.elements().query_labelled().iter() {
                 let Some(label) = elem.label() else { continue };
@@ -895,15 +981,14 @@ fn page_map(openers: &[Laid], parts: &[Vec<Laid>]) -> PageMap {
                 let page = pos.page.get() - 1;
                 map.mentions.entry(key.to_string()).or_default().push((
                     format!("{XREF}at/{}/{page}/{:.1}", doc.key(), pos.point.y.to_pt()),
-                    next + page as u64,
+                    start + page as u64,
                 ));
             }
-            next += doc_pages.pages().len().next_multiple_of(2) as u64;
         }
-        map.body_pages = next - 1;
-        map.ends.push(next);
     }
-    map.starts.insert(Doc::Back.key(), next);
+    map.ends = plan.ends.clone();
+    map.body_pages = plan.back - 1;
+    map.starts.insert(Doc::Back.key(), plan.back);
     map
 }
 
@@ -955,15 +1040,56 @@ fn pages_number(pages: &PageMap, target: &str) -> Option<u64> {
 /// Makes the page count even with a blank page, so what follows starts on a
 /// right-hand page.
 fn pad_even(pages: &mut Vec<Page>) {
-    if pages.len() % 2 == 1
-        && let Some(last) = pages.last()
-    {
-        let blank = Page {
-            frame: Frame::hard(last.frame.size()),
-            number: last.number + 1,
-            ..last.clone()
-        };
-        pages.push(blank);
+    fill_to(pages, pages.len().next_multiple_of(2));
+}
+
+/// Blank pages after the last until there are `len`.
+fn fill_to(pages: &mut Vec<Page>, len: usize) {
+    while pages.len() < len {
+        let Some(last) = pages.last() else { return };
+        let page = blank(last, last.number + 1);
+        pages.push(page);
+    }
+}
+
+/// A blank page the size of `like`, numbered `number`.
+fn blank(like: &Page, number: u64) -> Page {
+    Page {
+        frame: Frame::hard(like.frame.size()),
+        number,
+        ..like.clone()
+    }
+}
+
+/// How far page `i` (from 0) of a module's document, laid out as if the
+/// document started on a right-hand page, moves sideways to sit on page
+/// `number` of the book: not at all when both are on the same side of the
+/// sheet, otherwise by `shift` (the outside margin minus the inside one,
+/// see [`verso_shift`]) or back. Inside and outside margins add up to the
+/// same on both sides, so the text area keeps its width and nothing else
+/// changes: the module is laid out once, wherever it lands.
+fn mirror(i: usize, number: u64, shift: Abs) -> Abs {
+    match (i % 2 == 0, number % 2 == 1) {
+        (true, false) => shift,
+        (false, true) => -shift,
+        _ => Abs::zero(),
+    }
+}
+
+/// Where a left-hand page's text area starts minus where a right-hand
+/// page's does, as the numbers document (laid out with the book's template
+/// and paper) marks them on its first two pages.
+fn verso_shift(numbers: &PagedDocument) -> Abs {
+    let marks = labelled(numbers);
+    let x = |name: &str| {
+        marks
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, pos)| pos.point.x)
+    };
+    match (x(markup::RECTO_ORIGIN), x(markup::VERSO_ORIGIN)) {
+        (Some(recto), Some(verso)) => verso - recto,
+        _ => Abs::zero(),
     }
 }
 
@@ -977,9 +1103,17 @@ struct Placement {
 }
 
 impl Placement {
-    /// `doc`'s pages come after `offset` pages of the PDF.
-    fn place(&mut self, key: Option<String>, doc: &PagedDocument, offset: usize) {
-        for (name, pos) in labelled(doc) {
+    /// `doc`'s pages come after `offset` pages of the PDF, its page `i`
+    /// (from 0) moved `sideways(i)` (see [`mirror`]).
+    fn place(
+        &mut self,
+        key: Option<String>,
+        doc: &PagedDocument,
+        offset: usize,
+        sideways: impl Fn(usize) -> Abs,
+    ) {
+        for (name, mut pos) in labelled(doc) {
+            pos.point.x += sideways(pos.page.get() - 1);
             self.targets.insert(name, shift(pos, offset));
         }
         if let Some(key) = key {
@@ -1056,4 +1190,52 @@ fn has_xref(frame: &Frame) -> bool {
             .is_some_and(|alt| alt.starts_with(XREF)),
         _ => false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two parts: openings of 1 and 2 pages; modules of 1, 3, 1 and 2 pages.
+    fn counts() -> Vec<(usize, Vec<usize>)> {
+        vec![(1, vec![1, 3, 1]), (2, vec![2])]
+    }
+
+    #[test]
+    fn everything_opens_on_the_right_by_default() {
+        let plan = Plan::new(&counts(), Open::Right, Open::Right);
+        assert_eq!(plan.starts, vec![vec![1, 3, 5, 9], vec![11, 13]]);
+        assert_eq!(plan.ends, vec![11, 15]);
+        assert_eq!(plan.back, 15);
+    }
+
+    #[test]
+    fn open_any_runs_on_without_blank_pages() {
+        let plan = Plan::new(&counts(), Open::Any, Open::Any);
+        assert_eq!(plan.starts, vec![vec![1, 2, 3, 6], vec![7, 9]]);
+        assert_eq!(plan.ends, vec![7, 11]);
+        assert_eq!(plan.back, 11);
+    }
+
+    #[test]
+    fn modules_run_on_while_parts_and_indexes_open_on_the_right() {
+        let plan = Plan::new(&counts(), Open::Any, Open::Right);
+        assert_eq!(plan.starts, vec![vec![1, 2, 3, 6], vec![7, 9]]);
+        assert_eq!(plan.ends, vec![7, 11]);
+        let plan = Plan::new(&[(1, vec![1, 1]), (1, vec![1])], Open::Any, Open::Right);
+        assert_eq!(plan.starts, vec![vec![1, 2, 3], vec![5, 6]]);
+        assert_eq!(plan.ends, vec![5, 7]);
+        assert_eq!(plan.back, 7);
+    }
+
+    #[test]
+    fn pages_move_only_when_they_change_side() {
+        let shift = Abs::pt(-17.0);
+        // Laid out from a right-hand page, starting on page 4 (left-hand).
+        assert_eq!(mirror(0, 4, shift), shift);
+        assert_eq!(mirror(1, 5, shift), -shift);
+        // Starting on page 3: nothing moves.
+        assert_eq!(mirror(0, 3, shift), Abs::zero());
+        assert_eq!(mirror(1, 4, shift), Abs::zero());
+    }
 }

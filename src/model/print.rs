@@ -1,0 +1,87 @@
+//! Print settings a book states once (`[pdf]` in `book.toml`) and a command
+//! line may override: each is optional, an unset one takes its default.
+
+use serde::Deserialize;
+
+/// Paper profiles; inner and outer margins differ for duplex printing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Paper {
+    #[default]
+    A4,
+    Letter,
+    A5,
+    #[serde(rename = "6x9")]
+    SixByNine,
+    /// 5.5 × 8.5 in: the page of a booklet printed on Letter sheets (chosen
+    /// by Quire, never by a book).
+    #[serde(skip_deserializing)]
+    HalfLetter,
+}
+
+/// Where a module (or a part) opens in print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Open {
+    /// On a right-hand page: a blank left-hand page comes first when needed.
+    #[default]
+    Right,
+    /// On the next page, left or right: no blank page.
+    Any,
+}
+
+/// PDF settings as a book or a command line gives them; `None` is "not said".
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PdfSettings {
+    pub paper: Option<Paper>,
+    /// Where each module opens.
+    pub open: Option<Open>,
+    /// Where each part's opening pages, and the indexes, open.
+    pub part_open: Option<Open>,
+    /// Booklets: most sheets folded together.
+    pub signature: Option<u16>,
+    /// Booklets: fold (and trim) marks.
+    pub marks: Option<bool>,
+    /// Booklets: creep compensation per sheet, millimetres.
+    pub creep: Option<f64>,
+}
+
+impl PdfSettings {
+    /// These settings, each unset one taken from `fallback` (a command line
+    /// over a book's `[pdf]` table).
+    pub fn or(self, fallback: PdfSettings) -> PdfSettings {
+        PdfSettings {
+            paper: self.paper.or(fallback.paper),
+            open: self.open.or(fallback.open),
+            part_open: self.part_open.or(fallback.part_open),
+            signature: self.signature.or(fallback.signature),
+            marks: self.marks.or(fallback.marks),
+            creep: self.creep.or(fallback.creep),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_wins_and_the_book_fills_in() {
+        let cli = PdfSettings {
+            open: Some(Open::Any),
+            marks: Some(false),
+            ..PdfSettings::default()
+        };
+        let book = PdfSettings {
+            paper: Some(Paper::Letter),
+            open: Some(Open::Right),
+            marks: Some(true),
+            ..PdfSettings::default()
+        };
+        let both = cli.or(book);
+        assert_eq!(both.open, Some(Open::Any));
+        assert_eq!(both.marks, Some(false));
+        assert_eq!(both.paper, Some(Paper::Letter));
+        assert_eq!(both.part_open, None);
+    }
+}

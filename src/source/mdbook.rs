@@ -1,0 +1,546 @@
+//! An mdBook project as a Quire book: `book.toml` (`[book]` title, authors,
+//! language, src) and `src/SUMMARY.md` become the same `Source` the native
+//! loader produces, so parsing and rendering know nothing of mdBook.
+//!
+//! - `# Part` headings of SUMMARY.md are parts; without any, the whole book
+//!   is one part named after the book. Prefix chapters open the first part,
+//!   suffix chapters close the last one.
+//! - Every chapter is a module, sub-chapters too (in reading order); the
+//!   module title is the SUMMARY link text (as in mdBook's TOC), and the
+//!   chapter's own opening heading is taken out of the body (Quire prints the
+//!   title itself). Draft chapters `[Name]()` have no file: skipped, warned.
+//! - `{{#include}}` and friends are expanded, mdBook's hidden code lines dropped.
+//! - Other tables of book.toml (`[output.*]`, `[preprocessor.*]`, `[rust]`,
+//!   ...) are ignored, except `[output.quire]`, which takes the keys of a
+//!   native book.toml (identifier, subtitle, copyright, `[pdf]`, ...).
+
+mod hidelines;
+mod include;
+mod summary;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::title;
+use super::{AT_START, BookToml, ModuleSource, PartSource, Source, SourceFile, read_text};
+use crate::diag::Diagnostics;
+use crate::error::Result;
+use crate::model::Pos;
+use crate::parse::ids::slugify;
+use summary::{Item, Summary};
+
+/// Is `root` an mdBook project? `book.toml` with a `[book]` table, or
+/// `src/SUMMARY.md` (mdBook needs no book.toml at all).
+pub fn detect(root: &Path) -> bool {
+    if root.join("src").join("SUMMARY.md").is_file() {
+        return true;
+    }
+    std::fs::read_to_string(root.join("book.toml"))
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .is_some_and(|t| t.get("book").is_some_and(toml::Value::is_table))
+}
+
+/// `book.toml` as mdBook reads it; unknown keys are ignored.
+#[derive(Debug, Default, Deserialize)]
+struct MdToml {
+    #[serde(default)]
+    book: MdBook,
+    #[serde(default)]
+    output: MdOutput,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct MdBook {
+    title: Option<String>,
+    #[serde(default)]
+    authors: Vec<String>,
+    language: Option<String>,
+    src: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct MdOutput {
+    #[serde(default)]
+    html: MdHtml,
+    /// Quire's own settings, as mdBook's convention for a renderer's config.
+    quire: Option<toml::Table>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct MdHtml {
+    #[serde(default)]
+    code: MdCode,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct MdCode {
+    /// Language → prefix of hidden lines.
+    #[serde(default)]
+    hidelines: BTreeMap<String, String>,
+}
+
+pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Source> {
+    let toml_path = root.join("book.toml");
+    let md = if toml_path.is_file() {
+        read_md_toml(&toml_path, diags)?
+    } else {
+        MdToml::default()
+    };
+    let book = book_settings(root, &toml_path, &md, diags);
+    let src_rel = md.book.src.clone().unwrap_or_else(|| "src".into());
+    let Some(src_parts) = include::join_inside(&[], &src_rel) else {
+        diags.error(
+            &toml_path,
+            AT_START,
+            format!("book.src = '{src_rel}' is outside the book folder"),
+        );
+        return Ok(empty(root, book));
+    };
+    let src_dir = root.join(src_parts.join("/"));
+    let summary_path = src_dir.join("SUMMARY.md");
+    if !summary_path.is_file() {
+        diags.error(
+            &summary_path,
+            AT_START,
+            "mdBook book without SUMMARY.md: list the chapters in it (Quire does not create it)",
+        );
+        return Ok(empty(root, book));
+    }
+    let Some(text) = read_text(&summary_path, diags)? else {
+        return Ok(empty(root, book));
+    };
+    let summary = match summary::parse(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            diags.error(&summary_path, e.pos, format!("SUMMARY.md: {}", e.message));
+            return Ok(empty(root, book));
+        }
+    };
+    let ctx = Ctx {
+        root,
+        src: &src_parts,
+        summary_path: &summary_path,
+        hidelines: &md.output.html.code.hidelines,
+    };
+    let parts = build_parts(&ctx, &book.title, &summary, diags)?;
+    if parts.iter().all(|p| p.modules.is_empty()) && !diags.has_errors() {
+        diags.error(&summary_path, AT_START, "SUMMARY.md lists no chapters");
+    }
+    Ok(Source {
+        root: root.to_path_buf(),
+        book,
+        parts,
+    })
+}
+
+fn empty(root: &Path, book: BookToml) -> Source {
+    Source {
+        root: root.to_path_buf(),
+        book,
+        parts: Vec::new(),
+    }
+}
+
+fn read_md_toml(path: &Path, diags: &mut Diagnostics) -> Result<MdToml> {
+    let Some(text) = read_text(path, diags)? else {
+        return Ok(MdToml::default());
+    };
+    match toml::from_str::<MdToml>(&text) {
+        Ok(m) => Ok(m),
+        Err(e) => {
+            let pos = e
+                .span()
+                .map(|s| super::text::LineMap::new(&text).pos(s.start, &text))
+                .unwrap_or(AT_START);
+            diags.error(path, pos, format!("invalid book.toml: {}", e.message()));
+            Ok(MdToml::default())
+        }
+    }
+}
+
+/// Quire's book settings from mdBook's `[book]` and `[output.quire]`.
+fn book_settings(root: &Path, toml_path: &Path, md: &MdToml, diags: &mut Diagnostics) -> BookToml {
+    let title = md
+        .book
+        .title
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| {
+            // mdBook's title is optional: the folder name stands in.
+            let name = std::fs::canonicalize(root)
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "Book".into());
+            title::from_slug(&name)
+        });
+    let mut table = md.output.quire.clone().unwrap_or_default();
+    let mut set = |key: &str, value: toml::Value| {
+        table.entry(key.to_string()).or_insert(value);
+    };
+    set("title", toml::Value::String(title.clone()));
+    set(
+        "authors",
+        toml::Value::Array(
+            md.book
+                .authors
+                .iter()
+                .cloned()
+                .map(toml::Value::String)
+                .collect(),
+        ),
+    );
+    set(
+        "language",
+        toml::Value::String(md.book.language.clone().unwrap_or_else(|| "en".into())),
+    );
+    set(
+        "identifier",
+        toml::Value::String(derived_identifier(&title, &md.book.authors)),
+    );
+    match toml::Value::Table(table).try_into::<BookToml>() {
+        Ok(b) => b,
+        Err(e) => {
+            diags.error(
+                toml_path,
+                AT_START,
+                format!("invalid [output.quire]: {}", e.message()),
+            );
+            BookToml {
+                title,
+                language: "en".into(),
+                ..BookToml::default()
+            }
+        }
+    }
+}
+
+/// A stable `urn:uuid:` from the title and authors (an mdBook book has no
+/// identifier, and an EPUB needs one that stays the same build after build).
+fn derived_identifier(title: &str, authors: &[String]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(title.as_bytes());
+    for a in authors {
+        h.update([0]);
+        h.update(a.as_bytes());
+    }
+    let d = h.finalize();
+    let hex: String = d.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    // Shaped as a version-5-style UUID (variant bits set) so readers accept it.
+    format!(
+        "urn:uuid:{}-{}-5{}-{:x}{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        (u8::from_str_radix(&hex[16..17], 16).unwrap_or(0) & 0x3) | 0x8,
+        &hex[17..20],
+        &hex[20..32]
+    )
+}
+
+struct Ctx<'a> {
+    root: &'a Path,
+    /// `src/` relative to the root, as components.
+    src: &'a [String],
+    summary_path: &'a Path,
+    hidelines: &'a BTreeMap<String, String>,
+}
+
+fn build_parts(
+    ctx: &Ctx<'_>,
+    book_title: &str,
+    summary: &Summary,
+    diags: &mut Diagnostics,
+) -> Result<Vec<PartSource>> {
+    // Parts as (title, position), each with its chapters.
+    let mut groups: Vec<(String, Pos, Vec<&summary::Chapter>)> = Vec::new();
+    let has_parts = summary.items.iter().any(|i| matches!(i, Item::Part { .. }));
+    let mut pending: Vec<&summary::Chapter> = Vec::new();
+    for item in &summary.items {
+        match item {
+            Item::Part { title, pos } => {
+                // Prefix chapters (and numbered ones before the first part title) open the first part.
+                let mut chapters = Vec::new();
+                if groups.is_empty() {
+                    chapters.append(&mut pending);
+                }
+                groups.push((title.clone(), *pos, chapters));
+            }
+            Item::Chapter(c) => match groups.last_mut() {
+                Some(g) => g.2.push(c),
+                None => pending.push(c),
+            },
+        }
+    }
+    if !has_parts || groups.is_empty() {
+        groups.push((book_title.to_string(), AT_START, pending));
+    }
+
+    let mut seen: BTreeSet<Vec<String>> = BTreeSet::new();
+    let mut ids: BTreeSet<String> = BTreeSet::new();
+    let mut parts = Vec::new();
+    for (p, (title, pos, chapters)) in groups.into_iter().enumerate() {
+        let mut modules = Vec::new();
+        for c in chapters {
+            if let Some(m) = load_chapter(ctx, c, &mut seen, &mut ids, modules.len(), diags)? {
+                modules.push(m);
+            }
+        }
+        let number = u32::try_from(p + 1).unwrap_or(u32::MAX);
+        if modules.is_empty() {
+            diags.warning(ctx.summary_path, pos, "part has no chapters");
+        }
+        parts.push(PartSource {
+            number,
+            slug: slugify(&title),
+            dir: ctx.root.join(ctx.src.join("/")),
+            file: SourceFile {
+                path: ctx.summary_path.to_path_buf(),
+                body: String::new(),
+                body_line: pos.line,
+            },
+            title,
+            summary: String::new(),
+            modules,
+        });
+    }
+    Ok(parts)
+}
+
+fn load_chapter(
+    ctx: &Ctx<'_>,
+    c: &summary::Chapter,
+    seen: &mut BTreeSet<Vec<String>>,
+    ids: &mut BTreeSet<String>,
+    index: usize,
+    diags: &mut Diagnostics,
+) -> Result<Option<ModuleSource>> {
+    let Some(location) = &c.location else {
+        diags.warning(
+            ctx.summary_path,
+            c.pos,
+            format!("draft chapter '{}' has no file: left out", c.name),
+        );
+        return Ok(None);
+    };
+    let Some(parts) = include::join_inside(ctx.src, location) else {
+        diags.error(
+            ctx.summary_path,
+            c.pos,
+            format!("chapter '{location}' is outside the book folder"),
+        );
+        return Ok(None);
+    };
+    if !seen.insert(parts.clone()) {
+        diags.error(
+            ctx.summary_path,
+            c.pos,
+            format!("duplicate file in SUMMARY.md: '{location}' is listed twice"),
+        );
+        return Ok(None);
+    }
+    let path: PathBuf = ctx.root.join(parts.join("/"));
+    if !path.is_file() {
+        diags.error(
+            ctx.summary_path,
+            c.pos,
+            format!(
+                "chapter file '{location}' not found ({}): create it, or remove the entry (Quire never writes into the content)",
+                path.display()
+            ),
+        );
+        return Ok(None);
+    }
+    let Some(text) = read_text(&path, diags)? else {
+        return Ok(None);
+    };
+    let mut dir = parts.clone();
+    dir.pop();
+    let mut problems = Vec::new();
+    let expanded = include::expand(ctx.root, &path, &dir, &text, &mut problems);
+    for p in problems {
+        if p.error {
+            diags.error(&p.file, p.pos, p.message);
+        } else {
+            diags.warning(&p.file, p.pos, p.message);
+        }
+    }
+    let mut body = hidelines::strip(&expanded, ctx.hidelines);
+    let mut body_line = 1;
+    let mut name = c.name.clone();
+    // The chapter's opening heading is its title on the web page; Quire prints
+    // the title itself, so the heading goes (an `#` one always, a lower one
+    // when it says the same as the SUMMARY entry).
+    if let Some(lead) = title::first_heading(&body)
+        && (lead.level == 1 || same_words(&lead.title, &name))
+    {
+        if name.is_empty() {
+            name = lead.title.clone();
+        }
+        let (lines, rest) = (lead.lines, lead.rest.to_string());
+        body = rest;
+        body_line += lines;
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if name.is_empty() {
+        name = title::from_slug(&stem);
+    }
+    if text.trim().is_empty() {
+        diags.warning(&path, AT_START, "chapter file is empty");
+    }
+    let base = slugify(&stem);
+    let id = (1..)
+        .map(|n| if n == 1 { base.clone() } else { format!("{base}-{n}") })
+        .find(|id| !ids.contains(id))
+        .unwrap_or(base);
+    ids.insert(id.clone());
+    Ok(Some(ModuleSource {
+        number: u32::try_from(index + 1).unwrap_or(u32::MAX),
+        slug: id.clone(),
+        id,
+        file: SourceFile {
+            path,
+            body,
+            body_line,
+        },
+        title: name,
+        summary: String::new(),
+        difficulty: None,
+        minutes: None,
+        tags: Vec::new(),
+    }))
+}
+
+/// The same words, ignoring case and punctuation ("What Is Ownership?" = "What is ownership").
+fn same_words(a: &str, b: &str) -> bool {
+    let norm = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (a, b) = (norm(a), norm(b));
+    !a.is_empty() && a == b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn identifier_is_stable_and_shaped_like_a_uuid() {
+        let a = derived_identifier("Book", &["Ann".into()]);
+        assert_eq!(a, derived_identifier("Book", &["Ann".into()]));
+        assert_ne!(a, derived_identifier("Book", &["Bob".into()]));
+        let uuid = a.strip_prefix("urn:uuid:").unwrap();
+        let groups: Vec<usize> = uuid.split('-').map(str::len).collect();
+        assert_eq!(groups, vec![8, 4, 4, 4, 12], "{a}");
+    }
+
+    #[test]
+    fn headings_that_repeat_the_title() {
+        assert!(same_words("What Is Ownership?", "What is Ownership?"));
+        assert!(!same_words("Ownership", "What is Ownership?"));
+        assert!(!same_words("", ""));
+    }
+
+    #[test]
+    fn loads_parts_chapters_and_titles() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        write(
+            r,
+            "book.toml",
+            "[book]\ntitle = \"Mini\"\nauthors = [\"A\"]\nunknown = 1\n[output.html]\nfoo = 1\n[preprocessor.x]\ncommand = \"y\"\n",
+        );
+        write(
+            r,
+            "src/SUMMARY.md",
+            "# Summary\n\n[Intro](README.md)\n\n# One\n\n- [First](ch1/first.md)\n  - [Same Name](ch1/sub.md)\n- [Draft]()\n\n# Two\n\n- [Second](second.md)\n",
+        );
+        write(r, "src/README.md", "# Welcome\n\nHello.\n");
+        write(r, "src/ch1/first.md", "<!-- c -->\n# First chapter\n\nText.\n");
+        write(r, "src/ch1/sub.md", "## Same name\n\nSub.\n");
+        write(r, "src/second.md", "Body first.\n\n# Not a title\n");
+        let mut diags = Diagnostics::new();
+        assert!(detect(r));
+        let s = load(r, &mut diags).unwrap();
+        let errors: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        assert!(!diags.has_errors(), "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("SUMMARY.md:9:3: warning: draft chapter 'Draft'")), "{errors:?}");
+        assert_eq!(s.book.title, "Mini");
+        assert!(s.book.identifier.starts_with("urn:uuid:"));
+        let titles: Vec<(&str, Vec<(&str, &str, u32)>)> = s
+            .parts
+            .iter()
+            .map(|p| {
+                (
+                    p.title.as_str(),
+                    p.modules
+                        .iter()
+                        .map(|m| (m.title.as_str(), m.id.as_str(), m.file.body_line))
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            titles,
+            vec![
+                ("One", vec![("Intro", "readme", 2), ("First", "first", 3), ("Same Name", "sub", 2)]),
+                ("Two", vec![("Second", "second", 1)]),
+            ]
+        );
+        assert_eq!(s.parts[0].modules[1].file.body, "\nText.\n");
+        assert_eq!(s.parts[1].modules[0].file.body, "Body first.\n\n# Not a title\n");
+    }
+
+    #[test]
+    fn missing_chapter_is_an_error_at_its_summary_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        write(r, "src/SUMMARY.md", "- [A](a.md)\n- [Gone](gone.md)\n- [Up](../../x.md)\n- [A again](./a.md)\n");
+        write(r, "src/a.md", "Text.\n");
+        let mut diags = Diagnostics::new();
+        let s = load(r, &mut diags).unwrap();
+        let all: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        assert!(all.iter().any(|e| e.contains("SUMMARY.md:2:3: error: chapter file 'gone.md' not found")), "{all:?}");
+        assert!(all.iter().any(|e| e.contains("SUMMARY.md:3:3: error: chapter '../../x.md' is outside")), "{all:?}");
+        assert!(all.iter().any(|e| e.contains("SUMMARY.md:4:3: error: duplicate file")), "{all:?}");
+        // Without book.toml the folder name titles the book; one part, named after it.
+        assert_eq!(s.parts.len(), 1);
+        assert_eq!(s.parts[0].title, s.book.title);
+        assert!(!s.book.title.is_empty());
+    }
+
+    #[test]
+    fn quire_settings_from_output_quire() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        write(
+            r,
+            "book.toml",
+            "[book]\ntitle = \"T\"\nsrc = \"text\"\n[output.quire]\nidentifier = \"urn:isbn:123\"\ncopyright = \"CC BY 4.0\"\n",
+        );
+        write(r, "text/SUMMARY.md", "- [A](a.md)\n");
+        write(r, "text/a.md", "```rust\n# fn main() {\nlet x = 1;\n# }\n```\n");
+        let mut diags = Diagnostics::new();
+        assert!(detect(r));
+        let s = load(r, &mut diags).unwrap();
+        assert!(!diags.has_errors(), "{:?}", diags.iter().collect::<Vec<_>>());
+        assert_eq!(s.book.identifier, "urn:isbn:123");
+        assert_eq!(s.book.copyright.as_deref(), Some("CC BY 4.0"));
+        assert_eq!(s.parts[0].modules[0].file.body, "```rust\nlet x = 1;\n```\n");
+    }
+}

@@ -1,0 +1,237 @@
+//! What a reader sees: the EPUB opened in a real reading engine (epub.js,
+//! paginated, in Debian's headless Chromium) at a phone (360×640) and a 6"
+//! e-reader (600×800) size. For every spine item `tests/reader/check.mjs`
+//! asserts that nothing is wider or taller than the page, no text shows
+//! escaped markup, every image loads and every internal link resolves in the
+//! engine. `QUIRE_SCREENSHOTS=1` also keeps review screenshots (cover,
+//! contents, part opener, module opening, code, table, math, index) in
+//! `output/screenshots/`.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const SIZES: &str = "360x640,600x800";
+
+fn chromium() -> PathBuf {
+    std::env::var_os("QUIRE_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+fn reader_dir() -> PathBuf {
+    common::repo_root().join("tests/reader")
+}
+
+/// Node, Chromium and the pinned npm packages, or a visible skip (a failure in CI).
+fn engine_available() -> bool {
+    let node = Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        common::missing_tool("node (apt-get install nodejs npm)");
+        return false;
+    }
+    if !chromium().exists() {
+        common::missing_tool("chromium (apt-get install chromium)");
+        return false;
+    }
+    let modules = reader_dir().join("node_modules");
+    if !["epubjs", "jszip", "playwright-core"]
+        .iter()
+        .all(|m| modules.join(m).join("package.json").exists())
+    {
+        common::missing_tool("tests/reader/node_modules (cd tests/reader && npm ci)");
+        return false;
+    }
+    true
+}
+
+/// Runs the engine check; returns its exit code and JSON report.
+fn read_in_engine(epub: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let out = Command::new("node")
+        .arg(reader_dir().join("check.mjs"))
+        .arg(epub)
+        .args(["--sizes", SIZES, "--chromium"])
+        .arg(chromium())
+        .args(extra)
+        .output()
+        .expect("run node");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let code = out.status.code().unwrap_or(-1);
+    assert!(
+        code == 0 || code == 1,
+        "check.mjs could not run the engine (exit {code}):\n{stderr}"
+    );
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("check.mjs printed no JSON report ({e}):\n{stderr}"));
+    (code, report, stderr)
+}
+
+fn the_epub(out: &Path) -> PathBuf {
+    std::fs::read_dir(out)
+        .expect("ls out")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "epub"))
+        .expect("the build wrote an EPUB")
+}
+
+/// Every failure of the report, one line each, for the assertion message.
+fn failures(report: &Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    for size in report["sizes"].as_array().into_iter().flatten() {
+        let s = size["size"].as_str().unwrap_or("?");
+        for item in size["failedItems"].as_array().into_iter().flatten() {
+            let href = item["href"].as_str().unwrap_or("?");
+            for (kind, list) in item["failures"].as_object().into_iter().flatten() {
+                let total = item["counts"][kind].as_u64().unwrap_or(0);
+                for f in list.as_array().into_iter().flatten() {
+                    lines.push(format!("{s} {href}: {kind} {f}"));
+                }
+                let shown = list.as_array().map_or(0, Vec::len) as u64;
+                if total > shown {
+                    lines.push(format!("{s} {href}: {kind} … {} more", total - shown));
+                }
+            }
+        }
+        for l in size["brokenLinks"].as_array().into_iter().flatten() {
+            lines.push(format!("{s} broken link {l}"));
+        }
+        for e in size["pageErrors"].as_array().into_iter().flatten() {
+            lines.push(format!("{s} engine error {e}"));
+        }
+    }
+    lines
+}
+
+fn failing_hrefs(report: &Value, size: &str, kind: &str) -> Vec<String> {
+    report["sizes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["size"] == size)
+        .flat_map(|s| s["failedItems"].as_array().cloned().unwrap_or_default())
+        .filter(|i| i["counts"][kind].as_u64().unwrap_or(0) > 0)
+        .filter_map(|i| i["href"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn shipped_book_reads_cleanly_in_epub_js() {
+    if !engine_available() {
+        return;
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    common::build(&common::repo_root().join("content"), out.path(), &["--epub"]);
+    let epub = the_epub(out.path());
+    let shots = common::repo_root().join("output/screenshots");
+    let mut extra = Vec::new();
+    if std::env::var("QUIRE_SCREENSHOTS").is_ok_and(|v| !v.is_empty() && v != "0") {
+        extra = vec!["--screenshots", shots.to_str().expect("utf-8 path")];
+    }
+    let (code, report, stderr) = read_in_engine(&epub, &extra);
+    eprintln!("{stderr}");
+    // The engine really rendered the book: every spine item, at both sizes.
+    for size in report["sizes"].as_array().expect("sizes") {
+        assert!(size["items"].as_u64().unwrap_or(0) > 100, "{size}");
+        assert!(size["linksChecked"].as_u64().unwrap_or(0) > 1000, "{size}");
+    }
+    let lines = failures(&report);
+    assert!(
+        code == 0 && lines.is_empty(),
+        "{} problems a reader would see:\n{}",
+        lines.len(),
+        lines.join("\n")
+    );
+}
+
+/// Rewrites one entry of an EPUB (zip) in place.
+fn patch_epub(epub: &Path, name: &str, edit: impl Fn(&str) -> String) {
+    let bytes = std::fs::read(epub).expect("read epub");
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(epub).expect("create"));
+    let mut found = false;
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).expect("entry");
+        let entry = f.name().expect("name").to_string();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).expect("read entry");
+        if entry == name {
+            found = true;
+            data = edit(std::str::from_utf8(&data).expect("utf-8")).into_bytes();
+        }
+        let method = if entry == "mimetype" {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        };
+        let opts = zip::write::SimpleFileOptions::default().compression_method(method);
+        zout.start_file(entry.as_str(), opts).expect("start");
+        zout.write_all(&data).expect("write");
+    }
+    zout.finish().expect("finish zip");
+    assert!(found, "{name} not in the EPUB");
+}
+
+/// The check is only worth something if it fails: each kind of defect planted
+/// in a page of a real Quire EPUB must be reported for that page, and only there.
+#[test]
+fn engine_check_reports_planted_defects() {
+    if !engine_available() {
+        return;
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    common::build(
+        &common::repo_root().join("tests/fixtures/mini"),
+        out.path(),
+        &["--epub"],
+    );
+    let epub = the_epub(out.path());
+    // Clean first, so that what follows is caused by the plants alone.
+    let (code, report, _) = read_in_engine(&epub, &[]);
+    assert_eq!(code, 0, "{}", failures(&report).join("\n"));
+
+    patch_epub(&epub, "EPUB/text/m-queues.xhtml", |page| {
+        let planted = concat!(
+            // a formula as wide as the known MathML defect, no scroll region
+            r#"<div class="math-display"><math display="block"><mi>x</mi><mo>=</mo>"#,
+            r#"<mn>1234567890123456789012345678901234567890123456789012345678901234567890</mn></math></div>"#,
+            // a table clipped by its wrapper
+            r#"<div style="overflow:hidden"><table><tr><td>first</td><td>second</td><td>third</td>"#,
+            r#"<td>fourth</td><td>fifthcolumnthatthewrappercutsoffbeforeitends</td><td>sixth</td><td>seventh</td>"#,
+            r#"<td>eighth</td></tr></table></div>"#,
+            // an overview escaped twice, as a part opener once did
+            r#"<p>&lt;p&gt;Building Blocks is&lt;a href="m-caching.xhtml"&gt;</p>"#,
+            r#"<p><img src="../images/no-such-image.png" alt="gone"/></p>"#,
+            r##"<p><a href="m-caching.xhtml#no-such-id">dangling</a> <a href="m-missing.xhtml">gone</a></p>"##,
+        );
+        page.replacen("</h1>", &format!("</h1>{planted}"), 1)
+    });
+    let (code, report, stderr) = read_in_engine(&epub, &[]);
+    assert_eq!(code, 1, "planted defects must fail the check:\n{stderr}");
+    for size in ["360x640", "600x800"] {
+        for kind in ["overflow", "cut", "markup", "images"] {
+            assert_eq!(
+                failing_hrefs(&report, size, kind),
+                vec!["text/m-queues.xhtml".to_string()],
+                "{size} {kind}:\n{stderr}"
+            );
+        }
+        let broken: Vec<String> = report["sizes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["size"] == size)
+            .flat_map(|s| s["brokenLinks"].as_array().cloned().unwrap_or_default())
+            .filter_map(|l| l["href"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(
+            broken,
+            ["m-caching.xhtml#no-such-id", "m-missing.xhtml"],
+            "{size}"
+        );
+    }
+}
