@@ -346,7 +346,7 @@ impl RemoteImages {
     /// The outcome for one URL, and whether it was downloaded.
     fn resolve_one(&self, url: &str) -> (Outcome, bool) {
         let locked = self.lock.get(url);
-        let cached = locked.and_then(|e| self.from_cache(e));
+        let cached = locked.and_then(|e| self.cached(e));
         if !self.update {
             if let Some(c) = cached {
                 return (Outcome::Ready(c), false);
@@ -406,7 +406,7 @@ impl RemoteImages {
 
     /// The cached copy of a lock entry, if it is there byte for byte and is
     /// still an image Quire accepts.
-    fn from_cache(&self, e: &LockEntry) -> Option<Cached> {
+    fn cached(&self, e: &LockEntry) -> Option<Cached> {
         let format = format_of_media_type(&e.media_type)?;
         let path = self.cache_path(e, format);
         let bytes = std::fs::read(&path).ok()?;
