@@ -125,7 +125,11 @@ fn shipped_book_reads_cleanly_in_epub_js() {
         return;
     }
     let out = tempfile::tempdir().expect("tempdir");
-    common::build(&common::repo_root().join("content"), out.path(), &["--epub"]);
+    common::build(
+        &common::repo_root().join("content"),
+        out.path(),
+        &["--epub"],
+    );
     let epub = the_epub(out.path());
     let shots = common::repo_root().join("output/screenshots");
     let mut extra = Vec::new();
@@ -195,25 +199,31 @@ fn engine_check_reports_planted_defects() {
     assert_eq!(code, 0, "{}", failures(&report).join("\n"));
 
     patch_epub(&epub, "EPUB/text/m-queues.xhtml", |page| {
-        let planted = concat!(
-            // a formula as wide as the known MathML defect, no scroll region
-            r#"<div class="math-display"><math display="block"><mi>x</mi><mo>=</mo>"#,
-            r#"<mn>1234567890123456789012345678901234567890123456789012345678901234567890</mn></math></div>"#,
-            // a table clipped by its wrapper
-            r#"<div style="overflow:hidden"><table><tr><td>first</td><td>second</td><td>third</td>"#,
-            r#"<td>fourth</td><td>fifthcolumnthatthewrappercutsoffbeforeitends</td><td>sixth</td><td>seventh</td>"#,
-            r#"<td>eighth</td></tr></table></div>"#,
-            // an overview escaped twice, as a part opener once did
-            r#"<p>&lt;p&gt;Building Blocks is&lt;a href="m-caching.xhtml"&gt;</p>"#,
-            r#"<p><img src="../images/no-such-image.png" alt="gone"/></p>"#,
-            r##"<p><a href="m-caching.xhtml#no-such-id">dangling</a> <a href="m-missing.xhtml">gone</a></p>"##,
+        // Inline styles, so the plants don't depend on the book's stylesheet.
+        let long = "a sentence that may not wrap and so runs far past the right edge of the page, \
+            on a phone and on a six-inch e-reader alike";
+        let planted = format!(
+            concat!(
+                // a formula as wide as the known display-math defect, no scroll region
+                r#"<math display="block"><mi>x</mi><mo>=</mo>"#,
+                r#"<mn>12345678901234567890123456789012345678901234567890123456789012345678</mn></math>"#,
+                r#"<p style="white-space:nowrap">{long}</p>"#,
+                // clipped by its box, and hidden in a sideways scroll region
+                r#"<div style="overflow:hidden"><p style="white-space:nowrap">{long}</p></div>"#,
+                r#"<div style="overflow-x:auto"><p style="white-space:nowrap">{long}</p></div>"#,
+                // an overview escaped twice, as part openers once were
+                r#"<p>&lt;p&gt;Building Blocks is&lt;a href="m-caching.xhtml"&gt;</p>"#,
+                r#"<p><img src="../images/no-such-image.png" alt="gone"/></p>"#,
+                r##"<p><a href="m-caching.xhtml#no-such-id">dangling</a> <a href="m-missing.xhtml">gone</a></p>"##,
+            ),
+            long = long
         );
         page.replacen("</h1>", &format!("</h1>{planted}"), 1)
     });
     let (code, report, stderr) = read_in_engine(&epub, &[]);
     assert_eq!(code, 1, "planted defects must fail the check:\n{stderr}");
     for size in ["360x640", "600x800"] {
-        for kind in ["overflow", "cut", "markup", "images"] {
+        for kind in ["overflow", "cut", "scroll", "markup", "images"] {
             assert_eq!(
                 failing_hrefs(&report, size, kind),
                 vec!["text/m-queues.xhtml".to_string()],
