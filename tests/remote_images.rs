@@ -276,7 +276,12 @@ fn book(
     for (alt, url) in images {
         text.push('\n');
         lines.push(text.lines().count() as u32 + 1);
-        text.push_str(&format!("![{alt}]({url})\n"));
+        if alt.is_empty() {
+            // Raw HTML, as written.
+            text.push_str(&format!("{url}\n"));
+        } else {
+            text.push_str(&format!("![{alt}]({url})\n"));
+        }
     }
     let module = content.join("01-basics/03-remote.md");
     std::fs::write(&module, text).expect("write module");
@@ -615,13 +620,40 @@ fn changed_bytes_are_an_error_until_updated() {
 }
 
 #[test]
-fn book_toml_turns_fetching_on_and_pdf_shows_the_image() {
-    let good = png(64, 48, [5, 100, 200]);
+fn book_toml_turns_fetching_on_and_pdf_shows_the_images() {
     let server = Server::start(vec![
-        ("/figure.png", Reply::Ok("image/png", good.clone())),
+        (
+            "/figure.png",
+            Reply::Ok("image/png", png(64, 48, [5, 100, 200])),
+        ),
+        (
+            "/anim.gif",
+            Reply::Ok(
+                "image/gif",
+                encode(picture(30, 20, [9, 9, 9]), image::ImageFormat::Gif),
+            ),
+        ),
+        (
+            "/photo.webp",
+            Reply::Ok(
+                "image/webp",
+                encode(picture(24, 18, [50, 0, 90]), image::ImageFormat::WebP),
+            ),
+        ),
         ("/logo.png", Reply::Ok("image/png", png(8, 8, [0, 0, 0]))),
     ]);
-    let (dir, content, _, _) = book(&server, &[("A figure", server.url("/figure.png"))]);
+    let html = format!(
+        "<p align=\"center\"><img src=\"{}\" alt=\"A GIF\" width=\"120\"></p>",
+        server.url("/anim.gif")
+    );
+    let (dir, content, _, _) = book(
+        &server,
+        &[
+            ("A figure", server.url("/figure.png")),
+            ("", html),
+            ("A photo", server.url("/photo.webp")),
+        ],
+    );
     let toml = std::fs::read_to_string(content.join("book.toml")).expect("book.toml");
     std::fs::write(
         content.join("book.toml"),
@@ -630,20 +662,25 @@ fn book_toml_turns_fetching_on_and_pdf_shows_the_image() {
     .expect("write");
     let out = dir.path().join("out");
     ok(&quire(&content, &out, &["build", "--pdf"]));
-    assert_eq!(server.hits(), 2);
-    assert!(content.join("quire.lock").exists());
+    for p in ["/figure.png", "/anim.gif", "/photo.webp", "/logo.png"] {
+        assert_eq!(server.hits_of(p), 1, "{p}");
+    }
+    let lock = std::fs::read_to_string(content.join("quire.lock")).expect("lock");
+    assert_eq!(lock.matches("[[image]]").count(), 4, "{lock}");
     let pdf = out.join("mini-book.pdf");
     match Command::new("pdfimages").arg("-list").arg(&pdf).output() {
         Err(_) => common::missing_tool("pdfimages (apt-get install poppler-utils)"),
         Ok(o) => {
             let list = String::from_utf8_lossy(&o.stdout);
-            assert!(
-                list.lines().any(|l| {
-                    let f: Vec<&str> = l.split_whitespace().collect();
-                    f.len() > 4 && f[3] == "64" && f[4] == "48"
-                }),
-                "the 64×48 fetched image is not in the PDF:\n{list}"
-            );
+            for (w, h) in [("64", "48"), ("30", "20"), ("24", "18")] {
+                assert!(
+                    list.lines().any(|l| {
+                        let f: Vec<&str> = l.split_whitespace().collect();
+                        f.len() > 4 && f[3] == w && f[4] == h
+                    }),
+                    "the {w}×{h} fetched image is not in the PDF:\n{list}"
+                );
+            }
         }
     }
 }

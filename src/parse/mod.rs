@@ -40,7 +40,9 @@ pub fn parse(
     let bodies = parts.iter().flat_map(|p| {
         std::iter::once(p.file.body.as_str()).chain(p.modules.iter().map(|m| m.file.body.as_str()))
     });
-    remote.prefetch(&remote_image_urls(bodies));
+    if remote.active() {
+        remote.prefetch(&remote_image_urls(bodies));
+    }
 
     // Every linkable file, keyed by its path relative to the content root.
     let mut files: BTreeMap<String, FileTarget> = BTreeMap::new();
@@ -202,18 +204,35 @@ pub fn reading_minutes(words: usize) -> u32 {
     u32::try_from(words.div_ceil(200)).unwrap_or(u32::MAX).max(1)
 }
 
-/// The `http(s)` image URLs of Markdown bodies, as the parser will see them.
+/// The `http(s)` image URLs of Markdown bodies (Markdown images and HTML
+/// `<img src>`), as the parser will see them.
 fn remote_image_urls<'a>(bodies: impl Iterator<Item = &'a str>) -> Vec<String> {
+    use pulldown_cmark::{Event, Tag};
     let mut urls = Vec::new();
+    let mut push = |url: &str| {
+        let url = url.trim();
+        let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            urls.push(url.to_string());
+        }
+    };
     for body in bodies {
         for event in pulldown_cmark::Parser::new_ext(body, markdown::options()) {
-            if let pulldown_cmark::Event::Start(pulldown_cmark::Tag::Image { dest_url, .. }) = event
-            {
-                let url = dest_url.trim();
-                let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-                if lower.starts_with("http://") || lower.starts_with("https://") {
-                    urls.push(url.to_string());
+            match event {
+                Event::Start(Tag::Image { dest_url, .. }) => push(&dest_url),
+                Event::Html(h) | Event::InlineHtml(h)
+                    if h.to_ascii_lowercase().contains("<img") =>
+                {
+                    for t in html::tokenize(&h) {
+                        if let html::HtmlToken::Start { name, attrs, .. } = t
+                            && name == "img"
+                            && let Some(src) = html::HtmlToken::attr(&attrs, "src")
+                        {
+                            push(src);
+                        }
+                    }
                 }
+                _ => {}
             }
         }
     }
@@ -232,6 +251,25 @@ fn rel_dir(root: &std::path::Path, file: &std::path::Path) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_urls_come_from_markdown_and_html_images() {
+        let body = "![a](https://x.test/a.png)\n\n![b](img/b.png) [link](https://x.test/c.png)\n\n\
+                    <p><IMG SRC=\"HTTP://x.test/d.gif\" alt=\"d\"></p>\n\nInline <img src='https://x.test/e.svg'> too.\n";
+        assert_eq!(
+            remote_image_urls(std::iter::once(body)),
+            [
+                "https://x.test/a.png",
+                "HTTP://x.test/d.gif",
+                "https://x.test/e.svg"
+            ]
+        );
+    }
 }
 
 /// `file` relative to the content root with `/` separators: the key links resolve to.

@@ -189,6 +189,12 @@ impl RemoteImages {
         }
     }
 
+    /// Whether any URL can be more than a link (fetching is on, or the lock
+    /// has entries): otherwise there is nothing to work out ahead.
+    pub fn active(&self) -> bool {
+        self.fetching || !self.lock.is_empty()
+    }
+
     /// Works out every URL in `urls` at once (downloads run side by side).
     pub fn prefetch(&mut self, urls: &[String]) {
         let todo: Vec<&String> = urls
