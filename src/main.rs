@@ -48,6 +48,11 @@ fn run(cli: &Cli) -> quire::Result<()> {
                 pdf_settings: pdf_settings(args.paper, args.open, None, &args.imposition)?,
                 booklets: Some(Some(vec![args.part.clone()])),
                 force: args.force,
+                // Fetching only as book.toml says, within the same time limit.
+                images: FetchOptions {
+                    timeout: fetch_timeout()?,
+                    ..FetchOptions::default()
+                },
                 ..BuildOptions::default()
             };
             build_with(cli, &opts, None)
