@@ -98,7 +98,7 @@ pub fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
         Some(ImageFormat::Webp)
     } else {
         let text = std::str::from_utf8(bytes).ok()?;
-        let doc = roxmltree::Document::parse(text.trim_start_matches('\u{feff}')).ok()?;
+        let doc = parse_svg(text.trim_start_matches('\u{feff}')).ok()?;
         (doc.root_element().tag_name().name() == "svg").then_some(ImageFormat::Svg)
     }
 }
@@ -150,9 +150,23 @@ pub fn fmt_name(f: ImageFormat) -> &'static str {
     }
 }
 
+/// Parses SVG XML. A `<!DOCTYPE svg PUBLIC …>` line is common (Graphviz,
+/// Inkscape) and harmless; entity declarations are refused (entity expansion
+/// is the one thing a DTD could do to us).
+fn parse_svg(text: &str) -> Result<roxmltree::Document<'_>, String> {
+    if text.contains("<!ENTITY") {
+        return Err("SVG declares XML entities: remove the DTD's entity declarations".into());
+    }
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    roxmltree::Document::parse_with_options(text, options).map_err(|e| format!("not a valid SVG ({e})"))
+}
+
 /// Reads an SVG's size from width/height, else its viewBox; refuses active content.
 fn svg_size(text: &str) -> Result<(u32, u32), String> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| format!("not a valid SVG ({e})"))?;
+    let doc = parse_svg(text)?;
     let root = doc.root_element();
     if root.tag_name().name() != "svg" {
         return Err("not an SVG (root element is not <svg>)".into());
@@ -193,4 +207,18 @@ fn svg_size(text: &str) -> Result<(u32, u32), String> {
         _ => (300.0, 150.0),
     };
     Ok((w.round().max(1.0) as u32, h.round().max(1.0) as u32))
+}
+
+#[cfg(test)]
+mod svg_tests {
+    use super::*;
+
+    #[test]
+    fn doctype_accepted_entities_refused() {
+        let dtd = "<?xml version=\"1.0\"?>\n<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"40\" height=\"20\"/>";
+        assert_eq!(svg_size(dtd), Ok((40, 20)));
+        assert_eq!(sniff(dtd.as_bytes()), Some(ImageFormat::Svg));
+        let bomb = "<!DOCTYPE svg [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;\">]><svg xmlns=\"http://www.w3.org/2000/svg\">&b;</svg>";
+        assert!(svg_size(bomb).unwrap_err().contains("entities"));
+    }
 }

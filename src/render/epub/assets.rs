@@ -184,13 +184,44 @@ fn decode_into(text: &str, out: &mut BTreeSet<char>) {
     }
 }
 
+/// An SVG without its `<!DOCTYPE …>` (Graphviz and Illustrator write one):
+/// EPUB 3 forbids external identifiers in it (epubcheck OPF-073, HTM-003),
+/// and the parse stage has refused any DTD that declares entities.
+fn without_doctype(bytes: Vec<u8>) -> Vec<u8> {
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return bytes;
+    };
+    let Some(start) = text.find("<!DOCTYPE") else {
+        return bytes;
+    };
+    let rest = &text[start..];
+    // An internal subset `[ … ]` ends with `]>`, a plain declaration with `>`.
+    let end = match (rest.find('['), rest.find('>')) {
+        (Some(b), Some(g)) if b < g => rest.find("]>").map(|e| e + 2),
+        (_, Some(g)) => Some(g + 1),
+        _ => None,
+    };
+    match end {
+        Some(e) => {
+            let mut out = String::with_capacity(text.len());
+            out.push_str(&text[..start]);
+            out.push_str(rest[e..].strip_prefix('\n').unwrap_or(&rest[e..]));
+            out.into_bytes()
+        }
+        None => bytes,
+    }
+}
+
 /// The bytes to store for an image, and their format: as is, or re-encoded
 /// when a raster is too large (downscaled) or is WebP (as PNG: WebP is not an
 /// EPUB 3.2 core media type). Re-encoding is deterministic.
 pub fn image_bytes(img: &Image) -> Result<(Vec<u8>, ImageFormat)> {
     let bytes = std::fs::read(&img.path).map_err(|e| Error::io("read image", &img.path, e))?;
     let small = img.width.max(img.height) <= MAX_IMAGE_PX;
-    if img.format == ImageFormat::Svg || (small && img.format != ImageFormat::Webp) {
+    if img.format == ImageFormat::Svg {
+        return Ok((without_doctype(bytes), img.format));
+    }
+    if small && img.format != ImageFormat::Webp {
         return Ok((bytes, img.format));
     }
     let decoded = image::load_from_memory_with_format(
@@ -363,6 +394,18 @@ fn draw_line(img: &mut GrayImage, font: &FontRef<'_>, size: f32, text: &str, bas
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn svg_doctype_is_dropped() {
+        let svg = "<?xml version=\"1.0\"?>\n<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\"\n \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n<svg/>";
+        assert_eq!(
+            without_doctype(svg.as_bytes().to_vec()),
+            b"<?xml version=\"1.0\"?>\n<svg/>"
+        );
+        let subset = "<!DOCTYPE svg [ <!ATTLIST svg x CDATA #IMPLIED> ]>\n<svg/>";
+        assert_eq!(without_doctype(subset.as_bytes().to_vec()), b"<svg/>");
+        assert_eq!(without_doctype(b"<svg/>".to_vec()), b"<svg/>");
+    }
 
     /// The font indexes above must keep pointing at the fonts we mean.
     #[test]
