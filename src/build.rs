@@ -41,7 +41,7 @@ impl BuildOptions {
     /// Everything about the invocation that changes the output, for the cache.
     fn cache_key(&self) -> String {
         format!(
-            "epub={} pdf={} booklets={:?} paper={:?} deny-warnings={} fetch-images={:?} SOURCE_DATE_EPOCH={:?}",
+            "epub={} pdf={} booklets={:?} pdf-settings={:?} deny-warnings={} fetch-images={:?} SOURCE_DATE_EPOCH={:?}",
             self.epub,
             self.pdf,
             self.booklets,

@@ -143,7 +143,7 @@ pub fn count_word(text: &str, word: &str) -> usize {
 
 /// Calls `f(Some(heading id), heading text)` for each heading and `f(None, text)`
 /// for prose text (not code or math), in document order.
-fn walk_text(blocks: &[Block], f: &mut dyn FnMut(Option<&str>, &str)) {
+pub(crate) fn walk_text(blocks: &[Block], f: &mut dyn FnMut(Option<&str>, &str)) {
     // Explicit stack: blocks are bounded in depth by the parser, but stay iterative anyway.
     let mut stack: Vec<&Block> = blocks.iter().rev().collect();
     while let Some(b) = stack.pop() {

@@ -49,7 +49,11 @@ fn formulas(epub: &Path) -> Vec<Formula> {
             continue;
         }
         let text = String::from_utf8(e.bytes).expect("utf-8");
-        let doc = roxmltree::Document::parse(&text).expect("well-formed XHTML");
+        let opts = roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        };
+        let doc = roxmltree::Document::parse_with_options(&text, opts).expect("well-formed XHTML");
         for math in doc.descendants().filter(|n| n.has_tag_name("math")) {
             let tex = math.attribute("alttext").expect("alttext").to_string();
             let wrap = math.parent_element().expect("parent");

@@ -338,14 +338,22 @@ fn real_book(name: &str, remote: bool) {
             .any(|e| e.file_name().to_string_lossy().starts_with("LICENSE")),
         "{name}: no LICENSE file"
     );
+    let served = remote.then(|| src.join("served"));
+    check_book(name, &src.join("book"), served.as_deref());
+}
 
+/// Copies the content folder `book` to a temporary folder, builds it and runs every check.
+/// With `served_dir`, its files are served on 127.0.0.1 and the book's URLs for their hosts
+/// are pointed there, and the build fetches them.
+fn check_book(name: &str, book: &Path, served_dir: Option<&Path>) {
+    let remote = served_dir.is_some();
     let tmp = tempfile::tempdir().expect("tempdir");
     let content = tmp.path().join("content");
     let out = tmp.path().join("out");
-    common::copy_dir(&src.join("book"), &content);
+    common::copy_dir(book, &content);
     let source_images = image_files(&content);
 
-    let served_dir = src.join("served");
+    let served_dir = served_dir.map(Path::to_path_buf).unwrap_or_default();
     let served = if remote {
         image_files(&served_dir)
     } else {
@@ -651,6 +659,27 @@ fn coding_interview_university_readme_course() {
 #[test]
 fn windows_terminal_docs_site() {
     real_book("windows-terminal-docs", false);
+}
+
+/// Any other books, for trying whole real repositories with the same checks:
+/// `QUIRE_TRY_BOOKS=/path/to/content:/other/content cargo test --test real -- --ignored`.
+/// Each is a content folder (native or mdBook); `NAME=DIR` names one.
+#[test]
+#[ignore = "set QUIRE_TRY_BOOKS to content folders to try"]
+fn try_books_from_env() {
+    let list = std::env::var("QUIRE_TRY_BOOKS").unwrap_or_default();
+    let mut failed = Vec::new();
+    for item in list.split(':').filter(|s| !s.is_empty()) {
+        let (name, dir) = item
+            .split_once('=')
+            .unwrap_or((Path::new(item).file_name().and_then(|n| n.to_str()).unwrap_or(item), item));
+        let name = name.to_string();
+        let dir = PathBuf::from(dir);
+        if std::panic::catch_unwind(|| check_book(&name, &dir, None)).is_err() {
+            failed.push(name);
+        }
+    }
+    assert!(failed.is_empty(), "failed: {failed:?}");
 }
 
 #[test]

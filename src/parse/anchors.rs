@@ -21,6 +21,43 @@ pub fn resolve(m: &Module, anchor: &str) -> Option<Option<String>> {
         .map(|h| Some(h.id.clone()))
 }
 
+/// A hint for a missing anchor: the few headings whose ids are most alike.
+pub fn closest(m: &Module, anchor: &str) -> String {
+    if m.headings.is_empty() {
+        return "it has no headings".into();
+    }
+    let mut ids: Vec<(usize, &str)> = m
+        .headings
+        .iter()
+        .map(|h| (distance(&h.id, anchor), h.id.as_str()))
+        .collect();
+    ids.sort();
+    let shown: Vec<&str> = ids.iter().take(3).map(|(_, id)| *id).collect();
+    let more = m.headings.len().saturating_sub(shown.len());
+    let tail = if more > 0 {
+        format!(", and {more} more")
+    } else {
+        String::new()
+    };
+    format!("did you mean #{}{tail}?", shown.join(", #"))
+}
+
+/// Levenshtein distance over chars (short ids; quadratic is fine).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
 type Rewrites = BTreeMap<(ModuleRef, String), Option<String>>;
 
 pub fn rewrite_blocks(blocks: &mut [Block], rw: &Rewrites) {

@@ -795,6 +795,10 @@ impl Builder<'_, '_> {
             self.owners.push(None);
         }
         if let Some(Frame::Inlines(_, v)) = self.stack.last_mut() {
+            // `<br>` at a line's end: the newline after it is no extra space.
+            if matches!(inline, Inline::SoftBreak) && matches!(v.last(), Some(Inline::HardBreak)) {
+                return;
+            }
             v.push(inline);
         }
     }

@@ -140,12 +140,7 @@ pub fn parse(
                 rewrites.insert((a.target, a.anchor.clone()), meant);
             }
             None => {
-                let known: Vec<&str> = target.headings.iter().map(|h| h.id.as_str()).collect();
-                let hint = if known.is_empty() {
-                    "it has no headings".to_string()
-                } else {
-                    format!("its headings are #{}", known.join(", #"))
-                };
+                let hint = anchors::closest(target, &a.anchor);
                 diags.error(
                     &a.file,
                     a.pos,
@@ -253,6 +248,15 @@ fn rel_dir(root: &std::path::Path, file: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// `file` relative to the content root with `/` separators: the key links resolve to.
+fn rel_path(root: &std::path::Path, file: &std::path::Path) -> String {
+    let mut parts = rel_dir(root, file);
+    if let Some(name) = file.file_name() {
+        parts.push(name.to_string_lossy().into_owned());
+    }
+    parts.join("/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,13 +274,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// `file` relative to the content root with `/` separators: the key links resolve to.
-fn rel_path(root: &std::path::Path, file: &std::path::Path) -> String {
-    let mut parts = rel_dir(root, file);
-    if let Some(name) = file.file_name() {
-        parts.push(name.to_string_lossy().into_owned());
-    }
-    parts.join("/")
 }

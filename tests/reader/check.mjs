@@ -104,7 +104,7 @@ function screenshotPlan(items) {
     ['code', most('pre'), 'pre', 'first'],
     ['table', widest('table') || most('tables'), 'table', 'widest'],
     ['math', widest('math') || most('displayMath'), '.math-display', 'widest'],
-    ['index', by(/tag-index|index/i), null],
+    ['index', by(/tag-index/i) || by(/index/i), null],
   ];
 }
 

@@ -36,7 +36,8 @@ const MONO_ALWAYS: std::ops::RangeInclusive<char> = ' '..='~';
 /// The monospace font cut down to `chars` (plus printable ASCII) as a standalone
 /// OpenType font for the EPUB, and the characters it covers.
 pub fn mono_font_subset(chars: &BTreeSet<char>) -> Result<Vec<u8>> {
-    let data = mono_font().ok_or_else(|| Error::Internal("bundled monospace font missing".into()))?;
+    let data =
+        mono_font().ok_or_else(|| Error::Internal("bundled monospace font missing".into()))?;
     let mut wanted = chars.clone();
     wanted.extend(MONO_ALWAYS);
     subset_font(data, &wanted)
@@ -55,14 +56,19 @@ pub fn subset_font(data: &[u8], chars: &BTreeSet<char>) -> Result<Vec<u8>> {
     use write_fonts::tables::cmap::Cmap;
     use write_fonts::types::{GlyphId, Tag};
 
-    let bad = |what: &str, e: &dyn std::fmt::Display| Error::Internal(format!("monospace font {what}: {e}"));
+    let bad = |what: &str, e: &dyn std::fmt::Display| {
+        Error::Internal(format!("monospace font {what}: {e}"))
+    };
     let font = ReadFont::new(data).map_err(|e| bad("unreadable", &e))?;
     let cmap = font.cmap().map_err(|e| bad("has no cmap", &e))?;
     let mapped: Vec<(char, u16)> = chars
         .iter()
         .filter_map(|&c| {
             let gid = cmap.map_codepoint(c)?.to_u32();
-            (gid != 0).then(|| u16::try_from(gid).ok()).flatten().map(|g| (c, g))
+            (gid != 0)
+                .then(|| u16::try_from(gid).ok())
+                .flatten()
+                .map(|g| (c, g))
         })
         .collect();
     let glyphs: BTreeSet<u16> = mapped.iter().map(|&(_, g)| g).collect();
@@ -83,7 +89,9 @@ pub fn subset_font(data: &[u8], chars: &BTreeSet<char>) -> Result<Vec<u8>> {
         .as_bytes()
         .to_vec();
     // usFirstCharIndex and usLastCharIndex describe the new cmap.
-    if let (Some(&(first, _)), Some(&(last, _)), true) = (mapped.first(), mapped.last(), os2.len() >= 68) {
+    if let (Some(&(first, _)), Some(&(last, _)), true) =
+        (mapped.first(), mapped.last(), os2.len() >= 68)
+    {
         let bmp = |c: char| u16::try_from(u32::from(c)).unwrap_or(u16::MAX);
         os2[64..66].copy_from_slice(&bmp(first).to_be_bytes());
         os2[66..68].copy_from_slice(&bmp(last).to_be_bytes());
@@ -421,5 +429,69 @@ mod tests {
         ));
         assert!(has(bundled_font(SERIF_BOLD).unwrap(), "Bold"));
         assert!(has(mono_font().unwrap(), "DejaVu Sans Mono"));
+    }
+
+    #[test]
+    fn monospace_characters_are_those_inside_code() {
+        let mut chars = BTreeSet::new();
+        collect_monospace_chars(
+            "<p>prose ü</p><pre class=\"code\"><code class=\"language-rust\"><span class=\"hl-x\">a&lt;b</span> &#x2192;&#955;&amp;</code></pre>\
+             <p>more é <code>λx</code><br/><kbd>Ctrl</kbd></p>",
+            &mut chars,
+        );
+        let got: String = chars.into_iter().collect();
+        assert_eq!(got, " &<Cablrtxλ→");
+    }
+
+    /// The subset is a font a browser accepts (the tables OTS requires), keeps
+    /// exactly the glyphs asked for, maps them in its cmap to the same
+    /// outlines, and is the same bytes every time.
+    #[test]
+    fn subset_font_is_small_complete_and_deterministic() {
+        use write_fonts::read::{FontRef as ReadFont, TableProvider};
+        use write_fonts::types::Tag;
+        let chars: BTreeSet<char> = "fn main() { x → λ }".chars().collect();
+        let full = mono_font().unwrap();
+        let sub = mono_font_subset(&chars).unwrap();
+        assert_eq!(sub, mono_font_subset(&chars).unwrap(), "deterministic");
+        assert!(
+            sub.len() * 5 < full.len(),
+            "{} of {} bytes",
+            sub.len(),
+            full.len()
+        );
+        let font = ReadFont::new(&sub).unwrap();
+        for tag in [
+            b"cmap", b"head", b"hhea", b"hmtx", b"maxp", b"name", b"OS/2", b"post", b"glyf",
+            b"loca",
+        ] {
+            assert!(
+                font.data_for_tag(Tag::new(tag)).is_some(),
+                "{}",
+                String::from_utf8_lossy(tag)
+            );
+        }
+        let (cmap, glyf_len) = (font.cmap().unwrap(), font.maxp().unwrap().num_glyphs());
+        let orig = ReadFont::new(full).unwrap();
+        let (orig_cmap, orig_hmtx, hmtx) = (
+            orig.cmap().unwrap(),
+            orig.hmtx().unwrap(),
+            font.hmtx().unwrap(),
+        );
+        for c in chars.iter().copied().chain(MONO_ALWAYS) {
+            let g = cmap
+                .map_codepoint(c)
+                .unwrap_or_else(|| panic!("{c:?} not mapped"));
+            assert_ne!(g.to_u32(), 0, "{c:?}");
+            let o = orig_cmap.map_codepoint(c).unwrap();
+            assert_eq!(
+                hmtx.advance(g.into()),
+                orig_hmtx.advance(o.into()),
+                "{c:?}: same glyph metrics"
+            );
+        }
+        assert!(cmap.map_codepoint('Ж').is_none(), "only what was asked for");
+        // ASCII, → and λ, .notdef, and nothing much else (composite parts).
+        assert!(usize::from(glyf_len) < 120, "{glyf_len} glyphs");
     }
 }

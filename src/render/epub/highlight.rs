@@ -120,7 +120,10 @@ mod tests {
         let with_share = |p: &str| -> (Rgb, Option<f64>) {
             match p.rsplit_once(' ') {
                 Some((c, pct)) if pct.ends_with('%') => {
-                    let share = pct.trim_end_matches('%').parse::<f64>().expect("percentage");
+                    let share = pct
+                        .trim_end_matches('%')
+                        .parse::<f64>()
+                        .expect("percentage");
                     (resolve(c, text), Some(share / 100.0))
                 }
                 _ => (resolve(p, text), None),
@@ -185,7 +188,8 @@ mod tests {
         for (sel, decls) in rules.iter().filter(|(s, _)| is_code(s)) {
             let get = |k: &str| decls.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
             if let Some(bg) = get("background-color").or_else(|| get("background")) {
-                code_background = Some(hex(&bg).unwrap_or_else(|| panic!("{sel}: background {bg}")));
+                code_background =
+                    Some(hex(&bg).unwrap_or_else(|| panic!("{sel}: background {bg}")));
             }
             let opacity = get("opacity").map_or(1.0, |o| o.parse::<f64>().expect("opacity"));
             if let Some(color) = get("color") {
@@ -194,15 +198,21 @@ mod tests {
                 tokens.push((sel.clone(), "currentColor".into(), opacity));
             }
         }
-        assert!(tokens.len() >= 4, "the palette was not found in book.css: {tokens:?}");
+        assert!(
+            tokens.len() >= 4,
+            "the palette was not found in book.css: {tokens:?}"
+        );
         let mut failures = Vec::new();
         for &(theme, text, page) in THEMES {
             let (text, page) = (hex(text).unwrap(), hex(page).unwrap());
             let bg = code_background.unwrap_or(page);
             for (sel, color, opacity) in &tokens {
                 let once = resolve(color, text);
-                let nested = tokens.iter().map(|(_, c, _)| resolve(color, resolve(c, text)));
-                for (how, c) in std::iter::once(("", once)).chain(nested.map(|c| (" (nested)", c))) {
+                let nested = tokens
+                    .iter()
+                    .map(|(_, c, _)| resolve(color, resolve(c, text)));
+                for (how, c) in std::iter::once(("", once)).chain(nested.map(|c| (" (nested)", c)))
+                {
                     let seen = mix(c, bg, *opacity);
                     let ratio = contrast(seen, bg);
                     if ratio < 4.5 {

@@ -531,7 +531,6 @@ fn row(kids: &[Node<'_, '_>], depth: usize) -> Option<Piece> {
             Piece::Atom(l) => {
                 if space_next {
                     push_space(&mut html);
-                    space_next = false;
                 }
                 plain &= l.plain;
                 // A fraction next to an operand: `(1/2)x`, not `1/2x`.

@@ -25,7 +25,9 @@ use crate::model::{Book, ModuleRef};
 use crate::render::BuildInfo;
 use crate::render::layouts::Layouts;
 use crate::render::output::write_atomic;
-use view::{IndexPage, LetterGroup, LetterLink, ModuleView, PartView, module_view, part_view, to_value};
+use view::{
+    IndexPage, LetterGroup, LetterLink, ModuleView, PartView, module_view, part_view, to_value,
+};
 use xhtml::{Writer, module_file, part_file};
 
 /// Templates shipped in the binary; a book overrides them in `<content>/layouts/epub/`.

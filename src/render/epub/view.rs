@@ -311,7 +311,10 @@ pub fn pack<T: Clone>(units: &[T], mut fits: impl FnMut(&[T]) -> bool) -> Vec<Ve
 
 /// A letter group too big for one file, cut into groups of whole entries
 /// ("S", "S (2)", …) that each `fits`.
-pub fn split_group(group: &LetterGroup, mut fits: impl FnMut(&LetterGroup) -> bool) -> Vec<LetterGroup> {
+pub fn split_group(
+    group: &LetterGroup,
+    mut fits: impl FnMut(&LetterGroup) -> bool,
+) -> Vec<LetterGroup> {
     let runs = pack(&group.tags, |tags| {
         fits(&LetterGroup {
             letter: group.letter.clone(),

@@ -2,6 +2,7 @@
 //! → compiled in-process with the Typst compiler → PDF via typst-pdf.
 //! One combined book and one standalone booklet per part.
 
+mod coverage;
 mod markup;
 pub mod math;
 mod world;
@@ -195,6 +196,8 @@ pub struct Layout {
     /// Each part's pages, running heads and footers grafted on (see
     /// `Renderer::part_pages`).
     assembled: Vec<Vec<Page>>,
+    /// Text no font can draw (see `coverage`).
+    coverage: Vec<Diagnostic>,
 }
 
 impl Layout {
@@ -206,6 +209,7 @@ impl Layout {
             .chain(self.parts.iter().flatten())
             .chain(self.part_indexes.iter())
             .flat_map(|l| l.generated.warnings.iter().chain(&l.warnings).cloned())
+            .chain(self.coverage.iter().cloned())
             .collect()
     }
 }
@@ -271,7 +275,8 @@ impl<'a> Renderer<'a> {
     /// Typesets every part (in parallel), then the indexes and the front
     /// matter. Nothing is exported yet; the warnings are known.
     pub fn typeset(&self) -> Result<Layout> {
-        let layout = self.layout()?;
+        let mut layout = self.layout()?;
+        layout.coverage = coverage::missing_glyphs(self.book, &self.fonts);
         if self.session.is_none() {
             // The layout caches are only useful to a later compile; free them
             // before export so peak memory is the layout's, not layout + export.
@@ -435,6 +440,7 @@ impl<'a> Renderer<'a> {
                     numbers,
                     pages,
                     assembled: Vec::new(),
+                    coverage: Vec::new(),
                 };
                 layout.assembled = (0..n).map(|p| self.part_pages(&layout, p)).collect();
                 return Ok(layout);
