@@ -63,10 +63,10 @@ fn broken_books_change_nothing_in_output() {
 
     let cases: Vec<Breakage> = vec![
         (
-            "missing front matter",
-            |d| std::fs::write(d.join(QUEUES), "# Queues\n\nNo front matter.\n").expect("w"),
-            "02-queues.md:1:1: error:",
-            "missing front matter",
+            "negative minutes",
+            |d| replace(&d.join(QUEUES), "minutes: 25", "minutes: -3"),
+            "02-queues.md:5:",
+            "invalid front matter",
         ),
         (
             "unterminated front matter",
