@@ -309,3 +309,42 @@ fn which(tool: &str) -> Option<std::path::PathBuf> {
             .find(|f| f.is_file())
     })
 }
+
+#[test]
+fn level_one_sections_keep_their_outline() {
+    let body = module(
+        "Readme",
+        "beginner",
+        "Redis",
+        "# Install\n\nText.\n\n## From source\n\nMore.\n\n# Use {#use}\n\n## Again {#use}\n\nDone.",
+    );
+    let dir = book(&[("01-basics/03-readme.md", body.as_str())]);
+    let out = tempfile::tempdir().expect("tmp");
+    let o = build(dir.path(), out.path(), &["--epub"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("03-readme.md:21:1: warning: duplicate heading id '#use'"),
+        "{err}"
+    );
+    let epub = std::fs::read_dir(out.path())
+        .expect("out")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "epub"))
+        .expect("an epub");
+    let pages = epub_pages(&epub);
+    let m = &pages
+        .iter()
+        .find(|(n, _)| n.ends_with("m-readme.xhtml"))
+        .expect("page")
+        .1;
+    for needle in [
+        "<h2 id=\"install\">Install</h2>",
+        "<h3 id=\"from-source\">From source</h3>",
+        "<h2 id=\"use\">Use</h2>",
+        "<h3 id=\"use-1\">Again</h3>",
+    ] {
+        assert!(m.contains(needle), "missing {needle} in\n{m}");
+    }
+}

@@ -565,26 +565,22 @@ impl Builder<'_, '_> {
                 let text = inline_text(&inlines);
                 let id = match id {
                     Some(id) => {
-                        if !self.ids.claim(&id) {
-                            self.diags.error(
+                        if self.ids.claim(&id) {
+                            id
+                        } else {
+                            let unique = self.ids.unique(&id);
+                            self.diags.warning(
                                 self.file,
                                 pos,
                                 format!(
-                                    "duplicate heading id '#{id}' in this module: make it unique"
+                                    "duplicate heading id '#{id}' in this module: this one is '#{unique}' (links to '#{id}' go to the first)"
                                 ),
                             );
+                            unique
                         }
-                        id
                     }
                     None => self.ids.unique(&slugify(&text)),
                 };
-                if level == 1 {
-                    self.diags.warning(
-                        self.file,
-                        pos,
-                        "level-1 heading in a module body: the title is the module's only '#'; use '##' for sections",
-                    );
-                }
                 self.headings.push(HeadingInfo {
                     level,
                     id: id.clone(),
@@ -840,6 +836,16 @@ impl Builder<'_, '_> {
             }
         }
         footnotes.sort_by_key(|f| f.number);
+        // `#` sections in a body (README-style documents, chapters whose title
+        // came from elsewhere): the module title is the only level 1, so every
+        // heading moves one level down and the outline keeps its shape.
+        let mut blocks = blocks;
+        if self.headings.iter().any(|h| h.level == 1) {
+            for h in &mut self.headings {
+                h.level = (h.level + 1).min(6);
+            }
+            shift_headings(&mut blocks);
+        }
         Parsed {
             blocks,
             headings: self.headings,
@@ -881,4 +887,21 @@ fn trim_inlines(mut inlines: Vec<Inline>) -> Vec<Inline> {
         *t = t.trim_end().to_string();
     }
     inlines
+}
+
+fn shift_headings(blocks: &mut [Block]) {
+    for b in blocks {
+        match b {
+            Block::Heading { level, .. } => *level = (*level + 1).min(6),
+            Block::Quote(bs) | Block::Admonition { blocks: bs, .. } | Block::Details { blocks: bs, .. } => {
+                shift_headings(bs)
+            }
+            Block::List { items, .. } => {
+                for i in items {
+                    shift_headings(&mut i.blocks);
+                }
+            }
+            _ => {}
+        }
+    }
 }
