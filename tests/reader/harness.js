@@ -17,8 +17,10 @@ const MAX_REPORTED = 12;
 const REPLACED = new Set(['img', 'svg', 'video', 'canvas', 'iframe', 'object', 'embed', 'input', 'image']);
 
 // Escaped markup as a reader would see it: a tag (`<p>`, `</a>`, `<span class=`)
-// or a character reference (`&lt;`, `&#60;`) left in the text.
-const TAG_TEXT = /<\/?[A-Za-z][A-Za-z0-9:-]*(\s+[A-Za-z:-]+(=|\s|>)|\s*\/?>)/;
+// or a character reference (`&lt;`, `&#60;`) left in the text. Only element
+// names an EPUB page is made of count: a title may well say "<tag>" or "<lt>".
+const ELEMENTS = 'a|abbr|article|aside|b|blockquote|body|br|caption|center|cite|code|col|colgroup|dd|del|details|dfn|div|dl|dt|em|figcaption|figure|font|footer|h[1-6]|head|header|hr|html|i|img|ins|kbd|li|link|main|mark|math|meta|mfrac|mi|mn|mo|mrow|msqrt|msub|msubsup|msup|mtable|mtd|mtext|mtr|nav|ol|p|picture|pre|q|s|samp|script|section|semantics|small|source|span|strong|style|sub|summary|sup|svg|table|tbody|td|tfoot|th|thead|time|title|tr|u|ul|var|wbr';
+const TAG_TEXT = new RegExp(`<\\/?(${ELEMENTS})(\\s+[A-Za-z:-]+(=|\\s|\\/?>)|\\s*\\/?>)`, 'i');
 const ENTITY_TEXT = /&(lt|gt|amp|quot|apos|nbsp|#[0-9]+|#x[0-9a-fA-F]+);/;
 // Code legitimately shows tags (an HTML example); only a double-escaped
 // entity is wrong there.
