@@ -617,6 +617,32 @@ fn changed_bytes_are_an_error_until_updated() {
         entries.iter().any(|e| e.bytes == v2),
         "new bytes not in the EPUB"
     );
+
+    // --update-images with the server gone keeps the locked copy, with a warning.
+    let mut server = server;
+    server.stop();
+    let kept = ok(&quire(
+        &content,
+        &out,
+        &["build", "--epub", "--update-images"],
+    ));
+    assert!(
+        kept.contains(&format!(
+            "{}:{}:1: warning: image '{url}' could not be updated (",
+            module.display(),
+            lines[0]
+        )),
+        "{kept}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(content.join("quire.lock")).expect("lock"),
+        updated
+    );
+    let entries = common::epub::entries(&out.join("mini-book.epub"));
+    assert!(
+        entries.iter().any(|e| e.bytes == v2),
+        "locked copy not in the EPUB"
+    );
 }
 
 #[test]

@@ -641,6 +641,26 @@ mod tests {
     }
 
     #[test]
+    fn formats_come_from_the_bytes() {
+        assert_eq!(
+            images::sniff(b"\x89PNG\r\n\x1a\nrest"),
+            Some(ImageFormat::Png)
+        );
+        assert_eq!(
+            images::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some(ImageFormat::Jpeg)
+        );
+        assert_eq!(images::sniff(b"GIF89a...."), Some(ImageFormat::Gif));
+        assert_eq!(
+            images::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
+            Some(ImageFormat::Webp)
+        );
+        assert_eq!(images::sniff(b"RIFF\0\0\0\0WAVEfmt "), None);
+        // A truncated PNG is sniffed as PNG but refused when decoded.
+        assert!(validate(b"\x89PNG\r\n\x1a\n\0\0").is_err());
+    }
+
+    #[test]
     fn html_is_not_an_image() {
         let err = validate(b"<!DOCTYPE html><html><body>hi</body></html>").unwrap_err();
         assert!(err.contains("HTML page"), "{err}");
