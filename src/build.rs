@@ -346,8 +346,7 @@ pub fn build(
             part_open: pdf::Open::Right,
             ..pdf_options
         };
-        let renderer =
-            pdf::Renderer::new(book, &booklet_options, &info, opts.session.as_ref())?;
+        let renderer = pdf::Renderer::new(book, &booklet_options, &info, opts.session.as_ref())?;
         for p in renderer.render_booklets(parts.as_deref(), sheet, &imposition, out)? {
             pending.push(Pending::pdf(p));
         }

@@ -47,7 +47,8 @@ fn guides(pdf_table: &str) -> tempfile::TempDir {
         module("Echo", false),
         module("Foxtrot", false),
     );
-    let part = |t: &str| format!("---\ntitle: \"{t}\"\nsummary: \"About {t}.\"\n---\n\nOverview.\n");
+    let part =
+        |t: &str| format!("---\ntitle: \"{t}\"\nsummary: \"About {t}.\"\n---\n\nOverview.\n");
     let (p1, p2) = (part("Guides"), part("More"));
     common::book(&[
         ("book.toml", &toml),
@@ -197,7 +198,7 @@ fn near(a: f64, b: f64) -> bool {
 /// area starts at the inside margin of its side, the page number sits on
 /// the outside edge, the running head (if `head`) at the outside edge.
 fn check_sides(page: &Page, number: u64, head: Option<&str>) {
-    let left_page = number % 2 == 0;
+    let left_page = number.is_multiple_of(2);
     let footer = page
         .words
         .iter()
@@ -205,7 +206,10 @@ fn check_sides(page: &Page, number: u64, head: Option<&str>) {
         .expect("a word");
     assert_eq!(footer.text, number.to_string(), "page {number}: {page:?}");
     if left_page {
-        assert!(near(footer.x_min, OUTSIDE), "page {number}: number at {footer:?}");
+        assert!(
+            near(footer.x_min, OUTSIDE),
+            "page {number}: number at {footer:?}"
+        );
     } else {
         assert!(
             near(footer.x_max, page.width - OUTSIDE),
@@ -233,7 +237,10 @@ fn check_sides(page: &Page, number: u64, head: Option<&str>) {
                 assert!(near(heads[0].x_min, OUTSIDE), "page {number}: {heads:?}");
             } else {
                 let right = heads.iter().map(|w| w.x_max).fold(0.0, f64::max);
-                assert!(near(right, page.width - OUTSIDE), "page {number}: {heads:?}");
+                assert!(
+                    near(right, page.width - OUTSIDE),
+                    "page {number}: {heads:?}"
+                );
             }
         }
     }
@@ -274,7 +281,11 @@ fn open_any_runs_modules_on_and_keeps_every_page_on_its_side() {
         assert_eq!(page_of(kicker).1, number, "{kicker}");
     }
     for (i, text) in pages.iter().enumerate().skip(body) {
-        assert!(!text.trim().is_empty(), "page {} of the book is blank", i + 1);
+        assert!(
+            !text.trim().is_empty(),
+            "page {} of the book is blank",
+            i + 1
+        );
     }
     assert_eq!(page_count(&pdf), pages.len());
     // Charlie (three pages) starts on the left-hand page 4: laid out once,
@@ -310,7 +321,8 @@ fn the_command_line_overrides_book_toml_which_overrides_the_default() {
     }
     let any = guides(PDF_ANY);
     let plain = guides("");
-    let pages_of = |content: &Path, extra: &[&str]| page_count(&book_pdf(build(content, extra).path()));
+    let pages_of =
+        |content: &Path, extra: &[&str]| page_count(&book_pdf(build(content, extra).path()));
     let by_book = pages_of(any.path(), &[]);
     let overridden = pages_of(any.path(), &["--open", "right", "--part-open", "right"]);
     let default = pages_of(plain.path(), &[]);
@@ -333,7 +345,10 @@ fn book_toml_sets_the_paper_and_the_command_line_overrides_it() {
     }
     let book = guides("\n[pdf]\npaper = \"letter\"\n");
     let letter = build(book.path(), &[]);
-    assert_eq!(page_size(&book_pdf(letter.path())), "612 x 792 pts (letter)");
+    assert_eq!(
+        page_size(&book_pdf(letter.path())),
+        "612 x 792 pts (letter)"
+    );
     let a4 = build(book.path(), &["--paper", "a4"]);
     assert_eq!(page_size(&book_pdf(a4.path())), "595.276 x 841.89 pts (A4)");
 }
@@ -344,8 +359,16 @@ fn book_toml_pdf_mistakes_are_content_errors_with_their_line() {
         ("[pdf]\nopen = \"left\"\n", 8, "unknown variant `left`"),
         ("[pdf]\npaper = \"a3\"\n", 8, "unknown variant `a3`"),
         ("[pdf]\nopening = \"any\"\n", 8, "unknown field `opening`"),
-        ("[pdf.booklet]\nsignature = 0\n", 8, "signature = 0 is out of range"),
-        ("[pdf.booklet]\ncreep = 9.0\n", 8, "creep = 9 is out of range"),
+        (
+            "[pdf.booklet]\nsignature = 0\n",
+            8,
+            "signature = 0 is out of range",
+        ),
+        (
+            "[pdf.booklet]\ncreep = 9.0\n",
+            8,
+            "creep = 9 is out of range",
+        ),
     ] {
         let book = guides(&format!("\n{table}"));
         let (code, _, stderr) = common::check(book.path());
@@ -361,7 +384,9 @@ fn book_toml_pdf_mistakes_are_content_errors_with_their_line() {
 /// The text in the left half of the first side of a booklet (A4 sheets).
 fn first_side_left(booklet: &Path) -> String {
     let o = Command::new("pdftotext")
-        .args(["-f", "1", "-l", "1", "-x", "0", "-y", "0", "-W", "420", "-H", "596"])
+        .args([
+            "-f", "1", "-l", "1", "-x", "0", "-y", "0", "-W", "420", "-H", "596",
+        ])
         .arg(booklet)
         .arg("-")
         .output()
@@ -374,12 +399,16 @@ fn booklets_take_open_and_their_settings_from_book_toml() {
     if !tool("pdftotext") || !tool("pdfinfo") {
         return;
     }
-    let book = guides("\n[pdf]\nopen = \"any\"\npart-open = \"any\"\n[pdf.booklet]\nsignature = 1\n");
+    let book =
+        guides("\n[pdf]\nopen = \"any\"\npart-open = \"any\"\n[pdf.booklet]\nsignature = 1\n");
     // A booklet is the part as an A5 PDF would have it, the part opening on
     // its first page: modules run on as book.toml says.
     let a5 = build(book.path(), &["--paper", "a5", "--part-open", "right"]);
     let part = texts(&a5.path().join("pdf/01-basics.pdf"));
-    let right = build(book.path(), &["--paper", "a5", "--open", "right", "--part-open", "right"]);
+    let right = build(
+        book.path(),
+        &["--paper", "a5", "--open", "right", "--part-open", "right"],
+    );
     assert!(part.len() < texts(&right.path().join("pdf/01-basics.pdf")).len());
     let sheets = part.len().div_ceil(4);
     assert!(sheets >= 2, "{} pages", part.len());
@@ -399,9 +428,17 @@ fn booklets_take_open_and_their_settings_from_book_toml() {
         out.path().join("booklets/01-basics-booklet.pdf")
     };
     let booklet = booklet_with(&[]);
-    assert_eq!(page_count(&booklet), 2 * sheets, "both sides of every sheet");
+    assert_eq!(
+        page_count(&booklet),
+        2 * sheets,
+        "both sides of every sheet"
+    );
     // Signatures of one sheet (book.toml): the first side carries pages 4 | 1.
-    let first_line = |page: &str| page.lines().find(|l| !l.trim().is_empty()).map(str::to_string);
+    let first_line = |page: &str| {
+        page.lines()
+            .find(|l| !l.trim().is_empty())
+            .map(str::to_string)
+    };
     let fourth = first_line(&part[3]).expect("page 4 has text");
     assert!(first_side_left(&booklet).contains(&fourth), "{fourth}");
     // The command line wins: one signature, its last page | 1.

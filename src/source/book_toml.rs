@@ -153,14 +153,17 @@ mod tests {
 
     #[test]
     fn every_pdf_setting_reads() {
-        let t = pdf("[pdf]\npaper = \"6x9\"\nopen = \"any\"\npart-open = \"right\"\n\
-                     [pdf.booklet]\nsignature = 4\nmarks = true\ncreep = 0.1\n")
+        let t = pdf(
+            "[pdf]\npaper = \"6x9\"\nopen = \"any\"\npart-open = \"right\"\n\
+             [pdf.booklet]\nsignature = 4\nmarks = true\ncreep = 0.1\n",
+        )
         .expect("valid");
         let s = t.settings().expect("in range");
         assert_eq!(s.paper, Some(Paper::SixByNine));
         assert_eq!(s.open, Some(Open::Any));
         assert_eq!(s.part_open, Some(Open::Right));
-        assert_eq!((s.signature, s.marks, s.creep), (Some(4), Some(true), Some(0.1)));
+        let booklet = (s.signature, s.marks, s.creep);
+        assert_eq!(booklet, (Some(4), Some(true), Some(0.1)));
     }
 
     #[test]

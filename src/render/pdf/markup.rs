@@ -1037,7 +1037,7 @@ impl<'a> Gen<'a> {
             lit(self.settings.paper),
             self.settings.print,
             array(keywords),
-            first.is_some_and(|n| n % 2 == 0),
+            first.is_some_and(|n| n.is_multiple_of(2)),
         );
         out
     }
@@ -1149,7 +1149,8 @@ impl<'a> Gen<'a> {
             let title = lit(&book.module(r).title);
             for number in start + 1..start + len {
                 if let Some(head) = heads.get_mut(number as usize - 1) {
-                    head.clone_from(if number % 2 == 0 { &running } else { &title });
+                    let left = number.is_multiple_of(2);
+                    head.clone_from(if left { &running } else { &title });
                 }
             }
         }

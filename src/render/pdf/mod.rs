@@ -243,7 +243,7 @@ impl<'a> Renderer<'a> {
         };
         Ok(Self {
             book,
-            opts: opts.clone(),
+            opts: *opts,
             info: info.clone(),
             fonts,
             images: ImageStore::new(book),
@@ -542,7 +542,11 @@ impl<'a> Renderer<'a> {
 
     /// A part's documents in page order: each with the page index (in the
     /// part's pages) it starts at and the page number it starts on.
-    fn part_docs<'l>(&self, layout: &'l Layout, p: usize) -> Vec<(Doc, &'l PagedDocument, usize, u64)> {
+    fn part_docs<'l>(
+        &self,
+        layout: &'l Layout,
+        p: usize,
+    ) -> Vec<(Doc, &'l PagedDocument, usize, u64)> {
         let first = layout.pages.start(Doc::Opener(p));
         let docs = std::iter::once((Doc::Opener(p), &layout.openers[p])).chain(
             layout.parts[p]
@@ -578,15 +582,16 @@ impl<'a> Renderer<'a> {
         // Body page n is at index body + n - 1.
         let body = pages.len();
         let mut placement = Placement::default();
-        placement.place(Some(Doc::Front.key()), &layout.front.doc, 0, |_| Abs::zero());
+        placement.place(Some(Doc::Front.key()), &layout.front.doc, 0, unmoved);
         for (p, part) in layout.assembled.iter().enumerate() {
             let at = body + (layout.pages.start(Doc::Opener(p)) - 1) as usize;
             fill_to(&mut pages, at);
             self.place_part(&mut placement, layout, p, at);
             pages.extend(part.iter().cloned());
         }
-        fill_to(&mut pages, body + (layout.pages.start(Doc::Back) - 1) as usize);
-        placement.place(Some(Doc::Back.key()), &layout.back.doc, pages.len(), |_| Abs::zero());
+        let back = body + (layout.pages.start(Doc::Back) - 1) as usize;
+        fill_to(&mut pages, back);
+        placement.place(Some(Doc::Back.key()), &layout.back.doc, back, unmoved);
         pages.extend(layout.back.doc.pages().iter().cloned());
         placement.link(&mut pages, &layout.pages);
         PagedDocument::new(pages.into_iter().collect(), layout.front.doc.info().clone())
@@ -610,7 +615,7 @@ impl<'a> Renderer<'a> {
         let first = layout.pages.start(Doc::Opener(p));
         let own = &layout.assembled[p];
         let mut pages: Vec<Page> = Vec::with_capacity(own.len() + 1);
-        if first % 2 == 0
+        if first.is_multiple_of(2)
             && let Some(opening) = own.first()
         {
             pages.push(blank(opening, first - 1));
@@ -622,7 +627,7 @@ impl<'a> Renderer<'a> {
         let end = layout.pages.ends.get(p).copied().unwrap_or(first);
         fill_to(&mut pages, lead + end.saturating_sub(first) as usize);
         let index = &layout.part_indexes[p].doc;
-        placement.place(None, index, pages.len(), |_| Abs::zero());
+        placement.place(None, index, pages.len(), unmoved);
         pages.extend(index.pages().iter().cloned());
         placement.link(&mut pages, &layout.pages);
         PagedDocument::new(pages.into_iter().collect(), info)
@@ -920,7 +925,7 @@ struct Plan {
 /// The first page number a document opening `open` can take at `next` or later.
 fn open_at(next: u64, open: Open) -> u64 {
     match open {
-        Open::Right if next % 2 == 0 => next + 1,
+        Open::Right if next.is_multiple_of(2) => next + 1,
         _ => next,
     }
 }
@@ -1075,11 +1080,16 @@ fn blank(like: &Page, number: u64) -> Page {
 /// same on both sides, so the text area keeps its width and nothing else
 /// changes: the module is laid out once, wherever it lands.
 fn mirror(i: usize, number: u64, shift: Abs) -> Abs {
-    match (i % 2 == 0, number % 2 == 1) {
+    match (i.is_multiple_of(2), !number.is_multiple_of(2)) {
         (true, false) => shift,
         (false, true) => -shift,
         _ => Abs::zero(),
     }
+}
+
+/// Pages of a document that stays where it was laid out (see [`mirror`]).
+fn unmoved(_page: usize) -> Abs {
+    Abs::zero()
 }
 
 /// Where a left-hand page's text area starts minus where a right-hand
