@@ -75,6 +75,7 @@ pub fn parse(
             dir: dir.clone(),
             current: None,
             base_url: book.links.base_url.as_deref(),
+            root: &root,
         };
         let overview = markdown::parse(
             &part.file.body,

@@ -47,7 +47,17 @@ pub struct Resolver<'a> {
     pub current: Option<ModuleRef>,
     /// `[links] base-url`: where a link to a file outside the book points.
     pub base_url: Option<&'a str>,
+    /// The content folder: a linked file that exists there but is no module
+    /// (`LICENSE.md`) is outside the book, one that doesn't is a broken link.
+    pub root: &'a Path,
 }
+
+/// URI schemes registered with IANA that a reading system may open (epubcheck
+/// warns on any other).
+const REGISTERED_SCHEMES: &[&str] = &[
+    "http", "https", "mailto", "ftp", "tel", "sms", "news", "nntp", "irc", "ircs", "urn", "ws",
+    "wss", "xmpp", "sip", "sips", "geo", "ldap", "telnet", "gopher",
+];
 
 /// `https:`, `mailto:` and friends: anything with a URI scheme.
 fn scheme(href: &str) -> Option<&str> {
@@ -152,6 +162,17 @@ impl Resolver<'_> {
                 );
                 return None;
             }
+            if !REGISTERED_SCHEMES.contains(&s.as_str()) {
+                // `[x](ip:port)`, `[x](C:\\dir)`: not an address any reader can open.
+                diags.warning(
+                    &self.file,
+                    pos,
+                    format!(
+                        "link '{href}' has no web scheme a reader can open ('{s}:'): its text is shown without a link"
+                    ),
+                );
+                return None;
+            }
             self.stats.external += 1;
             return Some(LinkTarget::External(href.to_string()));
         }
@@ -219,7 +240,7 @@ impl Resolver<'_> {
                     self.stats.internal += 1;
                     return Some(LinkTarget::Part(*p));
                 }
-                None if is_markdown(&key) => {
+                None if is_markdown(&key) && !self.root.join(&key).is_file() => {
                     diags.error(
                         &self.file,
                         pos,
