@@ -234,6 +234,13 @@ fn quire(content: &Path, out: &Path, args: &[&str]) -> Output {
         .args(args)
         .env_remove("SOURCE_DATE_EPOCH")
         .env("QUIRE_FETCH_TIMEOUT_MS", TIMEOUT_MS)
+        // Requests go straight to the test's server on 127.0.0.1.
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
         .output()
         .expect("run quire")
 }
@@ -601,7 +608,12 @@ fn changed_bytes_are_an_error_until_updated() {
         lock
     );
 
-    // --update-images accepts the new bytes and rewrites the entry.
+    // --update-images accepts the new bytes and rewrites the entry; cached
+    // images no entry names are removed (only files named like ours).
+    let cache = content.join(".quire/images");
+    let stale = cache.join(format!("{}.png", "a".repeat(64)));
+    common::write(&cache, &format!("{}.png", "a".repeat(64)), b"old");
+    common::write(&cache, "notes.txt", b"mine");
     ok(&quire(
         &content,
         &out,
@@ -612,6 +624,9 @@ fn changed_bytes_are_an_error_until_updated() {
         updated.contains(&sha(&v2)) && !updated.contains(&sha(&v1)),
         "{updated}"
     );
+    assert!(!stale.exists(), "an unlocked cache file was kept");
+    assert!(cache.join("notes.txt").exists());
+    assert!(cache.join(format!("{}.png", sha(&v2))).exists());
     let entries = common::epub::entries(&out.join("mini-book.epub"));
     assert!(
         entries.iter().any(|e| e.bytes == v2),

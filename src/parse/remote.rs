@@ -333,13 +333,17 @@ impl RemoteImages {
         if !self.fetching {
             return report;
         }
+        let keep: BTreeSet<String> = entries.values().map(|e| e.sha256.clone()).collect();
         let text = lock_text(entries.into_values());
         let old = std::fs::read_to_string(&self.lock_path).ok();
         if old.as_deref() == Some(text.as_str()) || (old.is_none() && self.outcomes.is_empty()) {
             return report;
         }
         match write_new(&self.lock_path, text.as_bytes()) {
-            Ok(()) => report.lock_written = true,
+            Ok(()) => {
+                report.lock_written = true;
+                prune_cache(&self.root.join(CACHE_DIR), &keep);
+            }
             Err(e) => diags.warning(
                 &self.lock_path,
                 Pos { line: 1, col: 1 },
@@ -585,6 +589,25 @@ fn lock_text<'a>(entries: impl Iterator<Item = &'a LockEntry>) -> String {
          # Commit this file: builds use exactly these bytes (cached in {CACHE_DIR}/).\n\
          # `quire build --update-images` downloads them again and accepts changes.\n\n{body}"
     )
+}
+
+/// Removes cached images no lock entry names any more (replaced by
+/// `--update-images`, or no longer used). Only `<sha256>.<ext>` files are
+/// touched; a file that can't be removed is left for next time.
+fn prune_cache(dir: &Path, keep: &BTreeSet<String>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some((stem, _)) = name.split_once('.') else {
+            continue;
+        };
+        let ours = stem.len() == 64 && stem.bytes().all(|b| b.is_ascii_hexdigit());
+        if ours && !keep.contains(stem) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Writes a file through a temporary name in the same folder, so a reader
