@@ -102,7 +102,7 @@ function screenshotPlan(items) {
     ['part-opener', by(/(^|\/)part[-_]|p-\d|part/i), null],
     ['module-opening', by(/(^|\/)m-/), null],
     ['code', most('pre'), 'pre', 'first'],
-    ['table', widest('table') || most('tables'), 'table', 'widest'],
+    ['table', widest('table') || most('tableColumns'), 'table', 'columns'],
     ['math', widest('math') || most('displayMath'), '.math-display', 'widest'],
     ['index', by(/tag-index/i) || by(/index/i), null],
   ];
@@ -134,6 +134,8 @@ async function main() {
   for (const s of result.sizes) {
     process.stderr.write(`${s.size}: ${s.items} spine items, ${s.pagesTotal} pages, ${s.failedItems.length} items failing, ` +
       `${s.linksChecked} links checked, ${s.brokenLinks.length} broken, ${s.scrollRegions} scroll regions, ${s.seconds} s\n`);
+    const longest = Object.entries(s.pagesByItem).sort((a, b) => b[1] - a[1]).slice(0, 3);
+    process.stderr.write(`  longest: ${longest.map(([h, n]) => `${h} (${n} pages)`).join(', ')}\n`);
     for (const f of s.failedItems) {
       process.stderr.write(`  ${f.href}: ${Object.entries(f.counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ')}\n`);
     }
@@ -184,6 +186,7 @@ async function checkSize(browser, base, w, h, opts) {
     size,
     items: items.length,
     pagesTotal: items.reduce((n, r) => n + r.pages, 0),
+    pagesByItem: Object.fromEntries(items.map((r) => [r.href, r.pages])),
     seconds: (Date.now() - started) / 1000,
     failedItems,
     linksChecked: resolved.checked,

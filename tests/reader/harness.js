@@ -102,6 +102,10 @@ async function settle(doc, win) {
   await nextFrames(win, 2);
 }
 
+function columns(table) {
+  return Math.max(0, ...[...table.rows].map((r) => r.cells.length));
+}
+
 function describe(el) {
   let s = el.localName;
   if (el.id) s += '#' + el.id;
@@ -340,6 +344,7 @@ window.quireCheck = async function quireCheck(index) {
   const features = {
     pre: doc.querySelectorAll('pre').length,
     tables: doc.querySelectorAll('table').length,
+    tableColumns: Math.max(0, ...[...doc.querySelectorAll('table')].map(columns)),
     math: doc.querySelectorAll('math').length,
     displayMath: doc.querySelectorAll('.math-display').length,
     images: doc.images.length,
@@ -399,8 +404,9 @@ window.quireShow = async function quireShow(index, selector, pick) {
   if (!selector) return section.href;
   const els = [...contents.document.querySelectorAll(selector)];
   if (els.length === 0) return section.href;
-  // 'widest': the element most likely to show a defect.
-  const el = pick === 'widest' ? els.reduce((a, b) => (b.scrollWidth > a.scrollWidth ? b : a)) : els[0];
+  // The element most likely to show a defect: the widest, or the table with most columns.
+  const score = { widest: (e) => e.scrollWidth, columns }[pick];
+  const el = score ? els.reduce((a, b) => (score(b) > score(a) ? b : a)) : els[0];
   await rendition.display(section.cfiFromElement(el));
   await settle(contents.document, contents.window);
   return section.href + ' ' + describe(el);
