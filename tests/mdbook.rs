@@ -37,7 +37,9 @@ fn mdbook_project_checks_with_its_warnings() {
     );
     // An unknown directive is kept as text, with a warning at its place.
     assert!(
-        err.contains("src/guide/hello.md:22:44: warning: mdBook directive '{{#tabs}}' is not supported"),
+        err.contains(
+            "src/guide/hello.md:22:44: warning: mdBook directive '{{#tabs}}' is not supported"
+        ),
         "{err}"
     );
     // Nothing about tags, difficulty or front matter: mdBook has none of them.
@@ -89,8 +91,15 @@ fn mdbook_project_builds_an_epub() {
         ("m-linux.xhtml", "On Linux"),
     ] {
         let p = page(&epub, file);
-        assert_eq!(p.matches(&format!(">{title}</h")).count(), 1, "{file}:\n{p}");
-        assert!(!p.contains("class=\"badge"), "{file}: a badge without difficulty");
+        assert_eq!(
+            p.matches(&format!(">{title}</h")).count(),
+            1,
+            "{file}:\n{p}"
+        );
+        assert!(
+            !p.contains("class=\"badge"),
+            "{file}: a badge without difficulty"
+        );
     }
 
     // Includes: the anchored listing, the other lines hidden (rustdoc_include)
@@ -98,15 +107,27 @@ fn mdbook_project_builds_an_epub() {
     let hello = page(&epub, "m-hello.xhtml");
     assert!(hello.contains("println!"), "{hello}");
     for gone in ["use std::io", "ANCHOR", "unused", "import sys", "~"] {
-        assert!(!hello.contains(gone), "'{gone}' should not be in the page:\n{hello}");
+        assert!(
+            !hello.contains(gone),
+            "'{gone}' should not be in the page:\n{hello}"
+        );
     }
 
     // Links relative to chapters in subfolders, to headings and to titles.
     let linux = page(&epub, "m-linux.xhtml");
-    assert!(linux.contains("href=\"m-hello.xhtml#running-it\""), "{linux}");
-    assert!(linux.contains("href=\"m-install.xhtml#checking-the-version\""), "{linux}");
+    assert!(
+        linux.contains("href=\"m-hello.xhtml#running-it\""),
+        "{linux}"
+    );
+    assert!(
+        linux.contains("href=\"m-install.xhtml#checking-the-version\""),
+        "{linux}"
+    );
     let intro = page(&epub, "m-readme.xhtml");
-    assert!(intro.contains("href=\"m-advanced.xhtml#error-handling\""), "{intro}");
+    assert!(
+        intro.contains("href=\"m-advanced.xhtml#error-handling\""),
+        "{intro}"
+    );
     let advanced = page(&epub, "m-advanced.xhtml");
     assert!(advanced.contains("href=\"m-hello.xhtml\""), "{advanced}");
 
@@ -178,8 +199,11 @@ fn mdbook_errors_point_at_summary_and_directives() {
     assert!(!content.join("src/guide/hello.md").exists());
 
     // A SUMMARY.md item that is not a link is refused, as mdBook refuses it.
-    std::fs::write(content.join("src/SUMMARY.md"), "# S\n\n- [A](README.md)\n- Plain text\n")
-        .expect("write");
+    std::fs::write(
+        content.join("src/SUMMARY.md"),
+        "# S\n\n- [A](README.md)\n- Plain text\n",
+    )
+    .expect("write");
     let out = quire(&["--content", content.to_str().expect("utf-8"), "check"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");

@@ -396,7 +396,13 @@ fn load_chapter(
     }
     let base = slugify(&stem);
     let id = (1..)
-        .map(|n| if n == 1 { base.clone() } else { format!("{base}-{n}") })
+        .map(|n| {
+            if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            }
+        })
         .find(|id| !ids.contains(id))
         .unwrap_or(base);
     ids.insert(id.clone());
@@ -471,7 +477,11 @@ mod tests {
             "# Summary\n\n[Intro](README.md)\n\n# One\n\n- [First](ch1/first.md)\n  - [Same Name](ch1/sub.md)\n- [Draft]()\n\n# Two\n\n- [Second](second.md)\n",
         );
         write(r, "src/README.md", "# Welcome\n\nHello.\n");
-        write(r, "src/ch1/first.md", "<!-- c -->\n# First chapter\n\nText.\n");
+        write(
+            r,
+            "src/ch1/first.md",
+            "<!-- c -->\n# First chapter\n\nText.\n",
+        );
         write(r, "src/ch1/sub.md", "## Same name\n\nSub.\n");
         write(r, "src/second.md", "Body first.\n\n# Not a title\n");
         let mut diags = Diagnostics::new();
@@ -479,10 +489,16 @@ mod tests {
         let s = load(r, &mut diags).unwrap();
         let errors: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
         assert!(!diags.has_errors(), "{errors:?}");
-        assert!(errors.iter().any(|e| e.contains("SUMMARY.md:9:3: warning: draft chapter 'Draft'")), "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("SUMMARY.md:9:3: warning: draft chapter 'Draft'")),
+            "{errors:?}"
+        );
         assert_eq!(s.book.title, "Mini");
         assert!(s.book.identifier.starts_with("urn:uuid:"));
-        let titles: Vec<(&str, Vec<(&str, &str, u32)>)> = s
+        type Outline<'a> = Vec<(&'a str, Vec<(&'a str, &'a str, u32)>)>;
+        let titles: Outline<'_> = s
             .parts
             .iter()
             .map(|p| {
@@ -498,26 +514,52 @@ mod tests {
         assert_eq!(
             titles,
             vec![
-                ("One", vec![("Intro", "readme", 2), ("First", "first", 3), ("Same Name", "sub", 2)]),
+                (
+                    "One",
+                    vec![
+                        ("Intro", "readme", 2),
+                        ("First", "first", 3),
+                        ("Same Name", "sub", 2)
+                    ]
+                ),
                 ("Two", vec![("Second", "second", 1)]),
             ]
         );
         assert_eq!(s.parts[0].modules[1].file.body, "\nText.\n");
-        assert_eq!(s.parts[1].modules[0].file.body, "Body first.\n\n# Not a title\n");
+        assert_eq!(
+            s.parts[1].modules[0].file.body,
+            "Body first.\n\n# Not a title\n"
+        );
     }
 
     #[test]
     fn missing_chapter_is_an_error_at_its_summary_line() {
         let dir = tempfile::tempdir().unwrap();
         let r = dir.path();
-        write(r, "src/SUMMARY.md", "- [A](a.md)\n- [Gone](gone.md)\n- [Up](../../x.md)\n- [A again](./a.md)\n");
+        write(
+            r,
+            "src/SUMMARY.md",
+            "- [A](a.md)\n- [Gone](gone.md)\n- [Up](../../x.md)\n- [A again](./a.md)\n",
+        );
         write(r, "src/a.md", "Text.\n");
         let mut diags = Diagnostics::new();
         let s = load(r, &mut diags).unwrap();
         let all: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
-        assert!(all.iter().any(|e| e.contains("SUMMARY.md:2:3: error: chapter file 'gone.md' not found")), "{all:?}");
-        assert!(all.iter().any(|e| e.contains("SUMMARY.md:3:3: error: chapter '../../x.md' is outside")), "{all:?}");
-        assert!(all.iter().any(|e| e.contains("SUMMARY.md:4:3: error: duplicate file")), "{all:?}");
+        assert!(
+            all.iter()
+                .any(|e| e.contains("SUMMARY.md:2:3: error: chapter file 'gone.md' not found")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|e| e.contains("SUMMARY.md:3:3: error: chapter '../../x.md' is outside")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|e| e.contains("SUMMARY.md:4:3: error: duplicate file")),
+            "{all:?}"
+        );
         // Without book.toml the folder name titles the book; one part, named after it.
         assert_eq!(s.parts.len(), 1);
         assert_eq!(s.parts[0].title, s.book.title);
@@ -534,13 +576,24 @@ mod tests {
             "[book]\ntitle = \"T\"\nsrc = \"text\"\n[output.quire]\nidentifier = \"urn:isbn:123\"\ncopyright = \"CC BY 4.0\"\n",
         );
         write(r, "text/SUMMARY.md", "- [A](a.md)\n");
-        write(r, "text/a.md", "```rust\n# fn main() {\nlet x = 1;\n# }\n```\n");
+        write(
+            r,
+            "text/a.md",
+            "```rust\n# fn main() {\nlet x = 1;\n# }\n```\n",
+        );
         let mut diags = Diagnostics::new();
         assert!(detect(r));
         let s = load(r, &mut diags).unwrap();
-        assert!(!diags.has_errors(), "{:?}", diags.iter().collect::<Vec<_>>());
+        assert!(
+            !diags.has_errors(),
+            "{:?}",
+            diags.iter().collect::<Vec<_>>()
+        );
         assert_eq!(s.book.identifier, "urn:isbn:123");
         assert_eq!(s.book.copyright.as_deref(), Some("CC BY 4.0"));
-        assert_eq!(s.parts[0].modules[0].file.body, "```rust\nlet x = 1;\n```\n");
+        assert_eq!(
+            s.parts[0].modules[0].file.body,
+            "```rust\nlet x = 1;\n```\n"
+        );
     }
 }

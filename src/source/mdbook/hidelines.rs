@@ -30,7 +30,10 @@ pub fn strip(body: &str, prefixes: &BTreeMap<String, String>) -> String {
                         if new.is_empty() {
                             // A dropped line goes with its container indent (list, quote).
                             let line_start = body[..at].rfind('\n').map_or(0, |i| i + 1);
-                            if body[line_start..at].chars().all(|c| c == ' ' || c == '\t' || c == '>') {
+                            if body[line_start..at]
+                                .chars()
+                                .all(|c| c == ' ' || c == '\t' || c == '>')
+                            {
                                 from = line_start;
                             }
                         }

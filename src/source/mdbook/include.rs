@@ -133,7 +133,12 @@ fn expand_at(
                 // Every line of the included text starts with what came before the
                 // directive on its line (so an include inside a list keeps its indent).
                 let prefix = out.rsplit('\n').next().unwrap_or("").to_string();
-                out.push_str(&body.lines().collect::<Vec<_>>().join(&format!("\n{prefix}")));
+                out.push_str(
+                    &body
+                        .lines()
+                        .collect::<Vec<_>>()
+                        .join(&format!("\n{prefix}")),
+                );
                 done = end;
                 from = end;
             }
@@ -204,9 +209,14 @@ fn read_included(root: &Path, dir: &[String], rel: &str) -> Result<(String, Vec<
     if meta.len() > crate::source::MAX_FILE_BYTES {
         return Err(format!("included file '{rel}' is too big"));
     }
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read included file '{rel}': {e}"))?;
-    let content = text::decode(&bytes)
-        .map_err(|(p, b)| format!("included file '{rel}' is not UTF-8 (byte 0x{b:02X} at {}:{})", p.line, p.col))?;
+    let bytes =
+        std::fs::read(&path).map_err(|e| format!("cannot read included file '{rel}': {e}"))?;
+    let content = text::decode(&bytes).map_err(|(p, b)| {
+        format!(
+            "included file '{rel}' is not UTF-8 (byte 0x{b:02X} at {}:{})",
+            p.line, p.col
+        )
+    })?;
     let mut inc_dir = parts;
     inc_dir.pop();
     Ok((content, inc_dir))
@@ -239,7 +249,13 @@ fn select(content: &str, range: Option<&str>, hidden: bool) -> String {
                 content
                     .lines()
                     .enumerate()
-                    .map(|(i, l)| if inside(i) { l.to_string() } else { format!("# {l}") })
+                    .map(|(i, l)| {
+                        if inside(i) {
+                            l.to_string()
+                        } else {
+                            format!("# {l}")
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join("\n")
             } else {
@@ -267,7 +283,9 @@ fn parse_range(range: Option<&str>) -> Selection {
     let mut parts = range.unwrap_or("").splitn(3, ':');
     let first = parts.next();
     let start = match first {
-        Some(v) if v.parse::<usize>().is_ok() => v.parse::<usize>().ok().map(|n| n.saturating_sub(1)),
+        Some(v) if v.parse::<usize>().is_ok() => {
+            v.parse::<usize>().ok().map(|n| n.saturating_sub(1))
+        }
         Some("") | None => None,
         Some(anchor) => return Selection::Anchor(anchor.to_string()),
     };
@@ -340,11 +358,17 @@ mod tests {
     #[test]
     fn anchors_like_mdbook() {
         let s = "Lorem\nANCHOR:    test2\nipsum\nANCHOR: test\ndolor\nsit\namet\nANCHOR_END: test\nlorem\nANCHOR_END:test2\nipsum";
-        assert_eq!(anchored(s, "test2", false), "ipsum\ndolor\nsit\namet\nlorem");
+        assert_eq!(
+            anchored(s, "test2", false),
+            "ipsum\ndolor\nsit\namet\nlorem"
+        );
         assert_eq!(anchored(s, "test", false), "dolor\nsit\namet");
         assert_eq!(anchored(s, "nothing", false), "");
         let s = "use x;\n// ANCHOR: main\nfn main() {}\n// ANCHOR_END: main\nfn other() {}";
-        assert_eq!(anchored(s, "main", true), "# use x;\nfn main() {}\n# fn other() {}");
+        assert_eq!(
+            anchored(s, "main", true),
+            "# use x;\nfn main() {}\n# fn other() {}"
+        );
     }
 
     #[test]
@@ -373,7 +397,11 @@ mod tests {
         let r = root.path();
         std::fs::create_dir_all(r.join("src")).unwrap();
         std::fs::create_dir_all(r.join("listings/sub")).unwrap();
-        std::fs::write(r.join("listings/a.rs"), "fn a() {}\n{{#include sub/b.rs}}\n").unwrap();
+        std::fs::write(
+            r.join("listings/a.rs"),
+            "fn a() {}\n{{#include sub/b.rs}}\n",
+        )
+        .unwrap();
         std::fs::write(r.join("listings/sub/b.rs"), "fn b() {}\nfn c() {}\n").unwrap();
         let text = "- item\n  {{#include ../listings/a.rs}}\n\\{{#include x.rs}}\n{{#include ../../x.rs}}\n{{#tabs x}}\n{{#include nope.rs}}\n";
         let mut problems = Vec::new();
@@ -384,7 +412,11 @@ mod tests {
             "- item\n  fn a() {}\n  fn b() {}\n  fn c() {}\n{{#include x.rs}}\n{{#include ../../x.rs}}\n{{#tabs x}}\n{{#include nope.rs}}\n"
         );
         let kinds: Vec<(u32, bool)> = problems.iter().map(|p| (p.pos.line, p.error)).collect();
-        assert_eq!(kinds, vec![(4, true), (5, false), (6, true)], "{problems:?}");
+        assert_eq!(
+            kinds,
+            vec![(4, true), (5, false), (6, true)],
+            "{problems:?}"
+        );
         assert!(problems[0].message.contains("outside the book"));
     }
 
@@ -396,6 +428,10 @@ mod tests {
         let mut problems = Vec::new();
         let out = expand(r, &r.join("ch.md"), &[], "{{#include a.md}}", &mut problems);
         assert!(out.starts_with("x x x"), "{out}");
-        assert!(problems.iter().any(|p| p.message.contains("nested more than")));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains("nested more than"))
+        );
     }
 }

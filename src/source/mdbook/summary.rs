@@ -16,7 +16,10 @@ use crate::source::text::LineMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
     /// A `# Part title` heading in the numbered section.
-    Part { title: String, pos: Pos },
+    Part {
+        title: String,
+        pos: Pos,
+    },
     Chapter(Chapter),
 }
 
@@ -180,7 +183,8 @@ fn plain_text<'a>(
     let mut out = String::new();
     for (ev, _) in events.by_ref() {
         match (ev, stop) {
-            (Event::End(TagEnd::Heading(_)), Stop::Heading) | (Event::End(TagEnd::Link), Stop::Link) => {
+            (Event::End(TagEnd::Heading(_)), Stop::Heading)
+            | (Event::End(TagEnd::Link), Stop::Link) => {
                 break;
             }
             (Event::Text(t) | Event::Code(t), _) => out.push_str(&t),
@@ -191,7 +195,9 @@ fn plain_text<'a>(
     out.trim().to_string()
 }
 
-fn skip_to_paragraph_end<'a>(events: &mut impl Iterator<Item = (Event<'a>, std::ops::Range<usize>)>) {
+fn skip_to_paragraph_end<'a>(
+    events: &mut impl Iterator<Item = (Event<'a>, std::ops::Range<usize>)>,
+) {
     for (ev, _) in events.by_ref() {
         if ev == Event::End(TagEnd::Paragraph) {
             break;
