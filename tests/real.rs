@@ -29,6 +29,9 @@ use common::epub::{code_texts, entries, epubcheck, nested_anchors, prose_texts, 
 
 const IMAGE_EXTS: [&str; 6] = ["png", "jpg", "jpeg", "gif", "svg", "webp"];
 
+/// Debian's fonts-droid-fallback: one TTF with Chinese, Japanese and Korean glyphs.
+const CJK_FONT: &str = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf";
+
 /// The corpus folder, or None (skipped locally, a failure in CI) when it is not there.
 fn corpus() -> Option<PathBuf> {
     let dir = match std::env::var_os("QUIRE_REAL_BOOKS") {
@@ -200,7 +203,10 @@ fn warning_kind(message: &str) -> String {
             Some('\'') if c == '\'' && !next.is_some_and(char::is_alphanumeric) => quote = None,
             Some(q) if q != '\'' && c == q => quote = None,
             Some(_) => {}
-            None if c == '`' || c == '"' || (c == '\'' && !prev.is_some_and(char::is_alphanumeric)) => {
+            None if c == '`'
+                || c == '"'
+                || (c == '\'' && !prev.is_some_and(char::is_alphanumeric)) =>
+            {
                 quote = Some(c);
                 out.push('…');
             }
@@ -257,6 +263,30 @@ fn pdf_image_count(pdf: &Path) -> usize {
         .skip(2)
         .filter(|l| !l.trim().is_empty())
         .count()
+}
+
+/// Han, kana, Hangul, CJK punctuation and full-width forms.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3000..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xFF00..=0xFFEF)
+}
+
+/// Figure structure elements of the (tagged) PDF, or None without qpdf.
+fn pdf_figure_count(pdf: &Path) -> Option<usize> {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let qdf = tmp.path().join("qdf.pdf");
+    let st = Command::new("qpdf")
+        .args(["--qdf", "--object-streams=disable"])
+        .arg(pdf)
+        .arg(&qdf)
+        .status()
+        .ok()?;
+    // Exit 3: warnings only.
+    if !matches!(st.code(), Some(0) | Some(3)) {
+        return None;
+    }
+    let bytes = std::fs::read(&qdf).ok()?;
+    Some(bytes.windows(10).filter(|w| w == b"/S /Figure").count())
 }
 
 /// Joins a page-relative href onto the page's folder inside the zip.
@@ -351,6 +381,15 @@ fn check_book(name: &str, book: &Path, served_dir: Option<&Path>) {
     let content = tmp.path().join("content");
     let out = tmp.path().join("out");
     common::copy_dir(book, &content);
+    // A CJK font in fonts/ next to the content, as the glyph warning tells a publisher to do.
+    let cjk = Path::new(CJK_FONT);
+    let have_cjk = cjk.is_file();
+    if have_cjk {
+        std::fs::create_dir_all(tmp.path().join("fonts")).expect("mkdir fonts");
+        std::fs::copy(cjk, tmp.path().join("fonts/DroidSansFallbackFull.ttf")).expect("copy font");
+    } else {
+        common::missing_tool("a CJK font (apt-get install fonts-droid-fallback)");
+    }
     let source_images = image_files(&content);
 
     let served_dir = served_dir.map(Path::to_path_buf).unwrap_or_default();
@@ -414,6 +453,19 @@ fn check_book(name: &str, book: &Path, served_dir: Option<&Path>) {
         return;
     }
 
+    // With the CJK font given, no Chinese, Japanese or Korean character prints as an empty
+    // box. (Other scripts a book only quotes, such as a list of translations, or emoji, are
+    // warned about with file:line:col; the summary lists those warnings.)
+    if have_cjk {
+        for l in stderr.lines().filter(|l| l.contains("have no glyph")) {
+            let sample = l.split("(e.g. '").nth(1).unwrap_or("");
+            let sample = sample.split("', U+").next().unwrap_or("");
+            if sample.chars().any(is_cjk) {
+                c.fail(format!("CJK glyphs missing with a CJK font given: {l}"));
+            }
+        }
+    }
+
     // EPUB.
     let epub_path = std::fs::read_dir(&out)
         .expect("ls out")
@@ -435,7 +487,9 @@ fn check_book(name: &str, book: &Path, served_dir: Option<&Path>) {
         if !r.contains("Messages: 0 fatals / 0 errors / 0 warnings") {
             let msgs: Vec<&str> = r
                 .lines()
-                .filter(|l| l.starts_with("ERROR") || l.starts_with("WARNING") || l.starts_with("FATAL"))
+                .filter(|l| {
+                    l.starts_with("ERROR") || l.starts_with("WARNING") || l.starts_with("FATAL")
+                })
                 .take(15)
                 .collect();
             c.fail(format!("epubcheck: {line}\n{}", msgs.join("\n")));
@@ -455,11 +509,16 @@ fn check_book(name: &str, book: &Path, served_dir: Option<&Path>) {
         .count();
     let mut code_text = String::new();
     let mut img_count = 0;
+    let mut module_imgs = 0;
     for e in zip.iter().filter(|e| e.name.ends_with(".xhtml")) {
         let page = String::from_utf8_lossy(&e.bytes).into_owned();
         for t in prose_texts(&page) {
             for f in markup_in(&t) {
-                c.fail(format!("{}: markup shown as text: {f:?} in {:?}", e.name, clip(&t)));
+                c.fail(format!(
+                    "{}: markup shown as text: {f:?} in {:?}",
+                    e.name,
+                    clip(&t)
+                ));
             }
         }
         for t in code_texts(&page) {
@@ -477,6 +536,9 @@ fn check_book(name: &str, book: &Path, served_dir: Option<&Path>) {
         .expect("XHTML parses");
         for n in doc.descendants().filter(|n| n.has_tag_name("img")) {
             img_count += 1;
+            if e.name.starts_with("EPUB/text/m-") {
+                module_imgs += 1;
+            }
             let srcv = n.attribute("src").unwrap_or("");
             if srcv.contains("://") {
                 c.fail(format!("{}: remote <img src={srcv:?}>", e.name));
@@ -555,15 +617,35 @@ fn check_book(name: &str, book: &Path, served_dir: Option<&Path>) {
                 }
             }
             if has_images {
-                let n = pdf_image_count(&pdf);
-                if n == 0 {
-                    c.fail("the book has images but the PDF has none (pdfimages -list)");
+                // Raster images are listed by pdfimages; SVGs are drawn as vectors, so count
+                // the tagged PDF's Figure elements too: one per image a module shows.
+                let raster = pdf_image_count(&pdf);
+                let figures = pdf_figure_count(&pdf);
+                if raster == 0 && figures.unwrap_or(0) == 0 {
+                    c.fail(
+                        "the book has images but the PDF has none (pdfimages -list, /Figure tags)",
+                    );
+                }
+                if let Some(f) = figures
+                    && f < module_imgs
+                {
+                    c.fail(format!(
+                        "the EPUB's modules show {module_imgs} images, the PDF tags {f} figures"
+                    ));
                 }
             }
         }
         Some(_) => common::missing_tool("pdftotext and pdfimages (apt-get install poppler-utils)"),
     }
-    report(&c, &kinds, Some(modules), verdict, pages, secs, server.as_ref());
+    report(
+        &c,
+        &kinds,
+        Some(modules),
+        verdict,
+        pages,
+        secs,
+        server.as_ref(),
+    );
 }
 
 fn clip(t: &str) -> String {
@@ -670,9 +752,13 @@ fn try_books_from_env() {
     let list = std::env::var("QUIRE_TRY_BOOKS").unwrap_or_default();
     let mut failed = Vec::new();
     for item in list.split(':').filter(|s| !s.is_empty()) {
-        let (name, dir) = item
-            .split_once('=')
-            .unwrap_or((Path::new(item).file_name().and_then(|n| n.to_str()).unwrap_or(item), item));
+        let (name, dir) = item.split_once('=').unwrap_or((
+            Path::new(item)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or(item),
+            item,
+        ));
         let name = name.to_string();
         let dir = PathBuf::from(dir);
         if std::panic::catch_unwind(|| check_book(&name, &dir, None)).is_err() {
@@ -707,7 +793,13 @@ fn markup_printed_as_text_is_found_outside_code_only() {
 <p>&lt;img src="x.png" width="200"&gt; and &amp;lt;br&amp;gt;</p>
 <pre><code>&lt;details&gt;</code></pre><p><code>&lt;kbd&gt;</code></p>
 </body></html>"#;
-    let found: Vec<String> = prose_texts(page).iter().flat_map(|t| markup_in(t)).collect();
-    assert_eq!(found, vec!["<img src=\"x.png\" width=\"200\">", "&lt;", "&gt;"]);
+    let found: Vec<String> = prose_texts(page)
+        .iter()
+        .flat_map(|t| markup_in(t))
+        .collect();
+    assert_eq!(
+        found,
+        vec!["<img src=\"x.png\" width=\"200\">", "&lt;", "&gt;"]
+    );
     assert_eq!(code_texts(page), vec!["<details>", "<details>", "<kbd>"]);
 }

@@ -21,7 +21,9 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Instant;
 
-use common::epub::{active_content, entries, epubcheck, nested_anchors, prose_texts, tag_fragments};
+use common::epub::{
+    active_content, entries, epubcheck, nested_anchors, prose_texts, tag_fragments,
+};
 use pulldown_cmark::{Event, Parser, Tag};
 
 struct Example {
@@ -86,7 +88,11 @@ fn write_book(dir: &Path, all: &[Example], pick: &[usize]) {
         b"---\ntitle: \"Spec examples\"\nsummary: \"Every example, one module each.\"\n---\n\nThe examples.\n",
     );
     for &i in pick {
-        common::write(dir, &module_rel(i, &all[i]), module_text(&all[i]).as_bytes());
+        common::write(
+            dir,
+            &module_rel(i, &all[i]),
+            module_text(&all[i]).as_bytes(),
+        );
     }
 }
 
@@ -196,9 +202,17 @@ fn has_unsafe_html(markdown: &str) -> bool {
             _ => None,
         })
         .collect();
-    ["<script", "<style", "<iframe", "<object", "<embed", "<form", "javascript:"]
-        .iter()
-        .any(|t| html.contains(t))
+    [
+        "<script",
+        "<style",
+        "<iframe",
+        "<object",
+        "<embed",
+        "<form",
+        "javascript:",
+    ]
+    .iter()
+    .any(|t| html.contains(t))
         || html
             .split(|c: char| c.is_whitespace())
             .any(|w| w.starts_with("on") && w.contains('=') && w.len() > 3)
@@ -332,7 +346,12 @@ fn commonmark_and_gfm_examples_never_crash_and_html_renders_or_warns() {
         let pages: BTreeMap<String, String> = zip
             .iter()
             .filter(|e| e.name.ends_with(".xhtml"))
-            .map(|e| (e.name.clone(), String::from_utf8_lossy(&e.bytes).into_owned()))
+            .map(|e| {
+                (
+                    e.name.clone(),
+                    String::from_utf8_lossy(&e.bytes).into_owned(),
+                )
+            })
             .collect();
         for &i in &clean {
             let e = &all[i];
@@ -341,7 +360,10 @@ fn commonmark_and_gfm_examples_never_crash_and_html_renders_or_warns() {
             }
             html_examples += 1;
             let Some(page) = pages.get(&format!("EPUB/text/m-{}.xhtml", module_id(i, e))) else {
-                failures.push(format!("{} example {}: no page in the EPUB", e.spec, e.number));
+                failures.push(format!(
+                    "{} example {}: no page in the EPUB",
+                    e.spec, e.number
+                ));
                 continue;
             };
             let allowed = expected_literal_fragments(&e.html);
@@ -392,7 +414,9 @@ fn commonmark_and_gfm_examples_never_crash_and_html_renders_or_warns() {
             if !report.contains("Messages: 0 fatals / 0 errors / 0 warnings") {
                 let msgs: Vec<&str> = report
                     .lines()
-                    .filter(|l| l.starts_with("ERROR") || l.starts_with("FATAL") || l.starts_with("WARNING"))
+                    .filter(|l| {
+                        l.starts_with("ERROR") || l.starts_with("FATAL") || l.starts_with("WARNING")
+                    })
                     .take(20)
                     .collect();
                 failures.push(format!("epubcheck: {epub_verdict}\n{}", msgs.join("\n")));
@@ -452,7 +476,9 @@ fn module_id(i: usize, e: &Example) -> String {
         .and_then(|n| n.strip_suffix(".md"))
         .expect("stem")
         .to_string();
-    stem.split_once('-').map(|(_, s)| s.to_string()).unwrap_or(stem)
+    stem.split_once('-')
+        .map(|(_, s)| s.to_string())
+        .unwrap_or(stem)
 }
 
 #[test]
