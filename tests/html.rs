@@ -348,3 +348,53 @@ fn level_one_sections_keep_their_outline() {
         assert!(m.contains(needle), "missing {needle} in\n{m}");
     }
 }
+
+#[test]
+fn stale_anchors_are_errors_unless_the_book_says_warn() {
+    let body = module(
+        "Away",
+        "beginner",
+        "Redis",
+        "See [setup](01-intro.md#set-up) and [here](#nowhere).",
+    );
+    let dir = book(&[("01-basics/03-away.md", body.as_str())]);
+    let (code, _, err) = check(dir.path());
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("03-away.md:11:5: error: link to missing heading '#set-up'")
+            && err.contains("did you mean #setup")
+            && err.contains("missing-anchors = \"warn\""),
+        "{err}"
+    );
+    let toml = format!("{}\n[links]\nmissing-anchors = \"warn\"\n", common::BOOK_TOML);
+    write(dir.path(), "book.toml", toml.as_bytes());
+    let out = tempfile::tempdir().expect("tmp");
+    let o = build(dir.path(), out.path(), &["--epub"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("03-away.md:11:5: warning: link to missing heading '#set-up'"),
+        "{err}"
+    );
+    let epub = std::fs::read_dir(out.path())
+        .expect("out")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "epub"))
+        .expect("an epub");
+    let pages = epub_pages(&epub);
+    let m = &pages
+        .iter()
+        .find(|(n, _)| n.ends_with("m-away.xhtml"))
+        .expect("page")
+        .1;
+    // To the module's start: no fragment that the page lacks.
+    assert!(m.contains("href=\"m-intro.xhtml\">setup</a>"), "{m}");
+    assert!(m.contains("href=\"#quire-title\">here</a>"), "{m}");
+    if let Some(report) = common::epub::epubcheck(&epub) {
+        assert!(
+            report.contains("Messages: 0 fatals / 0 errors / 0 warnings"),
+            "epubcheck:\n{report}"
+        );
+    }
+}

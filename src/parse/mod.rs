@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use crate::diag::Diagnostics;
 use crate::model::{Book, BookMeta, Index, Module, ModuleRef, Part};
-use crate::source::Source;
+use crate::source::{MissingAnchors, Source};
 use resolve::{FileTarget, LinkStats, PendingAnchor, Resolver};
 
 /// Everything `check` reports besides the model itself.
@@ -133,6 +133,7 @@ pub fn parse(
     // heading on GitHub and in mdBook) and spell heading ids GitHub's way;
     // such links are rewritten to what they mean.
     let mut rewrites: BTreeMap<(ModuleRef, String), Option<String>> = BTreeMap::new();
+    let missing_anchors = book.links.missing_anchors;
     for a in &pending {
         let target = &out_parts[a.target.part].modules[a.target.module];
         match anchors::resolve(target, &a.anchor) {
@@ -142,15 +143,21 @@ pub fn parse(
             }
             None => {
                 let hint = anchors::closest(target, &a.anchor);
-                diags.error(
-                    &a.file,
-                    a.pos,
-                    format!(
-                        "link to missing heading '#{}' in {} ({hint})",
-                        a.anchor,
-                        target.source.display()
-                    ),
+                let what = format!(
+                    "link to missing heading '#{}' in {} ({hint})",
+                    a.anchor,
+                    target.source.display()
                 );
+                if missing_anchors == MissingAnchors::Warn {
+                    diags.warning(&a.file, a.pos, format!("{what}: it goes to the module's start"));
+                    rewrites.insert((a.target, a.anchor.clone()), None);
+                } else {
+                    diags.error(
+                        &a.file,
+                        a.pos,
+                        format!("{what}; or set `[links] missing-anchors = \"warn\"` in book.toml to link to the module's start"),
+                    );
+                }
             }
         }
     }

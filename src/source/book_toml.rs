@@ -41,6 +41,19 @@ pub struct LinksToml {
     /// The URL of the content folder online (e.g. the repository's `blob/main/src/`):
     /// a relative link to a file that is not part of the book points there.
     pub base_url: Option<String>,
+    /// A link to a heading that a module does not have: an error (the default),
+    /// or a warning and a link to the module's start (books whose translations
+    /// kept stale anchors, as GitHub shows them).
+    #[serde(default)]
+    pub missing_anchors: MissingAnchors,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingAnchors {
+    #[default]
+    Error,
+    Warn,
 }
 
 /// `[images]` in book.toml.
