@@ -188,11 +188,18 @@ pub fn check_structure(epub: &Path, book: &Book) {
             .count()
     );
 
-    // Tag index: every tag links to exactly the modules tagged with it.
-    let index = parse(&texts["EPUB/text/tag-index.xhtml"]);
+    // Tag index (one file, or several split by letter): every tag links to
+    // exactly the modules tagged with it.
+    let index_files: Vec<roxmltree::Document<'_>> = texts
+        .iter()
+        .filter(|(name, _)| is_tag_index_file(name))
+        .map(|(_, text)| parse(text))
+        .collect();
+    assert!(!index_files.is_empty(), "no tag index");
     for tag in book.index.tags.values() {
-        let entry = index
-            .descendants()
+        let entry = index_files
+            .iter()
+            .flat_map(|d| d.descendants())
             .find(|n| n.attribute("id") == Some(tag.id.as_str()))
             .unwrap_or_else(|| panic!("no index entry for {}", tag.name));
         let linked: BTreeSet<String> = entry
@@ -252,6 +259,17 @@ pub fn check_structure(epub: &Path, book: &Book) {
             }
         }
     }
+}
+
+/// `EPUB/text/tag-index.xhtml` and the files it is split into (`tag-index-2.xhtml`, …).
+pub fn is_tag_index_file(name: &str) -> bool {
+    name.strip_prefix("EPUB/text/tag-index")
+        .and_then(|r| r.strip_suffix(".xhtml"))
+        .is_some_and(|n| {
+            n.is_empty()
+                || n.strip_prefix('-')
+                    .is_some_and(|d| d.parse::<u32>().is_ok())
+        })
 }
 
 /// epubcheck's verdict, or None (with a message) when it isn't installed locally.

@@ -674,7 +674,8 @@ fn ncx_points(parts: &[PartView], index: &[IndexPage], has_difficulty: bool) -> 
         children: vec![],
     };
     if index.len() > 1 {
-        for (k, page) in index.iter().enumerate() {
+        // The first file is the parent itself: NCX wants one playOrder per target.
+        for (k, page) in index.iter().enumerate().skip(1) {
             tag_index.children.push(NcxPoint {
                 id: format!("nav-tag-index-{}", k + 1),
                 order: next(),

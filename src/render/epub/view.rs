@@ -249,7 +249,7 @@ pub fn tag_entries(book: &Book) -> Vec<TagIndexView> {
 fn letter_of(name: &str) -> String {
     match name.chars().find(|c| c.is_alphanumeric()) {
         Some(c) if c.is_alphabetic() => c.to_uppercase().collect(),
-        _ => "0–9".into(),
+        _ => DIGITS.into(),
     }
 }
 
@@ -357,12 +357,10 @@ pub fn index_pages(runs: Vec<Vec<LetterGroup>>) -> Vec<IndexPage> {
     runs.into_iter()
         .enumerate()
         .map(|(k, groups)| {
-            let range = match (split, groups.first(), groups.last()) {
-                (true, Some(a), Some(b)) => {
-                    let (a, b) = (base_letter(&a.letter), base_letter(&b.letter));
-                    if a == b { a } else { format!("{a}–{b}") }
-                }
-                _ => String::new(),
+            let range = if split {
+                range_label(&groups)
+            } else {
+                String::new()
             };
             IndexPage {
                 file: if k == 0 {
@@ -377,6 +375,25 @@ pub fn index_pages(runs: Vec<Vec<LetterGroup>>) -> Vec<IndexPage> {
         })
         .collect()
 }
+
+/// "A–F", "K", or "0–9, A–C" when digits lead (a range from a digit group reads badly).
+fn range_label(groups: &[LetterGroup]) -> String {
+    let letters: Vec<String> = groups.iter().map(|g| base_letter(&g.letter)).collect();
+    let span = |ls: &[String]| match (ls.first(), ls.last()) {
+        (Some(a), Some(b)) if a != b => format!("{a}–{b}"),
+        (Some(a), _) => a.clone(),
+        _ => String::new(),
+    };
+    match letters.split_first() {
+        Some((first, rest)) if first == DIGITS && !rest.is_empty() => {
+            format!("{first}, {}", span(rest))
+        }
+        _ => span(&letters),
+    }
+}
+
+/// The group of tags that start with a digit or a symbol.
+const DIGITS: &str = "0–9";
 
 /// "S (2)" → "S".
 fn base_letter(label: &str) -> String {
@@ -439,4 +456,106 @@ pub fn difficulty_index(book: &Book) -> Value {
         })
         .collect();
     to_value(&levels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(name: &str) -> TagIndexView {
+        TagIndexView {
+            name: name.into(),
+            id: format!("tag-{}", name.to_lowercase()),
+            modules: vec![],
+            mentions: vec![],
+        }
+    }
+
+    #[test]
+    fn pack_fills_runs_in_order_and_isolates_what_never_fits() {
+        let sum = |xs: &[u32]| xs.iter().sum::<u32>() <= 10;
+        assert_eq!(
+            pack(&[4, 5, 2, 9, 30, 1, 1], sum),
+            vec![vec![4, 5], vec![2], vec![9], vec![30], vec![1, 1]]
+        );
+        assert_eq!(pack(&[1, 2], sum), vec![vec![1, 2]]);
+        assert!(pack::<u32>(&[], sum).is_empty());
+    }
+
+    #[test]
+    fn letters_pages_and_jump_links() {
+        let groups = letter_groups(
+            [
+                "3scale",
+                "Apache",
+                "aws",
+                "Kafka",
+                "Kubernetes",
+                "Zig",
+                "Élan",
+            ]
+            .into_iter()
+            .map(tag)
+            .collect(),
+        );
+        let letters: Vec<(&str, &str)> = groups
+            .iter()
+            .map(|g| (g.letter.as_str(), g.id.as_str()))
+            .collect();
+        assert_eq!(
+            letters,
+            [
+                ("0–9", "index-0"),
+                ("A", "index-a"),
+                ("K", "index-k"),
+                ("Z", "index-z"),
+                ("É", "index-u00c9")
+            ]
+        );
+        // One file: no range, every link into tag-index.xhtml.
+        let one = index_pages(vec![groups.clone()]);
+        assert_eq!((one.len(), one[0].range.as_str()), (1, ""));
+        // Split: the first file keeps the index's name; a letter cut in two is one jump link.
+        let k = groups[2].clone();
+        let halves = split_group(&k, |g| g.tags.len() <= 1);
+        assert_eq!(halves.len(), 2);
+        assert_eq!(
+            (halves[1].letter.as_str(), halves[1].id.as_str()),
+            ("K (2)", "index-k-2")
+        );
+        let pages = index_pages(vec![
+            groups[..2].to_vec(),
+            vec![halves[0].clone()],
+            vec![halves[1].clone(), groups[3].clone(), groups[4].clone()],
+        ]);
+        let names: Vec<(&str, &str)> = pages
+            .iter()
+            .map(|p| (p.file.as_str(), p.range.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("tag-index.xhtml", "0–9, A"),
+                ("tag-index-2.xhtml", "K"),
+                ("tag-index-3.xhtml", "K–É")
+            ]
+        );
+        let files = tag_files(&pages);
+        assert_eq!(
+            tag_href(&files, "tag-kubernetes"),
+            "tag-index-3.xhtml#tag-kubernetes"
+        );
+        assert_eq!(tag_href(&files, "tag-apache"), "tag-index.xhtml#tag-apache");
+        let jumps: Vec<String> = letter_links(&pages).into_iter().map(|l| l.href).collect();
+        assert_eq!(
+            jumps,
+            [
+                "tag-index.xhtml#index-0",
+                "tag-index.xhtml#index-a",
+                "tag-index-2.xhtml#index-k",
+                "tag-index-3.xhtml#index-z",
+                "tag-index-3.xhtml#index-u00c9"
+            ]
+        );
+    }
 }
