@@ -133,7 +133,7 @@ async function main() {
   process.stdout.write(JSON.stringify(result, null, 1) + '\n');
   for (const s of result.sizes) {
     process.stderr.write(`${s.size}: ${s.items} spine items, ${s.pagesTotal} pages, ${s.failedItems.length} items failing, ` +
-      `${s.linksChecked} links checked, ${s.brokenLinks.length} broken, ${s.scrollRegions} scroll regions, ${s.seconds} s\n`);
+      `${s.linksChecked} links checked (${s.linksTapped} tapped), ${s.brokenLinks.length} broken, ${s.scrollRegions} scroll regions, ${s.seconds} s\n`);
     const longest = Object.entries(s.pagesByItem).sort((a, b) => b[1] - a[1]).slice(0, 3);
     process.stderr.write(`  longest: ${longest.map(([h, n]) => `${h} (${n} pages)`).join(', ')}\n`);
     for (const f of s.failedItems) {
@@ -152,10 +152,19 @@ async function checkSize(browser, base, w, h, opts) {
   await page.goto(base);
   const opened = await page.evaluate(([u, w, h, s]) => window.quireOpen(u, w, h, s), [base + 'book.epub', w, h, opts.allowScroll]);
   const items = [];
+  // Each item is checked, then one of its links tapped in the engine.
+  let followed = 0;
+  const tapped = [];
+  const targets = [];
   for (const it of opened.spine) {
     if (opts.items && !opts.items.has(it.index)) continue;
     const r = await page.evaluate((i) => window.quireCheck(i), it.index);
     items.push(r);
+    const f = await page.evaluate(([i, t]) => window.quireFollow(i, t), [it.index, targets]);
+    if (!f) continue;
+    followed += 1;
+    if (f.ok) targets.push(f.target);
+    else tapped.push(f);
   }
   const resolved = await page.evaluate(
     ([links, nav]) => window.quireResolveLinks(links, nav),
@@ -191,7 +200,9 @@ async function checkSize(browser, base, w, h, opts) {
     failedItems,
     linksChecked: resolved.checked,
     externalLinks: items.reduce((n, r) => n + r.external, 0),
-    brokenLinks: resolved.broken,
+    // one entry per link: a tap on a link already found broken adds nothing
+    brokenLinks: resolved.broken.concat(tapped.filter((t) => !resolved.broken.some((b) => b.from === t.from && b.href === t.href))),
+    linksTapped: followed,
     scrollRegions: items.reduce((n, r) => n + r.scrollRegions.length, 0),
     scrollRegionList: items.flatMap((r) => r.scrollRegions.map((s) => ({ href: r.href, ...s }))),
     images: items.reduce((n, r) => n + r.features.images, 0),

@@ -394,6 +394,51 @@ window.quireResolveLinks = function quireResolveLinks(linksBySpine, nav) {
   return { checked, broken };
 };
 
+// Taps a link the way a reader does (the engine's own click handler) and
+// checks where the engine went: the target document, with the target element
+// on the page shown. One link per spine item (to a document no tap opened
+// yet, with a fragment if there is one) keeps this quick; quireResolveLinks
+// judges every link.
+window.quireFollow = async function quireFollow(index, tappedBefore) {
+  const section = book.spine.get(index);
+  const here = rendition.currentLocation();
+  if (!here || !here.start || here.start.href !== section.href) await rendition.display(section.href);
+  const contents = rendition.getContents().find((c) => c.sectionIndex === index);
+  // A document not opened by a tap yet, so that the taps cover many targets.
+  const seen = new Set(tappedBefore);
+  const internal = [...contents.document.querySelectorAll('a[href]')]
+    .map((a) => ({ a, target: resolveHref(a.getAttribute('href'), section.href) }))
+    .filter((l) => l.target && book.spine.get(l.target.path) && !seen.has(l.target.path));
+  const pick = internal.find((l) => l.target.fragment) || internal[0];
+  if (!pick) return null;
+  const href = pick.a.getAttribute('href');
+  const problem = (reason) => ({ from: section.href, href, element: describe(pick.a), text: snippet(pick.a.textContent), reason });
+  // Where the engine shows now: the document, and whether the target is on the page shown.
+  const judge = () => {
+    const where = rendition.currentLocation();
+    const landed = where && where.start ? where.start.href : null;
+    if (landed !== pick.target.path) return 'a tap opened ' + landed + ', not ' + pick.target.path;
+    if (!pick.target.fragment) return null;
+    const shownContents = rendition.getContents().find((c) => c.sectionIndex === book.spine.get(landed).index);
+    const el = shownContents && shownContents.document.getElementById(pick.target.fragment);
+    if (!el) return 'no element #' + pick.target.fragment + ' where the tap landed';
+    const r = el.getBoundingClientRect();
+    const body = shownContents.document.body.getBoundingClientRect();
+    const page = Math.floor((r.left - body.left) / rendition._layout.delta) + 1;
+    const shown = where.start.displayed.page;
+    return page === shown ? null : 'the tap shows page ' + shown + ' of ' + landed + ', the target is on page ' + page;
+  };
+  pick.a.click();
+  // The engine navigates asynchronously; give it up to 5 s to get there.
+  const until = Date.now() + 5000;
+  let verdict = judge();
+  while (verdict && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    verdict = judge();
+  }
+  return verdict ? problem(verdict) : { ok: href, target: pick.target.path };
+};
+
 // Shows the page holding `selector`'s element chosen by `pick` (or the item's
 // first page) for a screenshot.
 window.quireShow = async function quireShow(index, selector, pick) {
