@@ -96,7 +96,10 @@ fn every_formula_of_the_shipped_book_has_a_text_form() {
     };
     // The cases the issue saw misread, and a fraction and subscripts.
     assert_eq!(alt_of("10^5"), "10⁵");
-    assert_eq!(alt_of(r"62^7 \approx 3.5 \times 10^{12}"), "62⁷ ≈ 3.5 × 10¹²");
+    assert_eq!(
+        alt_of(r"62^7 \approx 3.5 \times 10^{12}"),
+        "62⁷ ≈ 3.5 × 10¹²"
+    );
     assert_eq!(alt_of(r"2^{64} - 1"), "2⁶⁴ − 1");
     assert_eq!(alt_of(r"1/\sqrt{V}"), "1/√V");
     assert_eq!(
@@ -104,10 +107,19 @@ fn every_formula_of_the_shipped_book_has_a_text_form() {
         "Teff = Thit + (1 − h) × Tmiss"
     );
     for f in &all {
-        assert!(!f.alt.is_empty(), "{}: empty text form for {:?}", f.page, f.tex);
+        assert!(
+            !f.alt.is_empty(),
+            "{}: empty text form for {:?}",
+            f.page,
+            f.tex
+        );
         // A power or a fraction must never come out as its bare digits.
         if f.tex.contains('^') || f.tex.contains(r"\frac") {
-            assert_ne!(f.alt, f.bare, "{}: {:?} reads as bare MathML text", f.page, f.tex);
+            assert_ne!(
+                f.alt, f.bare,
+                "{}: {:?} reads as bare MathML text",
+                f.page, f.tex
+            );
         }
         if f.tex.contains(r"\frac") {
             assert!(f.alt.contains('/'), "{}: {:?} → {:?}", f.page, f.tex, f.alt);
@@ -151,7 +163,6 @@ fn calibre_kindle_conversion_keeps_math_readable() {
     let Some(tool) = ebook_convert() else { return };
     let out = tempfile::tempdir().expect("tempdir");
     let epub = shipped_epub(out.path());
-    let all = formulas(&epub);
     let azw3 = out.path().join("book.azw3");
     let txt = out.path().join("book.txt");
     convert(tool, &epub, &azw3);
@@ -166,6 +177,7 @@ fn calibre_kindle_conversion_keeps_math_readable() {
         assert!(text.contains(right), "the AZW3's text lacks {right:?}");
         assert!(!text.contains(wrong), "the AZW3's text says {wrong:?}");
     }
+    let all = formulas(&epub);
     // Every formula's text form reaches the Kindle book, and no power or
     // fraction shows as its bare MathML text.
     let mut missing = Vec::new();
@@ -174,7 +186,11 @@ fn calibre_kindle_conversion_keeps_math_readable() {
             missing.push(format!("{}: {:?} → {:?}", f.page, f.tex, f.alt));
         }
     }
-    assert!(missing.is_empty(), "not in the AZW3's text:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "not in the AZW3's text:\n{}",
+        missing.join("\n")
+    );
     let mut bare = Vec::new();
     for f in &all {
         let scripted = f.tex.contains('^') || f.tex.contains(r"\frac");
@@ -182,5 +198,9 @@ fn calibre_kindle_conversion_keeps_math_readable() {
             bare.push(format!("{}: {:?} reads {:?}", f.page, f.tex, f.bare));
         }
     }
-    assert!(bare.is_empty(), "bare MathML text in the AZW3:\n{}", bare.join("\n"));
+    assert!(
+        bare.is_empty(),
+        "bare MathML text in the AZW3:\n{}",
+        bare.join("\n")
+    );
 }

@@ -52,12 +52,8 @@ pub fn to_mathml(tex: &str, display: bool) -> Option<String> {
 /// uses something the linear form can't say). `None` if the TeX doesn't parse.
 pub fn to_xhtml(tex: &str, display: bool) -> Option<String> {
     let mathml = to_mathml(tex, display)?;
-    let alt = linear(&mathml).unwrap_or_else(|| {
-        format!(
-            "<code class=\"math-source\">{}</code>",
-            escape(tex.trim())
-        )
-    });
+    let alt = linear(&mathml)
+        .unwrap_or_else(|| format!("<code class=\"math-source\">{}</code>", escape(tex.trim())));
     Some(format!(
         "<span class=\"math-ml\">{mathml}</span><span class=\"math-alt\">{alt}</span>"
     ))
@@ -91,7 +87,8 @@ struct Lin {
     atomic: bool,
     /// A fraction: next to an operand it needs parentheses (`(1/2)x`).
     frac: bool,
-    /// No markup in `html`: it is plain escaped text.
+    /// No `<sub>` in `html` (italics are fine): its characters can be
+    /// turned into superscripts, and it reads the same as plain text.
     plain: bool,
 }
 
@@ -150,8 +147,7 @@ fn is_space(c: char) -> bool {
 /// One token: a number, a word, a single symbol.
 fn is_token(s: &str) -> bool {
     let s = s.trim_matches(is_space);
-    !s.is_empty()
-        && (s.chars().count() == 1 || s.chars().all(|c| c.is_alphanumeric() || c == '.'))
+    !s.is_empty() && (s.chars().count() == 1 || s.chars().all(|c| c.is_alphanumeric() || c == '.'))
 }
 
 fn elements<'a, 'i>(n: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
@@ -180,7 +176,21 @@ fn node(n: Node<'_, '_>, depth: usize) -> Option<Piece> {
         }
         "semantics" => node(*kids.first()?, d)?,
         "mphantom" => Piece::Space(""),
-        "mi" | "mn" | "mtext" | "ms" => Piece::Atom(Lin::text(&token_text(n))),
+        "mi" => {
+            let text = token_text(n);
+            let mut l = Lin::text(&text);
+            // A one-letter identifier is a variable, in italics as MathML sets it
+            // ("size *a*", not "size a"); upright capital Greek, as in TeX.
+            let mut chars = text.chars();
+            if let (Some(c), None) = (chars.next(), chars.next())
+                && n.attribute("mathvariant") != Some("normal")
+                && (c.is_ascii_alphabetic() || ('α'..='ω').contains(&c) || "ϵϑϕϱϖ".contains(c))
+            {
+                l.html = format!("<i>{}</i>", l.html);
+            }
+            Piece::Atom(l)
+        }
+        "mn" | "mtext" | "ms" => Piece::Atom(Lin::text(&token_text(n))),
         "mo" => Piece::Op(token_text(n)),
         "mspace" => Piece::Space(space(n.attribute("width").unwrap_or(""))),
         "msup" => {
@@ -246,7 +256,7 @@ fn node(n: Node<'_, '_>, depth: usize) -> Option<Piece> {
             let html = if num.atomic && den.atomic {
                 format!("{}/{}", num.html, den.html)
             } else {
-                format!("{} / {}", num.grouped(), den.grouped())
+                format!("{}\u{a0}/ {}", num.grouped(), den.grouped())
             };
             let mut l = Lin::compound(html, num.plain && den.plain);
             l.frac = true;
@@ -276,7 +286,9 @@ fn node(n: Node<'_, '_>, depth: usize) -> Option<Piece> {
 }
 
 fn token_text(n: Node<'_, '_>) -> String {
-    n.descendants().filter_map(|t| t.is_text().then(|| t.text()).flatten()).collect()
+    n.descendants()
+        .filter_map(|t| t.is_text().then(|| t.text()).flatten())
+        .collect()
 }
 
 /// A script's base: parenthesised unless it is one token (`(a + b)²`).
@@ -318,7 +330,9 @@ fn sup(s: Node<'_, '_>, depth: usize) -> Option<String> {
     if l.plain && text.chars().all(|c| c == '′' || c == '″') && !text.is_empty() {
         return Some(text.to_string());
     }
-    if l.plain && let Some(up) = text.chars().map(superscript).collect::<Option<String>>() {
+    if l.plain
+        && let Some(up) = text.chars().map(superscript).collect::<Option<String>>()
+    {
         return Some(up);
     }
     Some(format!("^{}", after_mark(&l, text)))
@@ -332,11 +346,16 @@ fn sub(s: Node<'_, '_>, depth: usize) -> Option<(String, bool)> {
     let l = node(s, depth)?.into_lin();
     let text = token_text(s);
     let text = text.trim_matches(is_space);
-    if l.plain && let Some(down) = text.chars().map(subscript).collect::<Option<String>>() {
+    if l.plain
+        && let Some(down) = text.chars().map(subscript).collect::<Option<String>>()
+    {
         return Some((down, true));
     }
     if l.plain && text.chars().all(|c| c.is_alphanumeric() || is_space(c)) && !text.is_empty() {
-        return Some((format!("<sub>{}</sub>", escape(text)), false));
+        return Some((
+            format!("<sub>{}</sub>", l.html.trim_matches(is_space)),
+            false,
+        ));
     }
     Some((format!("_{}", after_mark(&l, text)), l.plain))
 }
@@ -444,12 +463,12 @@ enum OpKind {
 fn op_kind(op: &str) -> OpKind {
     match op.trim() {
         "" | "\u{2061}" | "\u{2062}" | "\u{2063}" | "\u{2064}" => OpKind::Invisible,
-        "=" | "≠" | "<" | ">" | "≤" | "≥" | "⩽" | "⩾" | "≦" | "≧" | "≈" | "≡" | "∼" | "≃"
-        | "≅" | "∝" | "∈" | "∉" | "∋" | "⊂" | "⊆" | "⊃" | "⊇" | "→" | "←" | "↔" | "⇒"
-        | "⇐" | "⇔" | "↦" | "≪" | "≫" | "≺" | "≻" | "⊥" | "∥" | "≔" | ":=" | "⟶" | "⟹"
-        | "⟺" | "≐" | "≍" | "≜" => OpKind::Rel,
-        "+" | "−" | "-" | "×" | "⋅" | "·" | "∗" | "*" | "÷" | "±" | "∓" | "∪" | "∩" | "∧"
-        | "∨" | "⊕" | "⊗" | "∘" | "∖" | "mod" => OpKind::Bin,
+        "=" | "≠" | "<" | ">" | "≤" | "≥" | "⩽" | "⩾" | "≦" | "≧" | "≈" | "≡" | "∼" | "≃" | "≅"
+        | "∝" | "∈" | "∉" | "∋" | "⊂" | "⊆" | "⊃" | "⊇" | "→" | "←" | "↔" | "⇒" | "⇐" | "⇔"
+        | "↦" | "≪" | "≫" | "≺" | "≻" | "⊥" | "∥" | "≔" | ":=" | "⟶" | "⟹" | "⟺" | "≐" | "≍"
+        | "≜" => OpKind::Rel,
+        "+" | "−" | "-" | "×" | "⋅" | "·" | "∗" | "*" | "÷" | "±" | "∓" | "∪" | "∩" | "∧" | "∨"
+        | "⊕" | "⊗" | "∘" | "∖" | "mod" => OpKind::Bin,
         "," | ";" => OpKind::Punct,
         "(" | "[" | "{" | "⌊" | "⌈" | "⟨" => OpKind::Open,
         o if o.ends_with('\u{338}') => OpKind::Rel,
@@ -476,7 +495,9 @@ fn row(kids: &[Node<'_, '_>], depth: usize) -> Option<Piece> {
     let mut space_next = false;
     // The previous piece that wasn't a space: decides whether `−` is a sign.
     let mut prev: Option<&Piece> = None;
-    let opens = pieces.first().is_some_and(|p| matches!(p, Piece::Op(o) if op_kind(o) == OpKind::Open));
+    let opens = pieces
+        .first()
+        .is_some_and(|p| matches!(p, Piece::Op(o) if op_kind(o) == OpKind::Open));
     let mut depth_zero_inside = false;
     let mut level = 0i32;
     for (i, p) in pieces.iter().enumerate() {
@@ -511,7 +532,11 @@ fn row(kids: &[Node<'_, '_>], depth: usize) -> Option<Piece> {
                 match kind {
                     OpKind::Invisible => {}
                     OpKind::Rel | OpKind::Bin if !sign => {
-                        push_space(&mut html);
+                        // A line may break after an operator, never before
+                        // it (a line starting "− 1" reads as a negative number).
+                        if !html.is_empty() && !html.ends_with(is_space) {
+                            html.push('\u{a0}');
+                        }
                         html.push_str(&escape(o.trim()));
                         space_next = true;
                     }
@@ -538,7 +563,9 @@ fn row(kids: &[Node<'_, '_>], depth: usize) -> Option<Piece> {
                     j.and_then(|j| pieces.get(j))
                         .is_some_and(|q| matches!(q, Piece::Atom(_)))
                 };
-                let before = (0..i).rev().find(|&j| !matches!(pieces[j], Piece::Space(_)));
+                let before = (0..i)
+                    .rev()
+                    .find(|&j| !matches!(pieces[j], Piece::Space(_)));
                 let after = (i + 1..pieces.len()).find(|&j| !matches!(pieces[j], Piece::Space(_)));
                 // `∑ᵢ wᵢ`: a large operator with its limits, then its operand.
                 let large = l.html.starts_with(['∑', '∏', '∫', '∮', '⋃', '⋂']);
@@ -554,7 +581,9 @@ fn row(kids: &[Node<'_, '_>], depth: usize) -> Option<Piece> {
         }
         prev = Some(p);
     }
-    let closes = pieces.last().is_some_and(|p| matches!(p, Piece::Op(o) if matches!(o.trim(), ")" | "]" | "}" | "⌋" | "⌉" | "⟩")));
+    let closes = pieces.last().is_some_and(
+        |p| matches!(p, Piece::Op(o) if matches!(o.trim(), ")" | "]" | "}" | "⌋" | "⌉" | "⟩")),
+    );
     let mut l = Lin::compound(html, plain);
     // `(a + b)` as a whole is one operand.
     l.atomic = opens && closes && level == 0 && !depth_zero_inside;
@@ -571,8 +600,27 @@ fn push_space(html: &mut String) {
 mod tests {
     use super::*;
 
-    fn lin(tex: &str) -> String {
+    fn exact(tex: &str) -> String {
         linear(&to_mathml(tex, false).expect("parses")).unwrap_or_else(|| "<none>".into())
+    }
+
+    /// The linear form with no-break spaces as spaces and no italics.
+    fn lin(tex: &str) -> String {
+        exact(tex)
+            .replace('\u{a0}', " ")
+            .replace("<i>", "")
+            .replace("</i>", "")
+    }
+
+    #[test]
+    fn variables_in_italics_and_no_break_before_operators() {
+        assert_eq!(
+            exact(r"L = \lambda \times W"),
+            "<i>L</i>\u{a0}= <i>λ</i>\u{a0}× <i>W</i>"
+        );
+        assert_eq!(exact(r"2^{64} - 1"), "2⁶⁴\u{a0}− 1");
+        assert_eq!(exact(r"\Delta + \text{QPS}"), "Δ\u{a0}+ QPS");
+        assert_eq!(exact(r"\mathrm{d}x"), "d<i>x</i>");
     }
 
     #[test]
@@ -608,7 +656,10 @@ mod tests {
         assert_eq!(lin(r"\frac{1}{2}x"), "(1/2)x");
         assert_eq!(lin(r"1/\sqrt{V}"), "1/√V");
         assert_eq!(lin(r"\sqrt{x+1}"), "√(x + 1)");
-        assert_eq!(lin(r"A_1 \times A_2 \times \cdots \times A_k"), "A₁ × A₂ × ⋯ × A<sub>k</sub>");
+        assert_eq!(
+            lin(r"A_1 \times A_2 \times \cdots \times A_k"),
+            "A₁ × A₂ × ⋯ × A<sub>k</sub>"
+        );
         assert_eq!(
             lin(r"T_{\text{eff}} = T_{\text{hit}} + (1 - h) \times T_{\text{miss}}"),
             "T<sub>eff</sub> = T<sub>hit</sub> + (1 − h) × T<sub>miss</sub>"
@@ -625,10 +676,16 @@ mod tests {
         assert_eq!(lin("h(k, n)"), "h(k, n)");
         assert_eq!(lin("7{,}000"), "7,000");
         assert_eq!(lin("(0, 1]"), "(0, 1]");
-        assert_eq!(lin(r"w_n / \sum_i w_i"), "w<sub>n</sub>/∑<sub>i</sub> w<sub>i</sub>");
-        assert_eq!(lin(r"1\,\text{Gbit/s} = 125\,\text{MB/s}"), "1\u{a0}Gbit/s = 125\u{a0}MB/s");
-        assert_eq!(lin(r"O(\log NV)"), "O(log\u{a0}NV)");
-        assert_eq!(lin(r"(\ln N + 0.58)/N"), "(ln\u{a0}N + 0.58)/N");
+        assert_eq!(
+            lin(r"w_n / \sum_i w_i"),
+            "w<sub>n</sub>/∑<sub>i</sub> w<sub>i</sub>"
+        );
+        assert_eq!(
+            lin(r"1\,\text{Gbit/s} = 125\,\text{MB/s}"),
+            "1 Gbit/s = 125 MB/s"
+        );
+        assert_eq!(lin(r"O(\log NV)"), "O(log NV)");
+        assert_eq!(lin(r"(\ln N + 0.58)/N"), "(ln N + 0.58)/N");
     }
 
     #[test]
@@ -636,14 +693,25 @@ mod tests {
         assert_eq!(lin(r"\binom{n}{k}"), "<none>");
         assert_eq!(lin(r"\begin{matrix} a & b \end{matrix}"), "<none>");
         let x = to_xhtml(r"\binom{n}{k}", false).unwrap();
-        assert!(x.contains("<span class=\"math-alt\"><code class=\"math-source\">\\binom{n}{k}</code></span>"), "{x}");
+        assert!(
+            x.contains(
+                "<span class=\"math-alt\"><code class=\"math-source\">\\binom{n}{k}</code></span>"
+            ),
+            "{x}"
+        );
     }
 
     #[test]
     fn xhtml_has_both_forms() {
         let x = to_xhtml("10^5", false).unwrap();
-        assert!(x.starts_with("<span class=\"math-ml\"><math alttext=\"10^5\""), "{x}");
-        assert!(x.ends_with("</math></span><span class=\"math-alt\">10⁵</span>"), "{x}");
+        assert!(
+            x.starts_with("<span class=\"math-ml\"><math alttext=\"10^5\""),
+            "{x}"
+        );
+        assert!(
+            x.ends_with("</math></span><span class=\"math-alt\">10⁵</span>"),
+            "{x}"
+        );
         assert!(roxmltree::Document::parse(&format!("<p>{x}</p>")).is_ok());
     }
 
@@ -652,16 +720,6 @@ mod tests {
         let tex = format!("{}x{}", "{".repeat(200), "}".repeat(200));
         if let Some(m) = to_mathml(&tex, false) {
             let _ = linear(&m);
-        }
-    }
-}
-#[cfg(test)]
-mod dump {
-    #[test]
-    #[ignore]
-    fn dump() {
-        for t in std::env::var("TEX").unwrap_or_default().split(" ;; ") {
-            println!("{t}\n  {}\n  {:?}", super::to_mathml(t, false).unwrap_or_default(), super::to_mathml(t, false).and_then(|m| super::linear(&m)));
         }
     }
 }

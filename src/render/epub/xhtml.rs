@@ -303,7 +303,7 @@ impl<'a> Writer<'a> {
     /// MathML, and beside it the same formula as text for reading systems
     /// that don't render MathML (see `math`): `10⁵` must never read "105".
     fn math(&mut self, tex: &str, display: bool, pos: Pos) {
-        match math::to_mathml(tex, display) {
+        match math::to_xhtml(tex, display) {
             Some(m) => {
                 self.has_math = true;
                 self.out.push_str(&m);
