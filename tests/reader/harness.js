@@ -396,8 +396,8 @@ window.quireResolveLinks = function quireResolveLinks(linksBySpine, nav) {
 
 // Taps a link the way a reader does (the engine's own click handler) and
 // checks where the engine went: the target document, with the target element
-// on the page shown. One link per spine item (to a document no tap opened
-// yet, with a fragment if there is one) keeps this quick; quireResolveLinks
+// on the page shown. One link per spine item (to another document no tap
+// opened yet, with a fragment if there is one) keeps this quick; quireResolveLinks
 // judges every link.
 window.quireFollow = async function quireFollow(index, tappedBefore) {
   const section = book.spine.get(index);
@@ -408,7 +408,7 @@ window.quireFollow = async function quireFollow(index, tappedBefore) {
   const seen = new Set(tappedBefore);
   const internal = [...contents.document.querySelectorAll('a[href]')]
     .map((a) => ({ a, target: resolveHref(a.getAttribute('href'), section.href) }))
-    .filter((l) => l.target && book.spine.get(l.target.path) && !seen.has(l.target.path));
+    .filter((l) => l.target && l.target.path !== section.href && book.spine.get(l.target.path) && !seen.has(l.target.path));
   const pick = internal.find((l) => l.target.fragment) || internal[0];
   if (!pick) return null;
   const href = pick.a.getAttribute('href');
@@ -428,14 +428,22 @@ window.quireFollow = async function quireFollow(index, tappedBefore) {
     const shown = where.start.displayed.page;
     return page === shown ? null : 'the tap shows page ' + shown + ' of ' + landed + ', the target is on page ' + page;
   };
+  // The engine navigates asynchronously: judged once it reports the target
+  // document (or after 5 s).
+  const arrived = new Promise((resolve) => {
+    const done = () => {
+      rendition.off('relocated', onRelocated);
+      resolve();
+    };
+    const onRelocated = (loc) => {
+      if (loc && loc.start && loc.start.href === pick.target.path) done();
+    };
+    rendition.on('relocated', onRelocated);
+    setTimeout(done, 5000);
+  });
   pick.a.click();
-  // The engine navigates asynchronously; give it up to 5 s to get there.
-  const until = Date.now() + 5000;
-  let verdict = judge();
-  while (verdict && Date.now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    verdict = judge();
-  }
+  await arrived;
+  const verdict = judge();
   return verdict ? problem(verdict) : { ok: href, target: pick.target.path };
 };
 
