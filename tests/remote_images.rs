@@ -20,14 +20,18 @@ use sha2::{Digest, Sha256};
 
 /// How long the fetcher may take per image in these tests (the slow URL
 /// answers after `SLOW`).
-const TIMEOUT_MS: &str = "1500";
-const SLOW: Duration = Duration::from_secs(6);
+const TIMEOUT_MS: &str = "3000";
+const SLOW: Duration = Duration::from_secs(8);
+/// How long a `Delayed` reply waits: well inside the timeout.
+const DELAY: Duration = Duration::from_millis(500);
 /// The server stops by itself after this long whatever happens.
 const SERVER_LIFETIME: Duration = Duration::from_secs(180);
 
 #[derive(Clone)]
 enum Reply {
     Ok(&'static str, Vec<u8>),
+    /// `Ok` after `DELAY`: downloads that overlap if they run side by side.
+    Delayed(&'static str, Vec<u8>),
     /// A body of this many bytes with no Content-Length (read until close).
     Endless(usize),
     Status(u16),
@@ -39,6 +43,9 @@ enum Reply {
 struct State {
     routes: BTreeMap<String, Reply>,
     hits: BTreeMap<String, usize>,
+    /// `Delayed` replies being served now, and the most at once.
+    delayed_now: usize,
+    delayed_max: usize,
 }
 
 struct Server {
@@ -58,7 +65,7 @@ impl Server {
                 .into_iter()
                 .map(|(p, r)| (p.to_string(), r))
                 .collect(),
-            hits: BTreeMap::new(),
+            ..State::default()
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (st, sp) = (state.clone(), stop.clone());
@@ -150,6 +157,22 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
         }
         Some(Reply::Status(code)) => {
             stream.write_all(&head(&format!("{code} Error"), "Content-Length: 0\r\n"))
+        }
+        Some(Reply::Delayed(ty, body)) => {
+            {
+                let mut s = state.lock().expect("state");
+                s.delayed_now += 1;
+                s.delayed_max = s.delayed_max.max(s.delayed_now);
+            }
+            std::thread::sleep(DELAY);
+            let mut r = head(
+                "200 OK",
+                &format!("Content-Type: {ty}\r\nContent-Length: {}\r\n", body.len()),
+            );
+            r.extend_from_slice(&body);
+            let sent = stream.write_all(&r);
+            state.lock().expect("state").delayed_now -= 1;
+            sent
         }
         Some(Reply::Ok(ty, body)) => {
             let mut r = head(
@@ -314,9 +337,9 @@ fn fetched_once_locked_and_rebuilt_offline() {
     let gif = encode(picture(24, 12, [200, 0, 0]), image::ImageFormat::Gif);
     let webp = encode(picture(16, 16, [0, 200, 0]), image::ImageFormat::WebP);
     let mut server = Server::start(vec![
-        ("/good.png", Reply::Ok("image/png", good.clone())),
+        ("/good.png", Reply::Delayed("image/png", good.clone())),
         ("/logo.png", Reply::Ok("image/png", good.clone())),
-        ("/anim.gif", Reply::Ok("image/gif", gif.clone())),
+        ("/anim.gif", Reply::Delayed("image/gif", gif.clone())),
         // A wrong Content-Type: the bytes decide.
         (
             "/photo.webp",
@@ -368,15 +391,14 @@ fn fetched_once_locked_and_rebuilt_offline() {
     assert!(!content.join(".quire").exists());
 
     let out1 = dir.path().join("out1");
-    let t = Instant::now();
     let first = quire(&content, &out1, &["build", "--epub", "--fetch-images"]);
-    let seconds = t.elapsed().as_secs_f64();
     let err = ok(&first);
-    // Downloads run side by side: the slow one costs its timeout once.
-    assert!(seconds < 12.0, "fetching took {seconds:.1} s");
+    // Downloads run side by side (the delayed ones overlapped on the server).
+    let overlapped = server.state.lock().expect("state").delayed_max;
+    assert!(overlapped >= 2, "downloads ran one after another");
     let file = module.display().to_string();
     for (path, why) in [
-        ("/slow.png", "no answer within 1.5 s"),
+        ("/slow.png", "no answer within 3.0 s"),
         ("/missing.png", "HTTP 404"),
         ("/huge.png", "larger than the 25 MB limit"),
         ("/page.png", "HTML page, not an image"),

@@ -203,6 +203,14 @@ impl RemoteImages {
             .into_iter()
             .filter(|u| !self.outcomes.contains_key(*u))
             .collect();
+        if let [url] = todo[..] {
+            let (outcome, downloaded) = self.resolve_one(url);
+            if downloaded {
+                self.fetched.insert(url.clone());
+            }
+            self.outcomes.insert(url.clone(), outcome);
+            return;
+        }
         if todo.is_empty() {
             return;
         }
@@ -240,6 +248,10 @@ impl RemoteImages {
         pos: Pos,
         diags: &mut Diagnostics,
     ) -> Option<Image> {
+        if !self.active() {
+            // No lock, no fetching: a link, as always.
+            return None;
+        }
         if !self.outcomes.contains_key(url) {
             // Met only while parsing (e.g. in raw HTML): worked out now.
             self.prefetch(&[url.to_string()]);
