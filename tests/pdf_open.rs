@@ -125,6 +125,81 @@ fn texts(pdf: &Path) -> Vec<String> {
     pages
 }
 
+/// For each page (in order), the pages (0-based) its internal links go to.
+fn link_targets(pdf: &Path) -> Vec<Vec<usize>> {
+    use serde_json::Value;
+    let o = Command::new("qpdf")
+        .args(["--json=2", "--json-key=qpdf", "--json-key=pages"])
+        .arg(pdf)
+        .output()
+        .expect("qpdf --json");
+    assert!(o.status.success(), "qpdf --json {}", pdf.display());
+    let json: Value = serde_json::from_slice(&o.stdout).expect("qpdf json");
+    let objects = json["qpdf"][1].as_object().expect("objects").clone();
+    let value = |r: &str| objects.get(&format!("obj:{r}")).map(|o| o["value"].clone());
+    // A reference "12 0 R" resolved; anything else as it is.
+    let deref = |v: &Value| v.as_str().and_then(value).unwrap_or_else(|| v.clone());
+    let order: Vec<String> = json["pages"]
+        .as_array()
+        .expect("pages")
+        .iter()
+        .map(|p| p["object"].as_str().expect("page object").to_string())
+        .collect();
+    // Named destinations, wherever their name tree keeps them.
+    fn leaves(v: &Value, out: &mut Vec<(String, Value)>) {
+        if let Some(map) = v.as_object() {
+            for (k, x) in map {
+                match x.as_array() {
+                    Some(names) if k == "/Names" => {
+                        for pair in names.chunks(2) {
+                            if let [n, d] = pair {
+                                out.push((n.as_str().unwrap_or_default().into(), d.clone()));
+                            }
+                        }
+                    }
+                    _ => leaves(x, out),
+                }
+            }
+        }
+    }
+    let mut named = Vec::new();
+    for o in objects.values() {
+        leaves(&o["value"], &mut named);
+    }
+    order
+        .iter()
+        .map(|page| {
+            let annots = value(page)
+                .map(|p| deref(&p["/Annots"]))
+                .unwrap_or_default();
+            let mut targets = Vec::new();
+            for a in annots.as_array().into_iter().flatten() {
+                let a = deref(a);
+                if a["/Subtype"] != "/Link" {
+                    continue;
+                }
+                let action = deref(&a["/A"]);
+                let mut dest = deref(if a["/Dest"].is_null() {
+                    &action["/D"]
+                } else {
+                    &a["/Dest"]
+                });
+                if let Some(name) = dest.as_str()
+                    && let Some((_, d)) = named.iter().find(|(n, _)| n == name)
+                {
+                    dest = deref(d);
+                }
+                if let Some(target) = dest[0].as_str()
+                    && let Some(i) = order.iter().position(|p| p == target)
+                {
+                    targets.push(i);
+                }
+            }
+            targets
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone)]
 struct Word {
     text: String,
@@ -280,6 +355,32 @@ fn open_any_runs_modules_on_and_keeps_every_page_on_its_side() {
     for (kicker, number) in expected {
         assert_eq!(page_of(kicker).1, number, "{kicker}");
     }
+    // The contents give those pages (and the indexes right after part 2).
+    let contents = Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext -layout");
+    let contents = String::from_utf8_lossy(&contents.stdout);
+    let listed = |title: &str| {
+        contents
+            .lines()
+            .find(|l| l.contains(title))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|n| n.parse::<u64>().ok())
+    };
+    for (title, number) in [
+        ("Alpha", 2),
+        ("Charlie", 4),
+        ("Delta", 7),
+        ("Part 2: More", 8),
+        ("Foxtrot", 10),
+        ("Index of technologies", 11),
+        ("Modules by difficulty", 12),
+    ] {
+        assert_eq!(listed(title), Some(number), "contents line of {title}");
+    }
     for (i, text) in pages.iter().enumerate().skip(body) {
         assert!(
             !text.trim().is_empty(),
@@ -307,6 +408,19 @@ fn open_any_runs_modules_on_and_keeps_every_page_on_its_side() {
     assert!(part_pages[0].trim().is_empty(), "{part_pages:#?}");
     assert!(part_pages[1].contains("Part 2: More"), "{part_pages:#?}");
     assert!(part_pages[2].contains("Part 2 · Module 1"));
+    // Its contents link to its modules' pages, one and two after its opening.
+    let links = link_targets(&part2);
+    assert!(links[1].contains(&2) && links[1].contains(&3), "{links:?}");
+    // The book's contents link to where Charlie and Part 2 open.
+    let links = link_targets(&pdf);
+    let contents = pages
+        .iter()
+        .position(|p| p.starts_with("Contents"))
+        .expect("contents");
+    for (kicker, _) in [("Part 1 · Module 3", 4), ("About More.", 8)] {
+        let (at, _) = page_of(kicker);
+        assert!(links[contents].contains(&at), "{kicker}: {links:?}");
+    }
     let part1 = texts(&out.path().join("pdf/01-basics.pdf"));
     assert!(part1[0].contains("Part 1: Guides"));
     for p in [pdf, part2, out.path().join("pdf/01-basics.pdf")] {
