@@ -394,17 +394,22 @@ fn load_chapter(
     if text.trim().is_empty() {
         diags.warning(&path, AT_START, "chapter file is empty");
     }
-    let base = slugify(&stem);
-    let id = (1..)
-        .map(|n| {
-            if n == 1 {
-                base.clone()
-            } else {
-                format!("{base}-{n}")
-            }
-        })
-        .find(|id| !ids.contains(id))
-        .unwrap_or(base);
+    // The file name, else its path in src/ (`intro/index.md` → `intro-index`:
+    // folders of `index.md`/`README.md` are common), else a number.
+    let in_src = parts.get(ctx.src.len()..).unwrap_or_default().join("/");
+    let in_src = in_src.strip_suffix(".md").unwrap_or(&in_src);
+    let candidates = [slugify(&stem), slugify(&in_src.replace('/', "-"))];
+    let id = candidates
+        .iter()
+        .find(|c| !ids.contains(*c))
+        .cloned()
+        .unwrap_or_else(|| {
+            let base = &candidates[1];
+            (2..)
+                .map(|n| format!("{base}-v{n}"))
+                .find(|c| !ids.contains(c))
+                .unwrap_or_else(|| base.clone())
+        });
     ids.insert(id.clone());
     Ok(Some(ModuleSource {
         number: u32::try_from(index + 1).unwrap_or(u32::MAX),
@@ -530,6 +535,25 @@ mod tests {
             s.parts[1].modules[0].file.body,
             "Body first.\n\n# Not a title\n"
         );
+    }
+
+    #[test]
+    fn ids_from_file_names_then_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        write(
+            r,
+            "src/SUMMARY.md",
+            "- [A](a/index.md)\n- [B](b/index.md)\n- [C](b-index.md)\n- [D](b/index-2.md)\n",
+        );
+        for f in ["a/index.md", "b/index.md", "b-index.md", "b/index-2.md"] {
+            write(r, &format!("src/{f}"), "Text.\n");
+        }
+        let mut diags = Diagnostics::new();
+        let s = load(r, &mut diags).unwrap();
+        let ids: Vec<&str> = s.parts[0].modules.iter().map(|m| m.id.as_str()).collect();
+        // No `-N` suffixes: the EPUB's navigation ids add those to module ids.
+        assert_eq!(ids, vec!["index", "b-index", "b-index-v2", "index-2"]);
     }
 
     #[test]
