@@ -374,10 +374,12 @@ impl<'a> Renderer<'a> {
     }
 
     /// Lays out every part as documents of their own, in parallel: its
-    /// modules, which depend on nothing else (their footers come later), and
-    /// its opening pages. Then, with every page number known, the opening
-    /// pages again (their contents give page numbers; same length), the
-    /// footers and each part's own index.
+    /// modules, which depend on nothing else (their running heads and
+    /// footers come later, and either side of the sheet will do, see
+    /// [`mirror`]), and its opening pages. Then, with every page number
+    /// known, the opening pages again (their contents give page numbers, and
+    /// they know their side; same length), the running heads and footers and
+    /// each part's own index.
     fn layout_parts(&self) -> Result<Layout> {
         let n = self.book.parts.len();
         let mut docs: Vec<Doc> = (0..n).map(Doc::Opener).collect();
