@@ -184,7 +184,7 @@ fn node(n: Node<'_, '_>, depth: usize) -> Option<Piece> {
             let mut chars = text.chars();
             if let (Some(c), None) = (chars.next(), chars.next())
                 && n.attribute("mathvariant") != Some("normal")
-                && (c.is_ascii_alphabetic() || ('α'..='ω').contains(&c) || "ϵϑϕϱϖ".contains(c))
+                && (c.is_ascii_alphabetic() || ('α'..='ω').contains(&c) || "ϵϑϕϱϖµ".contains(c))
             {
                 l.html = format!("<i>{}</i>", l.html);
             }
@@ -686,6 +686,31 @@ mod tests {
         );
         assert_eq!(lin(r"O(\log NV)"), "O(log NV)");
         assert_eq!(lin(r"(\ln N + 0.58)/N"), "(ln N + 0.58)/N");
+    }
+
+    #[test]
+    fn the_synthetic_corpus_formulas() {
+        assert_eq!(
+            lin(r"p_{\text{fp}} \approx \left(1 - e^{-kn/m}\right)^{k}"),
+            "p<sub>fp</sub> ≈ (1 − e^(−kn/m))^k"
+        );
+        assert_eq!(
+            lin(r"A = \prod_{i=1}^{n} a_i"),
+            "A = ∏_(i = 1)ⁿ a<sub>i</sub>"
+        );
+        assert_eq!(
+            lin(r"\sum_{i=1}^{n} w_i = 1"),
+            "∑_(i = 1)ⁿ w<sub>i</sub> = 1"
+        );
+        assert_eq!(lin(r"d = \lceil \log_2 n \rceil"), "d = ⌈log₂ n⌉");
+        assert_eq!(
+            lin(r"\rho = \frac{\lambda}{\mu}, \quad W_q = \frac{\rho}{\mu (1 - \rho)}"),
+            "ρ = λ/µ,\u{2003}W<sub>q</sub> = ρ / (µ(1 − ρ))"
+        );
+        assert_eq!(
+            lin(r"P(\text{all } k \text{ fail}) = p^{k}"),
+            "P(all k fail) = p^k"
+        );
     }
 
     #[test]
