@@ -218,25 +218,77 @@ fn has_unsafe_html(markdown: &str) -> bool {
             .any(|w| w.starts_with("on") && w.contains('=') && w.len() > 3)
 }
 
-/// The text a CommonMark renderer shows for the example's expected HTML (tags removed,
-/// entities decoded): markup-like fragments in it are the example's literal text.
-fn expected_literal_fragments(html: &str) -> BTreeSet<String> {
+/// The text a browser shows for the example's expected HTML: comments, declarations,
+/// processing instructions, CDATA and tags removed (a `>` inside a quoted attribute value
+/// does not end a tag; a tag never closed swallows the rest, as in HTML5), entities decoded.
+fn expected_text(html: &str) -> String {
     let mut text = String::new();
-    let mut in_tag = false;
-    for ch in html.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            c if !in_tag => text.push(c),
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        text.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let special = [
+            ("<!--", "-->"),
+            ("<![CDATA[", "]]>"),
+            ("<?", "?>"),
+            ("<!", ">"),
+        ]
+        .iter()
+        .find(|(open, _)| tail.starts_with(open));
+        let end = match special {
+            Some((open, close)) => tail[open.len()..]
+                .find(close)
+                .map(|k| open.len() + k + close.len()),
+            None => tag_end(tail),
+        };
+        match end {
+            Some(n) => rest = &tail[n..],
+            None => rest = "",
+        }
+    }
+    text.push_str(rest);
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
+/// Where the tag opening `tail` ends (just past its `>`), skipping quoted values.
+fn tag_end(tail: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in tail.char_indices().skip(1) {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '>') => return Some(i + 1),
             _ => {}
         }
     }
-    let text = text
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&");
-    tag_fragments(&text).into_iter().collect()
+    None
+}
+
+/// Markup-like fragments of the example's expected text: its literal text, not tags.
+fn expected_literal_fragments(html: &str) -> BTreeSet<String> {
+    tag_fragments(&expected_text(html)).into_iter().collect()
+}
+
+/// Every text node of the page's body, in order (code included).
+fn body_text(xhtml: &str) -> String {
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(xhtml, opts).expect("XHTML parses");
+    doc.descendants()
+        .filter(|n| n.is_text() && n.ancestors().any(|a| a.has_tag_name("body")))
+        .filter_map(|n| n.text())
+        .collect()
+}
+
+/// Letters and digits only: smart punctuation, entities and spacing aside, the words.
+fn words_of(text: &str) -> String {
+    text.chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
 #[test]
@@ -386,14 +438,24 @@ fn commonmark_and_gfm_examples_never_crash_and_html_renders_or_warns() {
                     ));
                 }
             }
-            if shown.is_empty() {
+            // Rendered: no markup printed, and every word the spec's rendering shows is on
+            // the page (raw HTML may not swallow content silently).
+            let page_words = words_of(&body_text(page));
+            let lost = !page_words.contains(&words_of(&expected_text(&e.html)));
+            if shown.is_empty() && !lost {
                 rendered += 1;
             } else if warns {
                 warned += 1;
             } else {
                 failures.push(format!(
-                    "{} example {} ({}): markup shown as text without a warning: {:?}\n    markdown: {:?}",
-                    e.spec, e.number, e.section, shown, e.markdown
+                    "{} example {} ({}): {} without a warning: {:?}\n    markdown: {:?}\n    spec text: {:?}",
+                    e.spec,
+                    e.number,
+                    e.section,
+                    if shown.is_empty() { "text lost" } else { "markup shown as text" },
+                    shown,
+                    e.markdown,
+                    expected_text(&e.html)
                 ));
             }
         }
@@ -489,4 +551,11 @@ fn raw_html_detection_and_literal_fragments() {
     // Example: `<a href="foo\nbar">` is text in CommonMark, not a tag.
     let lit = expected_literal_fragments("<p>&lt;a href=&quot;x&quot;&gt;</p>\n");
     assert!(lit.contains("<a href=\"x\">"), "{lit:?}");
+    assert_eq!(
+        expected_text("<!-- a > b --><p>x &amp; <em>y</em></p><?php z ?><![CDATA[ q ]]>"),
+        "x & y"
+    );
+    assert_eq!(expected_text("<p><a b='<em>\"</em>'\nc />d</p>"), "d");
+    assert_eq!(expected_text("<div id=\"foo\"\n*hi*\n"), "");
+    assert_eq!(words_of("“Hello,” — world…"), "Helloworld");
 }
