@@ -108,6 +108,10 @@ pub struct BuildReport {
     pub outputs: Vec<OutputFile>,
     pub warnings: Vec<WarningEntry>,
     pub timings: Vec<Timing>,
+    /// What became of the remote images, when any came from quire.lock or
+    /// fetching was on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_images: Option<crate::parse::remote::Report>,
 }
 
 struct Pending {
@@ -374,6 +378,7 @@ pub fn build(
             })
             .collect(),
         timings,
+        remote_images: (remote.fetching || remote.cached > 0).then_some(remote),
     };
     if let Some(fp) = &fingerprint {
         // A build that can't record itself is still a good build; the next

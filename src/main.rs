@@ -254,6 +254,19 @@ fn build_with(
                 o.pages.map(|p| format!(", {p} pages")).unwrap_or_default()
             );
         }
+        if let Some(r) = &report.remote_images {
+            println!(
+                "remote images: {} fetched, {} from the cache, {} shown as links{}",
+                r.fetched,
+                r.cached,
+                r.links,
+                if r.lock_written {
+                    "; quire.lock updated"
+                } else {
+                    ""
+                }
+            );
+        }
         let total: f64 = report.timings.iter().map(|t| t.seconds).sum();
         println!("built in {total:.2} s");
     }

@@ -393,6 +393,13 @@ fn fetched_once_locked_and_rebuilt_offline() {
     let out1 = dir.path().join("out1");
     let first = quire(&content, &out1, &["build", "--epub", "--fetch-images"]);
     let err = ok(&first);
+    let said = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert!(
+        said.contains(
+            "remote images: 6 fetched, 0 from the cache, 5 shown as links; quire.lock updated"
+        ),
+        "{said}"
+    );
     // Downloads run side by side (the delayed ones overlapped on the server).
     let overlapped = server.state.lock().expect("state").delayed_max;
     assert!(overlapped >= 2, "downloads ran one after another");
@@ -529,8 +536,14 @@ fn fetched_once_locked_and_rebuilt_offline() {
     // without --fetch-images.
     server.stop();
     let out2 = dir.path().join("out2");
-    let second = ok(&quire(&content, &out2, &["build", "--epub"]));
+    let second_run = quire(&content, &out2, &["build", "--epub"]);
+    let second = ok(&second_run);
     assert!(!second.contains("warning: image"), "{second}");
+    let said = String::from_utf8_lossy(&second_run.stdout).into_owned();
+    assert!(
+        said.contains("remote images: 0 fetched, 6 from the cache, 5 shown as links\n"),
+        "{said}"
+    );
     assert_eq!(epub_sha(&out2), fetched_epub);
     let out3 = dir.path().join("out3");
     let third = ok(&quire(

@@ -112,7 +112,7 @@ pub enum Outcome {
 }
 
 /// What the remote images of one load came to.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// URLs served from the lock and cache without a download.
     pub cached: usize,
