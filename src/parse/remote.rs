@@ -586,7 +586,12 @@ fn parse_lock(text: &str) -> Result<Vec<LockEntry>, (Pos, String)> {
             ));
         }
     }
-    Ok(lock.images)
+    // Hex digits compare in one case (a hand-edited lock may use capitals).
+    let mut images = lock.images;
+    for e in &mut images {
+        e.sha256.make_ascii_lowercase();
+    }
+    Ok(images)
 }
 
 /// The lock's text: a header, then one `[[image]]` per URL in URL order.
