@@ -9,6 +9,7 @@ pub mod assets;
 mod container;
 mod highlight;
 mod math;
+mod mathfit;
 mod view;
 pub mod xhtml;
 

@@ -117,7 +117,9 @@ impl<'a> Writer<'a> {
             }
             Block::CodeBlock { lang, code, .. } => self.code_block(lang.as_deref(), code),
             Block::Math { tex, pos } => {
-                self.out.push_str("<div class=\"math-display\">");
+                // A width class: too narrow a page shows the formula's text form (book.css).
+                let class = super::mathfit::width_class(tex);
+                let _ = write!(self.out, "<div class=\"math-display{class}\">");
                 self.math(tex, true, *pos);
                 self.out.push_str("</div>\n");
             }
