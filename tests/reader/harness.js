@@ -285,7 +285,8 @@ window.quireCheck = async function quireCheck(index) {
     if (!REPLACED.has(el.localName) && win.getComputedStyle(el).display === 'inline') continue;
     for (const r of el.getClientRects()) checkRect(r, describe(el), null);
   }
-  // Text: every line box of every text node (a glyph run can outgrow its element).
+  // Text: every word of every text node, each line fragment on its own (a
+  // glyph run can outgrow its element; the spaces between words are not content).
   const range = doc.createRange();
   const walker = doc.createTreeWalker(body, NodeFilter.SHOW_TEXT);
   for (let t = walker.nextNode(); t; t = walker.nextNode()) {
