@@ -421,6 +421,21 @@ mod tests {
     }
 
     #[test]
+    fn playground_and_title() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::write(r.join("p.rs"), "fn main() {}").unwrap();
+        let mut problems = Vec::new();
+        let text = "{{#title Custom}}\n{{#playground p.rs editable}}\n{{#playground p.rs}}";
+        let out = expand(r, &r.join("ch.md"), &[], text, &mut problems);
+        assert_eq!(
+            out,
+            "\n```rust,editable\nfn main() {}\n```\n```rust\nfn main() {}\n```"
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
     fn include_cycles_stop() {
         let root = tempfile::tempdir().unwrap();
         let r = root.path();
