@@ -352,8 +352,15 @@ fn sub(s: Node<'_, '_>, depth: usize) -> Option<(String, bool)> {
         return Some((down, true));
     }
     if l.plain && text.chars().all(|c| c.is_alphanumeric() || is_space(c)) && !text.is_empty() {
+        // Italics outside: MuPDF doesn't lower an element inside <sub>.
+        let italic = l.html.starts_with("<i>") && text.chars().count() == 1;
+        let html = format!("<sub>{}</sub>", escape(text));
         return Some((
-            format!("<sub>{}</sub>", l.html.trim_matches(is_space)),
+            if italic {
+                format!("<i>{html}</i>")
+            } else {
+                html
+            },
             false,
         ));
     }
@@ -621,6 +628,8 @@ mod tests {
         assert_eq!(exact(r"2^{64} - 1"), "2⁶⁴\u{a0}− 1");
         assert_eq!(exact(r"\Delta + \text{QPS}"), "Δ\u{a0}+ QPS");
         assert_eq!(exact(r"\mathrm{d}x"), "d<i>x</i>");
+        assert_eq!(exact("A_k"), "<i>A</i><i><sub>k</sub></i>");
+        assert_eq!(exact(r"T_{\text{hit}}"), "<i>T</i><sub>hit</sub>");
     }
 
     #[test]
