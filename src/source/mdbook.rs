@@ -267,7 +267,7 @@ fn build_parts(
                 if groups.is_empty() {
                     chapters.append(&mut pending);
                 }
-                groups.push((title.clone(), *pos, chapters));
+                groups.push((without_part_number(title).to_string(), *pos, chapters));
             }
             Item::Chapter(c) => match groups.last_mut() {
                 Some(g) => g.2.push(c),
@@ -428,6 +428,33 @@ fn load_chapter(
     }))
 }
 
+/// `"Part 1: Guide"` → `"Guide"`: Quire numbers parts itself ("Part 1: Guide"),
+/// so a title that already says so would read "Part 1: Part 1: Guide".
+fn without_part_number(title: &str) -> &str {
+    let Some(rest) = title
+        .get(..5)
+        .filter(|p| p.eq_ignore_ascii_case("part "))
+        .map(|_| &title[5..])
+    else {
+        return title;
+    };
+    let number_len = rest
+        .find(|c: char| !(c.is_ascii_digit() || "IVXLCivxlc".contains(c)))
+        .unwrap_or(rest.len());
+    if number_len == 0 {
+        return title;
+    }
+    let after = rest[number_len..].trim_start();
+    let Some(after) = [":", ".", "—", "–", "-"]
+        .iter()
+        .find_map(|sep| after.strip_prefix(sep))
+    else {
+        return title;
+    };
+    let after = after.trim();
+    if after.is_empty() { title } else { after }
+}
+
 /// The same words, ignoring case and punctuation ("What Is Ownership?" = "What is ownership").
 fn same_words(a: &str, b: &str) -> bool {
     let norm = |s: &str| -> Vec<String> {
@@ -458,6 +485,20 @@ mod tests {
         let uuid = a.strip_prefix("urn:uuid:").unwrap();
         let groups: Vec<usize> = uuid.split('-').map(str::len).collect();
         assert_eq!(groups, vec![8, 4, 4, 4, 12], "{a}");
+    }
+
+    #[test]
+    fn part_numbers_in_titles_are_dropped() {
+        assert_eq!(without_part_number("Part 1: guide"), "guide");
+        assert_eq!(without_part_number("PART IV — Advanced"), "Advanced");
+        assert_eq!(without_part_number("Part 2"), "Part 2");
+        assert_eq!(
+            without_part_number("Parting words: a guide"),
+            "Parting words: a guide"
+        );
+        assert_eq!(without_part_number("Part one: x"), "Part one: x");
+        assert_eq!(without_part_number("Old chapters"), "Old chapters");
+        assert_eq!(without_part_number("第一部分"), "第一部分");
     }
 
     #[test]
