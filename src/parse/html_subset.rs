@@ -139,8 +139,25 @@ fn pixels(v: Option<&str>) -> Option<u32> {
 impl Builder<'_, '_> {
     /// One piece of raw HTML (an HTML block or one inline tag), as events for the builder.
     pub(super) fn html_piece(&mut self, raw: &str, pos: Pos) {
-        for token in html::tokenize(raw) {
+        // A tag left unfinished at the end of the piece (`<div id="foo"` and
+        // the next lines, which CommonMark makes one HTML block) would vanish
+        // in the tokenizer: from its `<` on, the piece is text.
+        let (markup, rest) = match unfinished_tag(raw) {
+            Some(i) => (&raw[..i], Some(&raw[i..])),
+            None => (raw, None),
+        };
+        for token in html::tokenize(markup) {
             self.html_token(token, pos);
+        }
+        if let Some(rest) = rest {
+            let line = u32::try_from(markup.matches('\n').count()).unwrap_or(0);
+            let at = self.at(pos, line + 1);
+            self.diags.warning(
+                self.file,
+                at,
+                "unfinished HTML tag (no closing '>'): it is shown as text",
+            );
+            self.html_text(rest);
         }
     }
 
@@ -426,6 +443,7 @@ impl Builder<'_, '_> {
                 }
             }
             "a" => {
+                self.warn_inert_a(&attrs, pos);
                 if let Some(href) = attr(&attrs, "href") {
                     // An `a` inside an `a` closes the first, as in browsers.
                     if let Some(i) = self.open_html(&["a"]) {
@@ -643,6 +661,17 @@ impl Builder<'_, '_> {
         }
     }
 
+    /// `<a>` with neither `href` nor `id`/`name`: no link, no anchor.
+    fn warn_inert_a(&mut self, attrs: &[(String, String)], pos: Pos) {
+        if attr(attrs, "href").is_none() && attr(attrs, "id").or(attr(attrs, "name")).is_none() {
+            self.diags.warning(
+                self.file,
+                pos,
+                "HTML <a> without href, id or name links nowhere: its content is kept as text",
+            );
+        }
+    }
+
     fn html_anchor(&mut self, id: &str, pos: Pos) {
         let id = id.trim();
         if id.is_empty() {
@@ -795,5 +824,65 @@ impl Builder<'_, '_> {
         if let Some(i) = self.open_html(names) {
             self.close_html_to(i);
         }
+    }
+}
+
+/// Where a start or end tag begins that the piece never finishes (no `>`
+/// after its `<`, outside quoted attribute values).
+fn unfinished_tag(raw: &str) -> Option<usize> {
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    let mut open: Option<usize> = None;
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match (open, quote) {
+            (Some(_), Some(q)) => {
+                if b == q {
+                    quote = None;
+                }
+            }
+            (Some(_), None) => match b {
+                b'"' | b'\'' => quote = Some(b),
+                b'>' => open = None,
+                _ => {}
+            },
+            (None, _) => {
+                if bytes[i..].starts_with(b"<!--") {
+                    // Comments end at `-->`; an unfinished one is the tokenizer's to drop.
+                    match bytes[i + 4..].windows(3).position(|w| w == b"-->") {
+                        Some(end) => {
+                            i += 4 + end + 3;
+                            continue;
+                        }
+                        None => return None,
+                    }
+                }
+                if b == b'<'
+                    && bytes
+                        .get(i + 1)
+                        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'/')
+                {
+                    open = Some(i);
+                }
+            }
+        }
+        i += 1;
+    }
+    open
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unfinished_tag;
+
+    #[test]
+    fn finds_unfinished_tags() {
+        assert_eq!(unfinished_tag("<div id=\"foo\"\n*hi*\n"), Some(0));
+        assert_eq!(unfinished_tag("<p>ok</p> <a href='x>y'"), Some(10));
+        assert_eq!(unfinished_tag("<a title='>'>x</a>"), None);
+        assert_eq!(unfinished_tag("<!-- <b --> fine"), None);
+        assert_eq!(unfinished_tag("a < b and c<3"), None);
+        assert_eq!(unfinished_tag("é<!-- ü --> ö <b"), Some(17));
     }
 }

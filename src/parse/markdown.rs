@@ -347,6 +347,17 @@ impl Builder<'_, '_> {
         );
         if is_block {
             self.close_open_inlines();
+            // An HTML table or list holds only rows and items: a Markdown block
+            // between its tags (CommonMark ends the HTML block at a blank line)
+            // comes after it rather than being lost inside it.
+            while self.top_is_html()
+                && matches!(
+                    self.stack.last(),
+                    Some(Frame::Table { .. } | Frame::List(..))
+                )
+            {
+                self.pop_frame();
+            }
             // An element left unclosed drops no more than the block it was in.
             self.dropping = None;
         }
@@ -527,16 +538,29 @@ impl Builder<'_, '_> {
             Frame::List(start, items) => self.push_block(Block::List { start, items }),
             Frame::Table {
                 mut align,
-                head,
-                rows,
+                mut head,
+                mut rows,
+                row,
                 pos,
-                ..
             } => {
                 if owner.is_some()
                     && let Some(t) = self.html_tables.pop()
-                    && !t.caption.is_empty()
                 {
-                    self.push_block(Block::Paragraph(vec![Inline::Strong(t.caption)]));
+                    // A row the HTML never closed (`</tr>` missing, or the table
+                    // ended by Markdown) is still a row.
+                    if !row.is_empty() {
+                        if head.is_empty() && rows.is_empty() && (t.in_head || t.row_all_th) {
+                            head = row;
+                        } else {
+                            rows.push(row);
+                        }
+                    }
+                    if !t.caption.is_empty() {
+                        self.push_block(Block::Paragraph(vec![Inline::Strong(t.caption)]));
+                    }
+                }
+                if head.is_empty() && rows.is_empty() {
+                    return;
                 }
                 let cols = rows
                     .iter()
@@ -707,7 +731,8 @@ impl Builder<'_, '_> {
     /// A paragraph holding only an image is a figure; only display math, a math block.
     fn end_paragraph(&mut self, mut inlines: Vec<Inline>) {
         // HTML anchors must survive whatever the paragraph becomes (a figure, or nothing).
-        if significant(&inlines).len() <= 1 && inlines.iter().any(|i| matches!(i, Inline::Anchor(_)))
+        if significant(&inlines).len() <= 1
+            && inlines.iter().any(|i| matches!(i, Inline::Anchor(_)))
         {
             let (anchors, rest): (Vec<Inline>, Vec<Inline>) = inlines
                 .into_iter()
@@ -878,7 +903,10 @@ fn trim_inlines(mut inlines: Vec<Inline>) -> Vec<Inline> {
     while inlines.last().is_some_and(blank) {
         inlines.pop();
     }
-    let start = inlines.iter().position(|i| !blank(i)).unwrap_or(inlines.len());
+    let start = inlines
+        .iter()
+        .position(|i| !blank(i))
+        .unwrap_or(inlines.len());
     inlines.drain(..start);
     if let Some(Inline::Text(t)) = inlines.first_mut() {
         *t = t.trim_start().to_string();
@@ -893,9 +921,9 @@ fn shift_headings(blocks: &mut [Block]) {
     for b in blocks {
         match b {
             Block::Heading { level, .. } => *level = (*level + 1).min(6),
-            Block::Quote(bs) | Block::Admonition { blocks: bs, .. } | Block::Details { blocks: bs, .. } => {
-                shift_headings(bs)
-            }
+            Block::Quote(bs)
+            | Block::Admonition { blocks: bs, .. }
+            | Block::Details { blocks: bs, .. } => shift_headings(bs),
             Block::List { items, .. } => {
                 for i in items {
                     shift_headings(&mut i.blocks);

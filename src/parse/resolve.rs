@@ -92,6 +92,22 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `example.com`, `www.example.org:8080`: a host a protocol-relative link may name.
+fn is_host(h: &str) -> bool {
+    let h = h.rsplit_once(':').map_or(h, |(host, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            host
+        } else {
+            h
+        }
+    });
+    let labels: Vec<&str> = h.split('.').collect();
+    labels.len() >= 2
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+}
+
 fn is_markdown(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     lower.ends_with(".md") || lower.ends_with(".markdown")
@@ -162,6 +178,22 @@ impl Resolver<'_> {
                 );
                 return None;
             }
+            if matches!(s.as_str(), "http" | "https")
+                && !href
+                    .split_once("://")
+                    .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
+                    .map(|authority| authority.rsplit('@').next().unwrap_or(""))
+                    .is_some_and(|h| is_host(h) || h == "localhost" || h.starts_with("localhost:"))
+            {
+                diags.warning(
+                    &self.file,
+                    pos,
+                    format!(
+                        "link '{href}' has no valid host name: its text is shown without a link"
+                    ),
+                );
+                return None;
+            }
             if !REGISTERED_SCHEMES.contains(&s.as_str()) {
                 // `[x](ip:port)`, `[x](C:\\dir)`: not an address any reader can open.
                 diags.warning(
@@ -176,7 +208,9 @@ impl Resolver<'_> {
             self.stats.external += 1;
             return Some(LinkTarget::External(href.to_string()));
         }
-        if href.starts_with("//") {
+        if let Some(rest) = href.strip_prefix("//")
+            && is_host(rest.split(['/', '?', '#']).next().unwrap_or(""))
+        {
             // Protocol-relative: the web page's scheme; a book has none, so https.
             self.stats.external += 1;
             return Some(LinkTarget::External(format!("https:{href}")));

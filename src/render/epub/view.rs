@@ -112,7 +112,7 @@ pub fn module_view(book: &Book, r: ModuleRef, tag_files: &TagFiles) -> ModuleVie
         sections: m
             .headings
             .iter()
-            .filter(|h| h.level == 2)
+            .filter(|h| h.level == 2 && !h.text.trim().is_empty())
             .map(|h| SectionView {
                 title: h.text.clone(),
                 href: format!("{href}#{}", h.id),

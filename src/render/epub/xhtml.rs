@@ -31,6 +31,32 @@ fn escape_into(s: &str, out: &mut String) {
     }
 }
 
+/// A URL as a valid URI (epubcheck RSC-020): characters URIs do not allow
+/// (`\\`, a backtick, spaces, brackets outside a host, a second `#`, non-ASCII)
+/// are percent-encoded; existing `%XX` escapes are kept.
+pub fn uri_escape(url: &str) -> String {
+    let bytes = url.as_bytes();
+    let mut out = String::with_capacity(url.len());
+    let mut fragment = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        let keep = b.is_ascii_alphanumeric()
+            || b"-._~:/?@!$&'()*+,;=".contains(&b)
+            || (b == b'#' && !fragment)
+            || (b == b'%'
+                && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit));
+        if b == b'#' {
+            fragment = true;
+        }
+        if keep {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 /// A `style` attribute for an HTML-given width: that size, never wider than the page.
 fn width_style(width: Option<u32>) -> String {
     match width {
@@ -55,6 +81,8 @@ pub struct Writer<'a> {
     pub current: Option<ModuleRef>,
     /// `href`s (relative to `text/`) of `book.images`, by index.
     pub image_hrefs: &'a [String],
+    /// Turned copies of wide figures (`assets::turned_image`), by image index.
+    pub turned_hrefs: &'a [Option<String>],
     pub has_math: bool,
     pub warnings: Vec<Diagnostic>,
     pub file: &'a std::path::Path,
@@ -78,6 +106,7 @@ impl<'a> Writer<'a> {
             book,
             current,
             image_hrefs,
+            turned_hrefs: &[],
             has_math: false,
             warnings: Vec::new(),
             file,
@@ -131,7 +160,16 @@ impl<'a> Writer<'a> {
                 link,
                 ..
             } => {
-                self.out.push_str("<figure>");
+                // A wide figure also carries its turned copy; book.css shows one.
+                let turned = match (image, link) {
+                    (ImageSource::Local(i), None) => self.turned_hrefs.get(*i).cloned().flatten(),
+                    _ => None,
+                };
+                self.out.push_str(if turned.is_some() {
+                    "<figure class=\"figure-turnable\">"
+                } else {
+                    "<figure>"
+                });
                 match image {
                     ImageSource::Local(i) => {
                         let img = format!(
@@ -146,6 +184,14 @@ impl<'a> Writer<'a> {
                                 let _ = write!(self.out, "<a href=\"{}\">{img}</a>", escape(&href));
                             }
                             None => self.out.push_str(&img),
+                        }
+                        if let Some(t) = &turned {
+                            let _ = write!(
+                                self.out,
+                                "<img class=\"figure-turned\" src=\"{}\" alt=\"{}\"/>",
+                                escape(t),
+                                escape(alt)
+                            );
                         }
                     }
                     ImageSource::Remote(url) => self.remote_image(url, alt),
@@ -246,7 +292,8 @@ impl<'a> Writer<'a> {
                 self.out.push_str("</tbody></table></div>\n");
             }
             Block::Details { summary, blocks } => {
-                self.out.push_str("<details class=\"details\" open=\"open\"><summary>");
+                self.out
+                    .push_str("<details class=\"details\" open=\"open\"><summary>");
                 self.inlines(summary);
                 self.out.push_str("</summary>\n");
                 self.blocks(blocks);
@@ -297,7 +344,7 @@ impl<'a> Writer<'a> {
         let _ = write!(
             self.out,
             "<p class=\"remote-image\">Image (online): <a href=\"{}\">{}</a></p>",
-            escape(url),
+            escape(&uri_escape(url)),
             escape(label)
         );
     }
@@ -405,7 +452,7 @@ impl<'a> Writer<'a> {
                     let _ = write!(
                         self.out,
                         "<a href=\"{}\">[image: {}]</a>",
-                        escape(url),
+                        escape(&uri_escape(url)),
                         escape(label)
                     );
                 }
@@ -432,7 +479,7 @@ impl<'a> Writer<'a> {
     /// An href relative to `EPUB/text/`.
     pub fn href(&self, target: &LinkTarget) -> String {
         match target {
-            LinkTarget::External(url) => url.clone(),
+            LinkTarget::External(url) => uri_escape(url),
             LinkTarget::Part(p) => part_file(self.book, *p),
             LinkTarget::Module { module, anchor } => {
                 let file = if Some(*module) == self.current {
@@ -502,6 +549,24 @@ impl<'a> Writer<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_become_valid_uris() {
+        assert_eq!(
+            uri_escape("https://example.com?find=\\*"),
+            "https://example.com?find=%5C*"
+        );
+        assert_eq!(uri_escape("https://foo.bar.`baz"), "https://foo.bar.%60baz");
+        assert_eq!(
+            uri_escape("https://x.org/a b#c#d"),
+            "https://x.org/a%20b#c%23d"
+        );
+        assert_eq!(
+            uri_escape("https://x.org/%20ok/%zz"),
+            "https://x.org/%20ok/%25zz"
+        );
+        assert_eq!(uri_escape("https://x.org/é"), "https://x.org/%C3%A9");
+    }
 
     #[test]
     fn escapes_everything() {
