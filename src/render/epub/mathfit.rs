@@ -14,7 +14,7 @@ const STEP: u32 = 5;
 /// The widest class `book.css` knows; anything wider uses it.
 const WIDEST: u32 = 80;
 
-/// ` math-w25`-style class for a display formula at least 15 em wide (its
+/// ` math-wide math-w25`-style classes for a display formula at least 15 em wide (its
 /// estimated width rounded up to a 5 em step), or `""`.
 pub fn width_class(tex: &str) -> String {
     let Some(mathml) = math::to_mathml(tex, true) else {
@@ -27,7 +27,7 @@ pub fn width_class(tex: &str) -> String {
         return String::new();
     }
     let step = (em / f64::from(STEP)).ceil() as u32 * STEP;
-    format!(" math-w{}", step.min(WIDEST))
+    format!(" math-wide math-w{}", step.min(WIDEST))
 }
 
 /// Estimated width in em of a MathML fragment: token glyphs at typical
@@ -103,7 +103,7 @@ mod tests {
         let class = width_class(wide);
         let em: u32 = class
             .trim()
-            .strip_prefix("math-w")
+            .strip_prefix("math-wide math-w")
             .and_then(|n| n.parse().ok())
             .expect("a width class");
         assert!((40..=50).contains(&em), "{class}");
@@ -114,7 +114,7 @@ mod tests {
         assert_eq!(width_class(r"\frac{a}{"), "", "unparsable TeX: no class");
         assert_eq!(
             width_class(&format!("{}x", "x + ".repeat(200))).trim(),
-            "math-w80",
+            "math-wide math-w80",
             "capped at the widest class"
         );
     }
