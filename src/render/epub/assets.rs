@@ -254,7 +254,11 @@ fn turned_svg(text: &str, w: u32, h: u32) -> Option<Vec<u8>> {
     let doc = roxmltree::Document::parse(text).ok()?;
     let root = doc.root_element();
     let px = |name: &str| -> Option<f64> {
-        root.attribute(name)?.trim().trim_end_matches("px").parse::<f64>().ok()
+        root.attribute(name)?
+            .trim()
+            .trim_end_matches("px")
+            .parse::<f64>()
+            .ok()
     };
     let (rw, rh) = (px("width")?, px("height")?);
     if (rw - f64::from(w)).abs() > 1.0 || (rh - f64::from(h)).abs() > 1.0 {
@@ -498,7 +502,10 @@ mod tests {
             (root.attribute("width"), root.attribute("height")),
             (Some("400"), Some("1000"))
         );
-        assert!(text.contains("top left") && text.contains("rotate(-90)"), "{text}");
+        assert!(
+            text.contains("top left") && text.contains("rotate(-90)"),
+            "{text}"
+        );
         // Not wide enough, too small, or a size the copy can't be sure of: none.
         assert!(turned_image(&img(500, 400), svg.as_bytes(), ImageFormat::Svg).is_none());
         assert!(turned_image(&img(600, 200), svg.as_bytes(), ImageFormat::Svg).is_none());
