@@ -41,10 +41,46 @@ pub fn to_mathml(tex: &str, display: bool) -> Option<String> {
         ..RenderConfig::default()
     };
     push_mathml(&mut out, events.into_iter(), config).ok()?;
+    let out = escape_operators(&out);
     // alttext gives assistive technology and old readers the source.
     let alt = format!("<math alttext=\"{}\"", escape(tex.trim()));
     // XHTML has no named `&nbsp;` entity; use the numeric reference.
     Some(out.replacen("<math", &alt, 1).replace("&nbsp;", "&#160;"))
+}
+
+/// pulldown-latex writes operator and symbol characters unescaped
+/// (`<mo><</mo>` for `a < b`, `<mi>&</mi>` for `\&`), which is not XML.
+/// Its own markup always starts `<` with a name or `/`, and `&` with an
+/// entity, so anything else is a character to escape.
+fn escape_operators(mathml: &str) -> String {
+    let mut out = String::with_capacity(mathml.len());
+    let bytes = mathml.as_bytes();
+    for (i, c) in mathml.char_indices() {
+        let next = bytes.get(i + 1).copied().unwrap_or(b' ');
+        match c {
+            '<' if !(next.is_ascii_alphabetic() || next == b'/') => out.push_str("&lt;"),
+            '&' if !is_entity(&mathml[i + 1..]) => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `rest` (after an `&`) starts with `name;`, `#123;` or `#x1F;`.
+fn is_entity(rest: &str) -> bool {
+    let Some(end) = rest.find(';') else {
+        return false;
+    };
+    let body = &rest[..end];
+    match body.strip_prefix('#') {
+        Some(num) => match num.strip_prefix(['x', 'X']) {
+            Some(hex) => !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()),
+            None => !num.is_empty() && num.chars().all(|c| c.is_ascii_digit()),
+        },
+        None => {
+            !body.is_empty() && body.len() <= 8 && body.chars().all(|c| c.is_ascii_alphanumeric())
+        }
+    }
 }
 
 /// The XHTML for a formula: its MathML in `span.math-ml` and, in
@@ -644,6 +680,18 @@ mod tests {
     }
 
     #[test]
+    fn operators_are_escaped() {
+        for tex in ["a < b", r"a \lt b", r"\&", "x > 0", r"a \le b < c"] {
+            let x = to_xhtml(tex, false).unwrap();
+            assert!(
+                roxmltree::Document::parse(&format!("<p>{x}</p>")).is_ok(),
+                "{tex}: {x}"
+            );
+        }
+        assert_eq!(lin("a < b"), "a &lt; b");
+    }
+
+    #[test]
     fn powers_keep_their_meaning() {
         assert_eq!(lin("10^5"), "10⁵");
         assert_eq!(
@@ -747,6 +795,26 @@ mod tests {
             "{x}"
         );
         assert!(roxmltree::Document::parse(&format!("<p>{x}</p>")).is_ok());
+    }
+
+    proptest::proptest! {
+        /// Any TeX pulldown-latex accepts gives well-formed XHTML with both forms.
+        #[test]
+        fn any_formula_gives_well_formed_xhtml(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "x", "10", "^", "_", "{", "}", r"\frac", r"\sqrt", r"\text{a b}", "+", "-",
+                "=", "(", ")", ",", r"\,", r"\quad", r"\sum", r"\bar", r"\times", "'",
+                r"\left(", r"\right)", r"\not=", r"\binom", "&", "<", r"\mathbb{R}",
+            ]), 0..12)
+        ) {
+            let tex = parts.concat();
+            if let Some(x) = to_xhtml(&tex, false) {
+                let wrapped = format!("<p>{x}</p>");
+                let doc = roxmltree::Document::parse(&wrapped);
+                proptest::prop_assert!(doc.is_ok(), "{tex:?} -> {x}");
+                proptest::prop_assert!(x.contains("<span class=\"math-alt\">"));
+            }
+        }
     }
 
     #[test]
