@@ -777,20 +777,18 @@ impl Builder<'_, '_> {
                 self.push_block(block);
                 return;
             }
-            match single {
-                Inline::Math {
-                    tex,
-                    display: true,
-                    pos,
-                } => {
-                    let block = Block::Math {
-                        tex: tex.clone(),
-                        pos: *pos,
-                    };
-                    self.push_block(block);
-                    return;
-                }
-                _ => {}
+            if let Inline::Math {
+                tex,
+                display: true,
+                pos,
+            } = single
+            {
+                let block = Block::Math {
+                    tex: tex.clone(),
+                    pos: *pos,
+                };
+                self.push_block(block);
+                return;
             }
         }
         if !meaningful.is_empty() {
