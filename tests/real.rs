@@ -382,9 +382,7 @@ fn real_book(name: &str, remote: bool) {
         "{}: no book/ folder",
         src.display()
     );
-    for needed in ["SOURCE.md"] {
-        assert!(src.join(needed).is_file(), "{name}: {needed} missing");
-    }
+    assert!(src.join("SOURCE.md").is_file(), "{name}: SOURCE.md missing");
     assert!(
         std::fs::read_dir(&src)
             .expect("ls")
@@ -564,7 +562,11 @@ fn check_book(name: &str, book: &Path, served_dir: Option<&Path>) {
         .expect("XHTML parses");
         for n in doc.descendants().filter(|n| n.has_tag_name("img")) {
             img_count += 1;
-            if e.name.starts_with("EPUB/text/m-") {
+            // A turned copy of a wide figure (for narrow screens) is the same figure.
+            let turned = n
+                .attribute("class")
+                .is_some_and(|c| c.split_whitespace().any(|c| c == "figure-turned"));
+            if e.name.starts_with("EPUB/text/m-") && !turned {
                 module_imgs += 1;
             }
             let srcv = n.attribute("src").unwrap_or("");

@@ -502,7 +502,7 @@ fn commonmark_and_gfm_examples_never_crash_and_html_renders_or_warns() {
     for d in diags.values().flatten() {
         let kind: String = d
             .message
-            .split(|c: char| c == ':' || c == '`' || c == '\'' || c == '"')
+            .split([':', '`', '\'', '"'])
             .next()
             .unwrap_or("")
             .chars()
