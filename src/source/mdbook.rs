@@ -9,7 +9,9 @@
 //!   module title is the SUMMARY link text (as in mdBook's TOC), and the
 //!   chapter's own opening heading is taken out of the body (Quire prints the
 //!   title itself). Draft chapters `[Name]()` have no file: skipped, warned.
-//! - `{{#include}}` and friends are expanded, mdBook's hidden code lines dropped.
+//! - `{{#include}}` and friends are expanded, mdBook's hidden code lines dropped;
+//!   the Rust book's `<Listing>` tags become file names and captions when its
+//!   `trpl-listing` preprocessor is declared.
 //! - Other tables of book.toml (`[output.*]`, `[preprocessor.*]`, `[rust]`,
 //!   ...) are ignored, except `[output.quire]`, which takes the keys of a
 //!   native book.toml (identifier, subtitle, copyright, `[pdf]`, ...).
@@ -17,6 +19,7 @@
 mod hidelines;
 mod include;
 mod summary;
+mod trpl;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -50,6 +53,9 @@ struct MdToml {
     book: MdBook,
     #[serde(default)]
     output: MdOutput,
+    /// Only their names matter: Quire emulates the ones it knows.
+    #[serde(default)]
+    preprocessor: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,6 +130,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Source> {
         src: &src_parts,
         summary_path: &summary_path,
         hidelines: &md.output.html.code.hidelines,
+        trpl_listing: md.preprocessor.contains_key("trpl-listing"),
     };
     let parts = build_parts(&ctx, &book.title, &summary, diags)?;
     if parts.iter().all(|p| p.modules.is_empty()) && !diags.has_errors() {
@@ -247,6 +254,8 @@ struct Ctx<'a> {
     src: &'a [String],
     summary_path: &'a Path,
     hidelines: &'a BTreeMap<String, String>,
+    /// The Rust book's `<Listing>` tags (its own mdbook-trpl preprocessor).
+    trpl_listing: bool,
 }
 
 fn build_parts(
@@ -368,6 +377,11 @@ fn load_chapter(
             diags.warning(&p.file, p.pos, p.message);
         }
     }
+    let expanded = if ctx.trpl_listing {
+        trpl::rewrite(&expanded)
+    } else {
+        expanded
+    };
     let mut body = hidelines::strip(&expanded, ctx.hidelines);
     let mut body_line = 1;
     let mut name = c.name.clone();
