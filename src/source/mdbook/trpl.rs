@@ -17,7 +17,7 @@ pub fn rewrite(body: &str) -> String {
             None => (line, ""),
         };
         // Container prefix: blockquote markers and indentation.
-        let rest = content.trim_start_matches(|c: char| c == '>' || c == ' ' || c == '\t');
+        let rest = content.trim_start_matches(['>', ' ', '\t']);
         let prefix = &content[..content.len() - rest.len()];
         if let Some(f) = fence_marker(rest) {
             fence = match fence {
