@@ -41,10 +41,13 @@ fn corpus() -> Option<PathBuf> {
     if dir.is_dir() {
         return Some(dir);
     }
-    common::missing_tool(&format!(
-        "the real-book corpus ({} or $QUIRE_REAL_BOOKS)",
+    // The corpus is other people's text, kept as data beside the repository
+    // (never committed): a clone without it skips these books, in CI too,
+    // and says so; the spec, HTML and fixture tests still run.
+    eprintln!(
+        "SKIPPED: the real-book corpus is not at {} (set QUIRE_REAL_BOOKS to run these books)",
         dir.display()
-    ));
+    );
     None
 }
 
