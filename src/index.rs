@@ -180,16 +180,11 @@ fn inline_texts(inlines: &[Inline], f: &mut dyn FnMut(Option<&str>, &str)) {
     for i in inlines {
         match i {
             Inline::Text(t) => f(None, t),
-            Inline::Emphasis(c)
-            | Inline::Strong(c)
-            | Inline::Strikethrough(c)
-            | Inline::Superscript(c)
-            | Inline::Subscript(c)
-            | Inline::Underline(c)
-            | Inline::Mark(c)
-            | Inline::Kbd(c)
-            | Inline::Link { content: c, .. } => inline_texts(c, f),
-            _ => {}
+            other => {
+                if let Some(c) = other.children() {
+                    inline_texts(c, f);
+                }
+            }
         }
     }
 }

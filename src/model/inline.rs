@@ -59,6 +59,39 @@ pub enum LinkTarget {
     External(String),
 }
 
+impl Inline {
+    /// The inline content this one wraps (emphasis, a link's text…), if any.
+    pub fn children(&self) -> Option<&[Inline]> {
+        match self {
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c)
+            | Inline::Underline(c)
+            | Inline::Mark(c)
+            | Inline::Kbd(c)
+            | Inline::Link { content: c, .. } => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn children_mut(&mut self) -> Option<&mut Vec<Inline>> {
+        match self {
+            Inline::Emphasis(c)
+            | Inline::Strong(c)
+            | Inline::Strikethrough(c)
+            | Inline::Superscript(c)
+            | Inline::Subscript(c)
+            | Inline::Underline(c)
+            | Inline::Mark(c)
+            | Inline::Kbd(c)
+            | Inline::Link { content: c, .. } => Some(c),
+            _ => None,
+        }
+    }
+}
+
 /// The plain text of inline content (for alt text, ids, indexes, word counts).
 pub fn inline_text(inlines: &[Inline]) -> String {
     let mut out = String::new();
@@ -70,19 +103,14 @@ fn push_text(inlines: &[Inline], out: &mut String) {
     for i in inlines {
         match i {
             Inline::Text(t) | Inline::Code(t) => out.push_str(t),
-            Inline::Emphasis(c)
-            | Inline::Strong(c)
-            | Inline::Strikethrough(c)
-            | Inline::Superscript(c)
-            | Inline::Subscript(c)
-            | Inline::Underline(c)
-            | Inline::Mark(c)
-            | Inline::Kbd(c)
-            | Inline::Link { content: c, .. } => push_text(c, out),
             Inline::Image { alt, .. } => out.push_str(alt),
             Inline::Math { tex, .. } => out.push_str(tex),
             Inline::SoftBreak | Inline::HardBreak => out.push(' '),
-            Inline::FootnoteRef { .. } | Inline::Anchor(_) => {}
+            other => {
+                if let Some(c) = other.children() {
+                    push_text(c, out);
+                }
+            }
         }
     }
 }

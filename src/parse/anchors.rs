@@ -101,22 +101,11 @@ fn rewrite_target(t: &mut LinkTarget, rw: &Rewrites) {
 
 fn rewrite_inlines(inlines: &mut [Inline], rw: &Rewrites) {
     for i in inlines {
-        match i {
-            Inline::Link {
-                target, content, ..
-            } => {
-                rewrite_target(target, rw);
-                rewrite_inlines(content, rw);
-            }
-            Inline::Emphasis(c)
-            | Inline::Strong(c)
-            | Inline::Strikethrough(c)
-            | Inline::Superscript(c)
-            | Inline::Subscript(c)
-            | Inline::Underline(c)
-            | Inline::Mark(c)
-            | Inline::Kbd(c) => rewrite_inlines(c, rw),
-            _ => {}
+        if let Inline::Link { target, .. } = i {
+            rewrite_target(target, rw);
+        }
+        if let Some(c) = i.children_mut() {
+            rewrite_inlines(c, rw);
         }
     }
 }
