@@ -319,52 +319,6 @@ face.load().then((f) => {
     );
 }
 
-/// A wide figure carries a turned copy (for phones, where book.css shows it
-/// instead) with the same text alternative, in the manifest beside the original.
-#[test]
-fn wide_figures_carry_a_turned_copy() {
-    let wide = r#"<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="400" viewBox="0 0 1000 400"><text x="10" y="20">label</text></svg>"#;
-    let dir = common::book(&[
-        ("images/wide.svg", wide),
-        (
-            "01-basics/01-intro.md",
-            &common::module(
-                "Intro",
-                "beginner",
-                "Redis",
-                "## Setup {#setup}\n\n![A wide diagram](../images/wide.svg \"Wide\")\n",
-            ),
-        ),
-    ]);
-    let out = tempfile::tempdir().expect("tempdir");
-    let epub = build_epub(dir.path(), out.path());
-    let t = texts(&epub);
-    let doc = xml(&t["EPUB/text/m-intro.xhtml"]);
-    let figure = doc
-        .descendants()
-        .find(|n| n.has_tag_name("figure"))
-        .expect("a figure");
-    assert_eq!(figure.attribute("class"), Some("figure-turnable"));
-    let imgs: Vec<(Option<&str>, &str, &str)> = figure
-        .descendants()
-        .filter(|n| n.has_tag_name("img"))
-        .map(|i| {
-            (
-                i.attribute("class"),
-                i.attribute("src").unwrap_or(""),
-                i.attribute("alt").unwrap_or(""),
-            )
-        })
-        .collect();
-    assert_eq!(imgs.len(), 2, "{imgs:?}");
-    assert_eq!(imgs[1].0, Some("figure-turned"));
-    assert!(imgs[1].1.ends_with("-turned.svg"), "{imgs:?}");
-    assert!(imgs.iter().all(|i| i.2 == "A wide diagram"), "{imgs:?}");
-    let turned = imgs[1].1.trim_start_matches("../");
-    assert!(t["EPUB/package.opf"].contains(&format!("href=\"{turned}\"")));
-    assert_epubcheck_clean(&epub);
-}
-
 /// MuPDF (SumatraPDF, Librera) moved every figure that is a direct child of a
 /// `<section>` to the top of it: the caption must come after the text that
 /// precedes the figure in the source.

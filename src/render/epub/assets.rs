@@ -220,59 +220,6 @@ fn without_doctype(bytes: Vec<u8>) -> Vec<u8> {
     }
 }
 
-/// A figure this much wider than tall, and at least this wide (px), also
-/// gets a turned copy for narrow columns (see `turned_image`).
-const TURN_ASPECT: f64 = 1.3;
-const TURN_MIN_WIDTH: u32 = 640;
-
-/// A wide figure turned a quarter counter-clockwise (its top at the left,
-/// as print books set landscape figures), for phones: fitted to a narrow
-/// column a 1,000 px diagram's labels shrink to 4 px; turned, it is fitted to
-/// the page's height instead, and the reader turns the phone. `bytes` are the
-/// stored image (`image_bytes`); `None` for figures that aren't wide, rasters
-/// other than PNG (no lossy re-encoding) and SVGs whose root size isn't given
-/// in pixels (a turned copy needs the exact size).
-pub fn turned_image(img: &Image, bytes: &[u8], format: ImageFormat) -> Option<Vec<u8>> {
-    let (w, h) = (img.width, img.height);
-    if w < TURN_MIN_WIDTH || f64::from(w) < TURN_ASPECT * f64::from(h.max(1)) {
-        return None;
-    }
-    match format {
-        ImageFormat::Svg => turned_svg(std::str::from_utf8(bytes).ok()?, w, h),
-        ImageFormat::Png => {
-            let decoded = image::load_from_memory_with_format(bytes, Fmt::Png).ok()?;
-            let mut out = Cursor::new(Vec::new());
-            decoded.rotate270().write_to(&mut out, Fmt::Png).ok()?;
-            Some(out.into_inner())
-        }
-        _ => None,
-    }
-}
-
-/// The SVG nested in an outer one `h` wide and `w` tall, turned by a transform.
-fn turned_svg(text: &str, w: u32, h: u32) -> Option<Vec<u8>> {
-    let doc = roxmltree::Document::parse(text).ok()?;
-    let root = doc.root_element();
-    let px = |name: &str| -> Option<f64> {
-        root.attribute(name)?
-            .trim()
-            .trim_end_matches("px")
-            .parse::<f64>()
-            .ok()
-    };
-    let (rw, rh) = (px("width")?, px("height")?);
-    if (rw - f64::from(w)).abs() > 1.0 || (rh - f64::from(h)).abs() > 1.0 {
-        return None;
-    }
-    let inner = &text[root.range()];
-    Some(
-        format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{h}\" height=\"{w}\" viewBox=\"0 0 {h} {w}\"><g transform=\"translate(0 {w}) rotate(-90)\">{inner}</g></svg>\n"
-        )
-        .into_bytes(),
-    )
-}
-
 /// The bytes to store for an image, and their format: as is, or re-encoded
 /// when a raster is too large (downscaled) or is WebP (as PNG: WebP is not an
 /// EPUB 3.2 core media type). Re-encoding is deterministic.
@@ -482,35 +429,6 @@ mod tests {
         ));
         assert!(has(bundled_font(SERIF_BOLD).unwrap(), "Bold"));
         assert!(has(mono_font().unwrap(), "DejaVu Sans Mono"));
-    }
-
-    #[test]
-    fn wide_svgs_get_a_turned_copy() {
-        let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="400" viewBox="0 0 1000 400"><text x="10" y="20">top left</text></svg>"#;
-        let img = |w, h| Image {
-            path: "x.svg".into(),
-            rel: "images/x.svg".into(),
-            format: ImageFormat::Svg,
-            width: w,
-            height: h,
-        };
-        let turned = turned_image(&img(1000, 400), svg.as_bytes(), ImageFormat::Svg).unwrap();
-        let text = String::from_utf8(turned).unwrap();
-        let doc = roxmltree::Document::parse(&text).unwrap();
-        let root = doc.root_element();
-        assert_eq!(
-            (root.attribute("width"), root.attribute("height")),
-            (Some("400"), Some("1000"))
-        );
-        assert!(
-            text.contains("top left") && text.contains("rotate(-90)"),
-            "{text}"
-        );
-        // Not wide enough, too small, or a size the copy can't be sure of: none.
-        assert!(turned_image(&img(500, 400), svg.as_bytes(), ImageFormat::Svg).is_none());
-        assert!(turned_image(&img(600, 200), svg.as_bytes(), ImageFormat::Svg).is_none());
-        let no_size = r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1000 400"/>"#;
-        assert!(turned_image(&img(1000, 400), no_size.as_bytes(), ImageFormat::Svg).is_none());
     }
 
     #[test]

@@ -245,8 +245,6 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
         assets::cover_png(book)?,
     );
     let mut image_hrefs = Vec::with_capacity(book.images.len());
-    // Wide figures' turned copies, for narrow columns (book.css shows one of the two).
-    let mut turned_hrefs: Vec<Option<String>> = Vec::with_capacity(book.images.len());
     for (i, img) in book.images.iter().enumerate() {
         // WebP is stored as PNG (EPUB 3.2 readers need not show WebP).
         let (bytes, format) = assets::image_bytes(img)?;
@@ -256,22 +254,6 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
             safe_stem(&img.rel),
             format.ext()
         );
-        let turned = assets::turned_image(img, &bytes, format).map(|turned| {
-            let turned_href = format!(
-                "images/img-{:03}-{}-turned.{}",
-                i + 1,
-                safe_stem(&img.rel),
-                format.ext()
-            );
-            pkg.add(
-                &turned_href,
-                &format!("img-{:03}-turned", i + 1),
-                format.media_type(),
-                "",
-                turned,
-            );
-            format!("../{turned_href}")
-        });
         pkg.add(
             &href,
             &format!("img-{:03}", i + 1),
@@ -280,7 +262,6 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
             bytes,
         );
         image_hrefs.push(format!("../{href}"));
-        turned_hrefs.push(turned);
     }
 
     let base = |title: &str, body_type: &str| -> Vec<(&'static str, Value)> {
@@ -381,7 +362,6 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
     let mut has_math = false;
     for (p, part) in book.parts.iter().enumerate() {
         let mut w = Writer::new(book, None, &image_hrefs, &part.source);
-        w.turned_hrefs = &turned_hrefs;
         w.blocks(&part.overview);
         let mut pv = parts[p].clone();
         pv.overview_html = Value::from_safe_string(w.take());
@@ -402,7 +382,6 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
                 let r = ModuleRef { part: p, module: m };
                 let module = book.module(r);
                 let mut w = Writer::new(book, Some(r), &image_hrefs, &module.source);
-                w.turned_hrefs = &turned_hrefs;
                 w.blocks(&module.blocks);
                 let body = w.take();
                 w.footnotes(&module.footnotes);

@@ -81,8 +81,6 @@ pub struct Writer<'a> {
     pub current: Option<ModuleRef>,
     /// `href`s (relative to `text/`) of `book.images`, by index.
     pub image_hrefs: &'a [String],
-    /// Turned copies of wide figures (`assets::turned_image`), by image index.
-    pub turned_hrefs: &'a [Option<String>],
     pub has_math: bool,
     pub warnings: Vec<Diagnostic>,
     pub file: &'a std::path::Path,
@@ -106,7 +104,6 @@ impl<'a> Writer<'a> {
             book,
             current,
             image_hrefs,
-            turned_hrefs: &[],
             has_math: false,
             warnings: Vec::new(),
             file,
@@ -160,20 +157,23 @@ impl<'a> Writer<'a> {
                 link,
                 ..
             } => {
-                // A wide figure also carries its turned copy; book.css shows one.
-                let turned = match (image, link) {
-                    (ImageSource::Local(i), None) => self.turned_hrefs.get(*i).cloned().flatten(),
-                    _ => None,
-                };
-                self.out.push_str(if turned.is_some() {
-                    "<figure class=\"figure-turnable\">"
-                } else {
-                    "<figure>"
-                });
+                self.out.push_str("<figure>");
                 match image {
                     ImageSource::Local(i) => {
+                        // The intrinsic size up front: the page doesn't reflow as
+                        // images load (a reading engine may place an anchor first).
+                        let (iw, ih) = self
+                            .book
+                            .images
+                            .get(*i)
+                            .map_or((0, 0), |m| (m.width, m.height));
+                        let size = if iw > 0 && ih > 0 {
+                            format!(" width=\"{iw}\" height=\"{ih}\"")
+                        } else {
+                            String::new()
+                        };
                         let img = format!(
-                            "<img src=\"{}\" alt=\"{}\"{}/>",
+                            "<img src=\"{}\" alt=\"{}\"{size}{}/>",
                             escape(&self.image_hrefs[*i]),
                             escape(alt),
                             width_style(*width)
@@ -184,14 +184,6 @@ impl<'a> Writer<'a> {
                                 let _ = write!(self.out, "<a href=\"{}\">{img}</a>", escape(&href));
                             }
                             None => self.out.push_str(&img),
-                        }
-                        if let Some(t) = &turned {
-                            let _ = write!(
-                                self.out,
-                                "<img class=\"figure-turned\" src=\"{}\" alt=\"{}\"/>",
-                                escape(t),
-                                escape(alt)
-                            );
                         }
                     }
                     ImageSource::Remote(url) => self.remote_image(url, alt),
