@@ -1,6 +1,6 @@
-//! What a reader sees: the EPUB opened in a real reading engine (epub.js,
-//! paginated, in Debian's headless Chromium) at a phone (360×640) and a 6"
-//! e-reader (600×800) size. For every spine item `tests/reader/check.mjs`
+//! What a reader sees: the EPUB opened in real reading engines (epub.js and
+//! foliate-js, the engine of the Foliate reader, both paginated, in Debian's
+//! headless Chromium) at a phone (360×640) and a 6" e-reader (600×800) size. For every spine item `tests/reader/check.mjs`
 //! asserts that nothing is wider or taller than the page, no text shows
 //! escaped markup, every image loads and every internal link resolves in the
 //! engine. `QUIRE_SCREENSHOTS=1` also keeps review screenshots (cover,
@@ -39,7 +39,7 @@ fn engine_available() -> bool {
         return false;
     }
     let modules = reader_dir().join("node_modules");
-    if !["epubjs", "jszip", "playwright-core"]
+    if !["epubjs", "foliate-js", "jszip", "playwright-core"]
         .iter()
         .all(|m| modules.join(m).join("package.json").exists())
     {
@@ -49,12 +49,15 @@ fn engine_available() -> bool {
     true
 }
 
+/// The engines `check.mjs` drives (its `--engine`).
+const ENGINES: [&str; 2] = ["epubjs", "foliate"];
+
 /// Runs the engine check; returns its exit code and JSON report.
-fn read_in_engine(epub: &Path, extra: &[&str]) -> (i32, Value, String) {
+fn read_in_engine(epub: &Path, engine: &str, extra: &[&str]) -> (i32, Value, String) {
     let out = Command::new("node")
         .arg(reader_dir().join("check.mjs"))
         .arg(epub)
-        .args(["--sizes", SIZES, "--chromium"])
+        .args(["--engine", engine, "--sizes", SIZES, "--chromium"])
         .arg(chromium())
         .args(extra)
         .output()
@@ -121,7 +124,13 @@ fn failing_hrefs(report: &Value, size: &str, kind: &str) -> Vec<String> {
 
 /// Builds `content` to EPUB, reads it in the engine, and fails with every
 /// problem found; `min_items` and `min_links` prove the engine really rendered it.
-fn assert_reads_cleanly(content: &Path, min_items: u64, min_links: u64, screenshots: bool) {
+fn assert_reads_cleanly(
+    content: &Path,
+    engine: &str,
+    min_items: u64,
+    min_links: u64,
+    screenshots: bool,
+) {
     let out = tempfile::tempdir().expect("tempdir");
     common::build(content, out.path(), &["--epub"]);
     let epub = the_epub(out.path());
@@ -130,8 +139,8 @@ fn assert_reads_cleanly(content: &Path, min_items: u64, min_links: u64, screensh
     if screenshots {
         extra = vec!["--screenshots", shots.to_str().expect("utf-8 path")];
     }
-    let (code, report, stderr) = read_in_engine(&epub, &extra);
-    eprintln!("{stderr}");
+    let (code, report, stderr) = read_in_engine(&epub, engine, &extra);
+    eprintln!("{engine}:\n{stderr}");
     for size in report["sizes"].as_array().expect("sizes") {
         assert!(size["items"].as_u64().unwrap_or(0) >= min_items, "{size}");
         assert!(
@@ -142,35 +151,46 @@ fn assert_reads_cleanly(content: &Path, min_items: u64, min_links: u64, screensh
     let lines = failures(&report);
     assert!(
         code == 0 && lines.is_empty(),
-        "{} problems a reader would see:\n{}",
+        "{} problems a reader would see in {engine}:\n{}",
         lines.len(),
         lines.join("\n")
     );
 }
 
-#[test]
-fn shipped_book_reads_cleanly_in_epub_js() {
+fn screenshots_wanted() -> bool {
+    std::env::var("QUIRE_SCREENSHOTS").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// 12 parts, 159 modules and the front and back matter; thousands of links.
+fn shipped_book_reads_cleanly(engine: &str) {
     if !engine_available() {
         return;
     }
-    let screenshots = std::env::var("QUIRE_SCREENSHOTS").is_ok_and(|v| !v.is_empty() && v != "0");
-    // 12 parts, 159 modules and the front and back matter; thousands of links.
-    assert_reads_cleanly(&common::repo_root().join("content"), 170, 2000, screenshots);
+    let content = common::repo_root().join("content");
+    assert_reads_cleanly(&content, engine, 170, 2000, screenshots_wanted());
+}
+
+#[test]
+fn shipped_book_reads_cleanly_in_epub_js() {
+    shipped_book_reads_cleanly("epubjs");
+}
+
+#[test]
+fn shipped_book_reads_cleanly_in_foliate_js() {
+    shipped_book_reads_cleanly("foliate");
 }
 
 /// Titles and text full of `<`, `&`, `*`, `@`, `//`: shown as written, never
 /// as markup, and nothing pushed off the page.
 #[test]
-fn adversarial_book_reads_cleanly_in_epub_js() {
+fn adversarial_book_reads_cleanly() {
     if !engine_available() {
         return;
     }
-    assert_reads_cleanly(
-        &common::repo_root().join("tests/fixtures/adversarial"),
-        8,
-        20,
-        false,
-    );
+    let content = common::repo_root().join("tests/fixtures/adversarial");
+    for engine in ENGINES {
+        assert_reads_cleanly(&content, engine, 8, 20, false);
+    }
 }
 
 /// Rewrites one entry of an EPUB (zip) in place.
@@ -216,8 +236,10 @@ fn engine_check_reports_planted_defects() {
     );
     let epub = the_epub(out.path());
     // Clean first, so that what follows is caused by the plants alone.
-    let (code, report, _) = read_in_engine(&epub, &[]);
-    assert_eq!(code, 0, "{}", failures(&report).join("\n"));
+    for engine in ENGINES {
+        let (code, report, _) = read_in_engine(&epub, engine, &[]);
+        assert_eq!(code, 0, "{engine}: {}", failures(&report).join("\n"));
+    }
 
     patch_epub(&epub, "EPUB/text/m-queues.xhtml", |page| {
         // Inline styles, so the plants don't depend on the book's stylesheet.
@@ -241,14 +263,23 @@ fn engine_check_reports_planted_defects() {
         );
         page.replacen("</h1>", &format!("</h1>{planted}"), 1)
     });
-    let (code, report, stderr) = read_in_engine(&epub, &[]);
-    assert_eq!(code, 1, "planted defects must fail the check:\n{stderr}");
+    for engine in ENGINES {
+        planted_defects_reported(&epub, engine);
+    }
+}
+
+fn planted_defects_reported(epub: &Path, engine: &str) {
+    let (code, report, stderr) = read_in_engine(epub, engine, &[]);
+    assert_eq!(
+        code, 1,
+        "{engine}: planted defects must fail the check:\n{stderr}"
+    );
     for size in ["360x640", "600x800"] {
         for kind in ["overflow", "cut", "scroll", "markup", "images"] {
             assert_eq!(
                 failing_hrefs(&report, size, kind),
                 vec!["text/m-queues.xhtml".to_string()],
-                "{size} {kind}:\n{stderr}"
+                "{engine} {size} {kind}:\n{stderr}"
             );
         }
         let broken: Vec<String> = report["sizes"]
@@ -262,7 +293,7 @@ fn engine_check_reports_planted_defects() {
         assert_eq!(
             broken,
             ["m-caching.xhtml#no-such-id", "m-missing.xhtml"],
-            "{size}"
+            "{engine} {size}"
         );
     }
 }

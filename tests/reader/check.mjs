@@ -7,10 +7,13 @@
 //
 //   node tests/reader/check.mjs BOOK.epub [--sizes 360x640,600x800]
 //        [--screenshots DIR] [--chromium PATH] [--items 0-9,12] [--allow-scroll]
+//        [--engine epubjs|foliate]
 //
 // A scroll region (overflow: auto) hiding part of its content fails: in a
 // paginated reader a sideways swipe turns the page. --allow-scroll reports
 // such regions without failing (for engines where a reader can scroll them).
+//
+// QUIRE_PROGRESS=1 prints a line per spine item (time to check it and to tap a link).
 //
 // Prints one JSON object on stdout (the Rust test parses it) and a summary on
 // stderr. Exit 0 when nothing failed, 1 when something did, 2 on usage or
@@ -24,12 +27,12 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 
 function usage(msg) {
-  process.stderr.write(`check.mjs: ${msg}\nusage: node check.mjs BOOK.epub [--sizes WxH,...] [--screenshots DIR] [--chromium PATH] [--items LIST] [--allow-scroll]\n`);
+  process.stderr.write(`check.mjs: ${msg}\nusage: node check.mjs BOOK.epub [--sizes WxH,...] [--screenshots DIR] [--chromium PATH] [--items LIST] [--allow-scroll] [--engine epubjs|foliate]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { sizes: [[360, 640], [600, 800]], screenshots: null, chromium: '/usr/bin/chromium', items: null, allowScroll: false };
+  const opts = { sizes: [[360, 640], [600, 800]], screenshots: null, chromium: '/usr/bin/chromium', items: null, allowScroll: false, engine: 'epubjs' };
   const rest = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -46,6 +49,10 @@ function parseArgs(argv) {
     } else if (a === '--screenshots') opts.screenshots = value();
     else if (a === '--chromium') opts.chromium = value();
     else if (a === '--allow-scroll') opts.allowScroll = true;
+    else if (a === '--engine') {
+      opts.engine = value();
+      if (!ENGINES[opts.engine]) usage(`unknown engine ${opts.engine} (${Object.keys(ENGINES).join(', ')})`);
+    }
     else if (a === '--items') {
       opts.items = new Set();
       for (const part of value().split(',')) {
@@ -61,17 +68,38 @@ function parseArgs(argv) {
   return opts;
 }
 
+// The engines, as the scripts of the reader page.
+const ENGINES = {
+  epubjs: {
+    name: 'epub.js 0.3.93 (paginated, spread none)',
+    scripts: '<script src="/jszip.js"></script><script src="/epub.js"></script><script src="/harness.js"></script>',
+  },
+  foliate: {
+    name: 'foliate-js 1.0.1 (paginated, one column)',
+    scripts: '<script src="/harness.js"></script><script type="module" src="/harness-foliate.js"></script>',
+  },
+};
+
 // The reader page, the engine and the book from one loopback server.
-function serve(epub) {
+function serve(epub, engine) {
+  const page = `<!DOCTYPE html><html><head><meta charset="utf-8"><style>html,body{margin:0;padding:0;overflow:hidden}#viewer{overflow:hidden}</style>${ENGINES[engine].scripts}</head><body><div id="viewer"></div></body></html>`;
   const files = {
-    '/': ['text/html', Buffer.from('<!DOCTYPE html><html><head><meta charset="utf-8"><style>html,body{margin:0;padding:0;overflow:hidden}#viewer{overflow:hidden}</style><script src="/jszip.js"></script><script src="/epub.js"></script><script src="/harness.js"></script></head><body><div id="viewer"></div></body></html>')],
+    '/': ['text/html', Buffer.from(page)],
     '/jszip.js': ['text/javascript', readFileSync(join(here, 'node_modules/jszip/dist/jszip.min.js'))],
     '/epub.js': ['text/javascript', readFileSync(join(here, 'node_modules/epubjs/dist/epub.min.js'))],
     '/harness.js': ['text/javascript', readFileSync(join(here, 'harness.js'))],
+    '/harness-foliate.js': ['text/javascript', readFileSync(join(here, 'harness-foliate.js'))],
     '/book.epub': ['application/epub+zip', readFileSync(epub)],
   };
+  // foliate-js is native ES modules: its folder as it is
+  const foliate = join(here, 'node_modules/foliate-js');
   const server = createServer((req, res) => {
-    const f = files[new URL(req.url, 'http://x').pathname];
+    const path = new URL(req.url, 'http://x').pathname;
+    let f = files[path];
+    if (!f && path.startsWith('/foliate/') && !path.includes('..')) {
+      const file = join(foliate, path.slice('/foliate/'.length));
+      if (existsSync(file)) f = ['text/javascript', readFileSync(file)];
+    }
     if (!f) {
       res.writeHead(404).end();
       return;
@@ -103,7 +131,7 @@ function screenshotPlan(items) {
     ['module-opening', by(/(^|\/)m-/), null],
     ['code', most('pre'), 'pre', 'first'],
     ['table', widest('table') || most('tableColumns'), 'table', 'columns'],
-    ['math', widest('math') || most('displayMath'), '.math-display', 'widest'],
+    ['math', widest('math') || most('mathLength'), '.math-display', widest('math') ? 'widest' : 'longest'],
     ['index', by(/tag-index/i) || by(/index/i), null],
   ];
 }
@@ -111,7 +139,7 @@ function screenshotPlan(items) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (!existsSync(opts.chromium)) usage(`no Chromium at ${opts.chromium}`);
-  const server = await serve(opts.epub);
+  const server = await serve(opts.epub, opts.engine);
   const base = `http://127.0.0.1:${server.address().port}/`;
   const browser = await chromium.launch({
     executablePath: opts.chromium,
@@ -120,7 +148,7 @@ async function main() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const started = Date.now();
-  const result = { epub: opts.epub, engine: 'epub.js 0.3.93 (paginated, spread none)', sizes: [] };
+  const result = { epub: opts.epub, engine: ENGINES[opts.engine].name, sizes: [] };
   try {
     // The sizes run side by side: one page each, two cores.
     result.sizes = await Promise.all(opts.sizes.map(([w, h]) => checkSize(browser, base, w, h, opts)));
@@ -158,9 +186,12 @@ async function checkSize(browser, base, w, h, opts) {
   const targets = [];
   for (const it of opened.spine) {
     if (opts.items && !opts.items.has(it.index)) continue;
+    const t0 = Date.now();
     const r = await page.evaluate((i) => window.quireCheck(i), it.index);
     items.push(r);
+    const t1 = Date.now();
     const f = await page.evaluate(([i, t]) => window.quireFollow(i, t), [it.index, targets]);
+    if (process.env.QUIRE_PROGRESS) process.stderr.write(`${w}x${h} ${it.href}: check ${t1 - t0} ms, tap ${Date.now() - t1} ms${f && !f.ok ? ' ' + f.reason : ''}\n`);
     if (!f) continue;
     followed += 1;
     if (f.ok) targets.push(f.target);
@@ -168,7 +199,7 @@ async function checkSize(browser, base, w, h, opts) {
   }
   const resolved = await page.evaluate(
     ([links, nav]) => window.quireResolveLinks(links, nav),
-    [items.map((r) => [r.href, r.links]), opts.items ? [] : opened.nav],
+    [items.map((r) => [r.href, r.links]), !opts.items],
   );
   const size = `${w}x${h}`;
   if (opts.screenshots) {
@@ -182,7 +213,7 @@ async function checkSize(browser, base, w, h, opts) {
     for (const [name, item, selector, pick] of screenshotPlan(items)) {
       if (!item) continue;
       const shown = await page.evaluate(([i, s, p]) => window.quireShow(i, s, p), [item.index, selector, pick]);
-      const path = join(opts.screenshots, `${size}-${name}.png`);
+      const path = join(opts.screenshots, `${opts.engine === "epubjs" ? "" : opts.engine + "-"}${size}-${name}.png`);
       await page.screenshot({ path });
       process.stderr.write(`screenshot ${path}: ${shown}\n`);
     }

@@ -1,10 +1,17 @@
-// Runs inside the reader page (headless Chromium), beside epub.js: opens the
-// EPUB the way a reading app does (the zip itself, paginated, one column) and
-// measures what the engine laid out. check.mjs drives it through Playwright.
+// Runs inside the reader page (headless Chromium), beside a reading engine:
+// opens the EPUB the way a reading app does (the zip itself, paginated, one
+// column) and measures what the engine laid out. check.mjs drives it through
+// Playwright. The measuring is engine-neutral; the epub.js adapter is below,
+// the foliate-js one in harness-foliate.js (it replaces the window.quire* calls).
 'use strict';
 
 let book = null;
 let rendition = null;
+// What the checks need from the engine, set by its adapter: lookup(path) ->
+// {index, href} of the spine document a link opens (or null), manifest() ->
+// Set of every resource path, nav() -> [{href, base}] of the contents,
+// shown() -> {doc, index} of the document on screen.
+let engine = null;
 // spine index -> ids in that document, for fragment checks at the end
 const idsBySpine = new Map();
 
@@ -46,26 +53,35 @@ window.quireOpen = async function quireOpen(url, width, height, allowScrollRegio
     spread: 'none',
     manager: 'default',
   });
+  engine = {
+    lookup: (path) => {
+      const s = book.spine.get(path);
+      return s ? { index: s.index, href: s.href } : null;
+    },
+    manifest: () => new Set(Object.values(book.packaging.manifest).map((m) => m.href)),
+    nav: () => flattenToc(book.navigation && book.navigation.toc, (it) => it.subitems)
+      .map((href) => ({ href, base: book.packaging.navPath || '' })),
+    shown: () => {
+      const c = rendition.getContents()[0];
+      return c ? { doc: c.document, index: c.sectionIndex } : null;
+    },
+  };
   const spine = [];
   book.spine.each((s) => spine.push({ index: s.index, href: s.href, linear: s.linear }));
-  return { spine, nav: navLinks() };
+  return { spine };
 };
 
 // The contents (nav) as the engine parsed it: every entry must resolve too.
-function navLinks() {
+function flattenToc(items, children) {
   const out = [];
-  const walk = (items) => {
-    for (const it of items || []) {
+  const walk = (list) => {
+    for (const it of list || []) {
       out.push(it.href);
-      walk(it.subitems);
+      walk(children(it));
     }
   };
-  walk(book.navigation && book.navigation.toc);
+  walk(items);
   return out;
-}
-
-function manifestHrefs() {
-  return new Set(Object.values(book.packaging.manifest).map((m) => m.href));
 }
 
 // Resolves an href relative to `base` (a path inside the OPF folder), as the
@@ -99,7 +115,13 @@ async function settle(doc, win) {
     ),
   );
   await doc.fonts.ready;
-  await nextFrames(win, 2);
+  // the top window's frames: a frame swapped out by the engine never gets one
+  await nextFrames(window, 2);
+}
+
+function formulaLength(el) {
+  const math = el.querySelector('math');
+  return ((math && math.getAttribute('alttext')) || el.textContent).length;
 }
 
 function columns(table) {
@@ -201,23 +223,40 @@ window.quireCheck = async function quireCheck(index) {
   await rendition.display(section.href);
   const contents = rendition.getContents().find((c) => c.sectionIndex === index);
   if (!contents) throw new Error('engine shows no contents for spine item ' + index);
-  const doc = contents.document;
-  const win = contents.window;
+  return measure(contents.document, index, section.href, (href) => resolveHref(href, section.href));
+};
+
+// The element the engine lays out in columns (epub.js: body; foliate-js: html).
+function multicolRoot(doc) {
+  const win = doc.defaultView;
+  for (const el of [doc.body, doc.documentElement]) {
+    const cs = win.getComputedStyle(el);
+    if (cs.columnWidth !== 'auto' || cs.columnCount !== 'auto') return el;
+  }
+  return doc.body;
+}
+
+// Measures one laid-out document: `href` names it (a path inside the OPF
+// folder), `resolve(attr)` resolves a link's href as the engine does.
+async function measure(doc, index, href, resolve) {
+  const win = doc.defaultView;
   await settle(doc, win);
 
   const body = doc.body;
-  const bs = win.getComputedStyle(body);
-  const br = body.getBoundingClientRect();
-  const padL = parseFloat(bs.paddingLeft);
-  const padR = parseFloat(bs.paddingRight);
-  const padT = parseFloat(bs.paddingTop);
-  const padB = parseFloat(bs.paddingBottom);
-  const gap = parseFloat(bs.columnGap) || 0;
-  // One column per page (spread: none): the text area of page k.
+  const root = multicolRoot(doc);
+  const bs = win.getComputedStyle(root);
+  const br = root.getBoundingClientRect();
+  const px = (v) => parseFloat(v) || 0;
+  const padL = px(bs.paddingLeft) + px(bs.borderLeftWidth);
+  const padR = px(bs.paddingRight) + px(bs.borderRightWidth);
+  const padT = px(bs.paddingTop) + px(bs.borderTopWidth);
+  const padB = px(bs.paddingBottom) + px(bs.borderBottomWidth);
+  const gap = px(bs.columnGap);
+  // One column per page (spread: none), one page wide: the text area of page k.
   const colW = br.width - padL - padR;
   const pitch = colW + gap;
   const colTop = br.top + padT;
-  const colBottom = br.top + body.clientHeight - padB;
+  const colBottom = br.bottom - padB;
   const pages = Math.max(1, Math.round((doc.documentElement.scrollWidth - br.left) / pitch));
 
   const failures = { overflow: [], cut: [], scroll: [], markup: [], images: [] };
@@ -332,13 +371,13 @@ window.quireCheck = async function quireCheck(index) {
   const links = [];
   let external = 0;
   for (const a of doc.querySelectorAll('a[href]')) {
-    const href = a.getAttribute('href');
-    const target = resolveHref(href, section.href);
+    const attr = a.getAttribute('href');
+    const target = resolve(attr);
     if (target === null) {
       external += 1;
       continue;
     }
-    links.push({ href, element: describe(a), text: snippet(a.textContent), ...target });
+    links.push({ href: attr, element: describe(a), text: snippet(a.textContent), ...target });
   }
   idsBySpine.set(index, new Set([...doc.querySelectorAll('[id]')].map((e) => e.id)));
 
@@ -348,11 +387,13 @@ window.quireCheck = async function quireCheck(index) {
     tableColumns: Math.max(0, ...[...doc.querySelectorAll('table')].map(columns)),
     math: doc.querySelectorAll('math').length,
     displayMath: doc.querySelectorAll('.math-display').length,
+    // the longest display formula (a screenshot shows the hardest one to fit)
+    mathLength: Math.max(0, ...[...doc.querySelectorAll('.math-display')].map(formulaLength)),
     images: doc.images.length,
   };
   return {
     index,
-    href: section.href,
+    href,
     pages,
     column: Math.round(colW),
     counts,
@@ -366,13 +407,13 @@ window.quireCheck = async function quireCheck(index) {
 
 // Every collected link against the engine's spine (what a tap would open) and
 // the ids of the document it opens.
-window.quireResolveLinks = function quireResolveLinks(linksBySpine, nav) {
-  const manifest = manifestHrefs();
+window.quireResolveLinks = function quireResolveLinks(linksBySpine, withNav) {
+  const manifest = engine.manifest();
   const broken = [];
   let checked = 0;
   const judge = (from, l) => {
     checked += 1;
-    const item = book.spine.get(l.path);
+    const item = engine.lookup(l.path);
     if (!item) {
       if (manifest.has(l.path) && !l.fragment) return;
       broken.push({ from, href: l.href, element: l.element, text: l.text, reason: 'not in the spine' });
@@ -387,9 +428,8 @@ window.quireResolveLinks = function quireResolveLinks(linksBySpine, nav) {
     }
   };
   for (const [from, links] of linksBySpine) for (const l of links) judge(from, l);
-  const navBase = book.packaging.navPath || '';
-  for (const href of nav) {
-    const t = resolveHref(href, navBase);
+  for (const { href, base } of withNav ? engine.nav() : []) {
+    const t = resolveHref(href, base);
     if (t) judge('nav', { href, element: 'nav', text: '', ...t });
   }
   return { checked, broken };
@@ -402,51 +442,55 @@ window.quireResolveLinks = function quireResolveLinks(linksBySpine, nav) {
 // judges every link.
 window.quireFollow = async function quireFollow(index, tappedBefore) {
   const section = book.spine.get(index);
-  const here = rendition.currentLocation();
-  if (!here || !here.start || here.start.href !== section.href) await rendition.display(section.href);
-  const contents = rendition.getContents().find((c) => c.sectionIndex === index);
+  const here = engine.shown();
+  if (!here || here.index !== index) await rendition.display(section.href);
+  return follow(engine.shown().doc, section.href, (attr) => resolveHref(attr, section.href), tappedBefore);
+};
+
+// Whether an element's top left corner is on the screen (the page shown).
+function onScreen(el) {
+  const frame = el.ownerDocument.defaultView.frameElement;
+  const f = frame ? frame.getBoundingClientRect() : { left: 0, top: 0 };
+  const r = el.getBoundingClientRect();
+  const x = f.left + r.left;
+  const y = f.top + r.top;
+  return x >= -TOLERANCE && x < window.innerWidth - TOLERANCE && y >= -TOLERANCE && y < window.innerHeight;
+}
+
+// `tap(a)` clicks the link; an adapter may return the engine's navigation
+// promise when it can reach it.
+async function follow(doc, href, resolve, tappedBefore, tap = (a) => a.click()) {
   // A document not opened by a tap yet, so that the taps cover many targets.
   const seen = new Set(tappedBefore);
-  const internal = [...contents.document.querySelectorAll('a[href]')]
-    .map((a) => ({ a, target: resolveHref(a.getAttribute('href'), section.href) }))
-    .filter((l) => l.target && l.target.path !== section.href && book.spine.get(l.target.path) && !seen.has(l.target.path));
-  const pick = internal.find((l) => l.target.fragment) || internal[0];
+  const candidates = [...doc.querySelectorAll('a[href]')]
+    .map((a) => ({ a, target: resolve(a.getAttribute('href')) }))
+    .filter((l) => l.target && l.target.path !== href && !seen.has(l.target.path))
+    .map((l) => ({ ...l, item: engine.lookup(l.target.path) }))
+    .filter((l) => l.item);
+  const pick = candidates.find((l) => l.target.fragment) || candidates[0];
   if (!pick) return null;
-  const href = pick.a.getAttribute('href');
-  const problem = (reason) => ({ from: section.href, href, element: describe(pick.a), text: snippet(pick.a.textContent), reason });
-  // Where the engine shows now: the document, and whether the target is on the page shown.
+  const attr = pick.a.getAttribute('href');
   const judge = () => {
-    const where = rendition.currentLocation();
-    const landed = where && where.start ? where.start.href : null;
-    if (landed !== pick.target.path) return 'a tap opened ' + landed + ', not ' + pick.target.path;
+    const shown = engine.shown();
+    if (!shown || shown.index !== pick.item.index) {
+      return 'a tap shows spine item ' + (shown ? shown.index : 'none') + ', not ' + pick.item.href;
+    }
     if (!pick.target.fragment) return null;
-    const shownContents = rendition.getContents().find((c) => c.sectionIndex === book.spine.get(landed).index);
-    const el = shownContents && shownContents.document.getElementById(pick.target.fragment);
+    const el = shown.doc.getElementById(pick.target.fragment);
     if (!el) return 'no element #' + pick.target.fragment + ' where the tap landed';
-    const r = el.getBoundingClientRect();
-    const body = shownContents.document.body.getBoundingClientRect();
-    const page = Math.floor((r.left - body.left) / rendition._layout.delta) + 1;
-    const shown = where.start.displayed.page;
-    return page === shown ? null : 'the tap shows page ' + shown + ' of ' + landed + ', the target is on page ' + page;
+    return onScreen(el) ? null : 'the tap opened ' + pick.item.href + ' but #' + pick.target.fragment + ' is not on the page shown';
   };
-  // The engine navigates asynchronously: judged once it reports the target
-  // document (or after 5 s).
-  const arrived = new Promise((resolve) => {
-    const done = () => {
-      rendition.off('relocated', onRelocated);
-      resolve();
-    };
-    const onRelocated = (loc) => {
-      if (loc && loc.start && loc.start.href === pick.target.path) done();
-    };
-    rendition.on('relocated', onRelocated);
-    setTimeout(done, 5000);
-  });
-  pick.a.click();
-  await arrived;
-  const verdict = judge();
-  return verdict ? problem(verdict) : { ok: href, target: pick.target.path };
-};
+  await tap(pick.a);
+  // The engine navigates asynchronously; it has 5 s to show the target.
+  const until = Date.now() + 5000;
+  let verdict = judge();
+  while (verdict && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    verdict = judge();
+  }
+  if (verdict) return { from: href, href: attr, element: describe(pick.a), text: snippet(pick.a.textContent), reason: verdict };
+  return { ok: attr, target: pick.target.path };
+}
 
 // Shows the page holding `selector`'s element chosen by `pick` (or the item's
 // first page) for a screenshot.
@@ -459,7 +503,7 @@ window.quireShow = async function quireShow(index, selector, pick) {
   const els = [...contents.document.querySelectorAll(selector)];
   if (els.length === 0) return section.href;
   // The element most likely to show a defect: the widest, or the table with most columns.
-  const score = { widest: (e) => e.scrollWidth, columns }[pick];
+  const score = { widest: (e) => e.scrollWidth, longest: formulaLength, columns }[pick];
   const el = score ? els.reduce((a, b) => (score(b) > score(a) ? b : a)) : els[0];
   await rendition.display(section.cfiFromElement(el));
   await settle(contents.document, contents.window);
