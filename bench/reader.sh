@@ -3,7 +3,8 @@
 # generates it, builds its EPUB and reads every spine item in epub.js at 360x640 and
 # 600x800, printing the summary and timings; the JSON report goes to bench/work/.
 #   bash bench/reader.sh [--screenshots]   # screenshots to output/screenshots/synth/
-# QUIRE_PROFILE=dev uses the debug build (default: release).
+# QUIRE_PROFILE=dev uses the debug build (default: release); QUIRE_ENGINE=foliate reads it in
+# foliate-js (default: epub.js).
 # Needs chromium and `npm ci` in tests/reader (as .ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ cargo build --profile "$profile" --bin quire --bin quire-synth
 epub=$(ls "$work"/out/*.epub)
 status=0
 start=$SECONDS
-node tests/reader/check.mjs "$epub" --sizes 360x640,600x800 "${extra[@]}" \
+node tests/reader/check.mjs "$epub" --sizes 360x640,600x800 --engine "${QUIRE_ENGINE:-epubjs}" "${extra[@]}" \
   > "$work/report.json" || status=$?
 echo "checker: $((SECONDS - start)) s; report: $work/report.json (exit $status)"
 exit "$status"
