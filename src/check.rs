@@ -59,7 +59,10 @@ impl Summary {
                 by(Difficulty::Intermediate),
                 by(Difficulty::Advanced),
             ],
-            unrated: book.modules().filter(|(_, m)| m.difficulty.is_none()).count(),
+            unrated: book
+                .modules()
+                .filter(|(_, m)| m.difficulty.is_none())
+                .count(),
             warnings: loaded.warnings.len(),
         }
     }

@@ -50,11 +50,19 @@ fn front_matter_is_optional() {
     assert_error(&err, "01-basics/02-next.md:4:18", "not a module");
     assert_eq!(err.matches(": error: ").count(), 1, "{err}");
     // The book uses tags, so an untagged module is worth a warning.
-    assert!(err.contains("03-from-the-name.md:1:1: warning: module has no tags"), "{err}");
+    assert!(
+        err.contains("03-from-the-name.md:1:1: warning: module has no tags"),
+        "{err}"
+    );
     let good = book(&[("01-basics/02-next.md", "# Next\n\nNo front matter.\n")]);
     let (code, out, err) = check(good.path());
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("modules        3 (1 beginner, 0 intermediate, 1 advanced, 1 without difficulty)"), "{out}");
+    assert!(
+        out.contains(
+            "modules        3 (1 beginner, 0 intermediate, 1 advanced, 1 without difficulty)"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -62,7 +70,11 @@ fn untagged_book_has_no_tag_warnings() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "book.toml", common::BOOK_TOML.as_bytes());
     write(dir.path(), "01-only/01-a.md", b"# A\n\nText.\n");
-    write(dir.path(), "01-only/02-b.md", b"---\nsummary: S\n---\n\nText.\n");
+    write(
+        dir.path(),
+        "01-only/02-b.md",
+        b"---\nsummary: S\n---\n\nText.\n",
+    );
     let (code, _, err) = check(dir.path());
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("no tags"), "{err}");

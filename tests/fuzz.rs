@@ -179,7 +179,12 @@ fn exercise(front: &str, body: &str) {
             let mut page = String::new();
             std::io::Read::read_to_string(&mut f, &mut page).expect("utf-8 page");
             common::epub::assert_no_nested_anchors(&name, &page);
-            assert!(!page.contains("<script") && !page.contains("onclick") && !page.contains("javascript:"), "{name}: active content");
+            assert!(
+                !page.contains("<script")
+                    && !page.contains("onclick")
+                    && !page.contains("javascript:"),
+                "{name}: active content"
+            );
         }
         let book = quire::render::pdf::markup(&loaded.book, Default::default());
         assert!(book.contains("#show: book.with("));

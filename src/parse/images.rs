@@ -161,7 +161,8 @@ fn parse_svg(text: &str) -> Result<roxmltree::Document<'_>, String> {
         allow_dtd: true,
         ..Default::default()
     };
-    roxmltree::Document::parse_with_options(text, options).map_err(|e| format!("not a valid SVG ({e})"))
+    roxmltree::Document::parse_with_options(text, options)
+        .map_err(|e| format!("not a valid SVG ({e})"))
 }
 
 /// Reads an SVG's size from width/height, else its viewBox; refuses active content.

@@ -149,7 +149,11 @@ pub fn parse(
                     target.source.display()
                 );
                 if missing_anchors == MissingAnchors::Warn {
-                    diags.warning(&a.file, a.pos, format!("{what}: it goes to the module's start"));
+                    diags.warning(
+                        &a.file,
+                        a.pos,
+                        format!("{what}: it goes to the module's start"),
+                    );
                     rewrites.insert((a.target, a.anchor.clone()), None);
                 } else {
                     diags.error(
@@ -204,7 +208,9 @@ pub fn parse(
 
 /// Reading time at 200 words a minute, rounded up, at least one minute.
 pub fn reading_minutes(words: usize) -> u32 {
-    u32::try_from(words.div_ceil(200)).unwrap_or(u32::MAX).max(1)
+    u32::try_from(words.div_ceil(200))
+        .unwrap_or(u32::MAX)
+        .max(1)
 }
 
 /// The `http(s)` image URLs of Markdown bodies (Markdown images and HTML

@@ -382,7 +382,11 @@ impl<'a> Gen<'a> {
             Inline::Kbd(c) => self.wrapped("kbd", c),
             Inline::Anchor(id) => {
                 if let Some(r) = self.current {
-                    let _ = write!(self.out, "#metadata(none){}", section_label(self.book, r, id));
+                    let _ = write!(
+                        self.out,
+                        "#metadata(none){}",
+                        section_label(self.book, r, id)
+                    );
                 }
             }
             Inline::Link { content, .. } if self.in_link => self.inlines(content),

@@ -57,7 +57,9 @@ impl Fonts {
 
     /// Whether any font has a glyph for `c` (Typst falls back through all of them).
     pub fn covers(&self, c: char) -> bool {
-        self.fonts.iter().any(|f| f.info().coverage.contains(c as u32))
+        self.fonts
+            .iter()
+            .any(|f| f.info().coverage.contains(c as u32))
     }
 
     /// The fonts of these folders, loaded once per process (every PDF of a
