@@ -64,6 +64,7 @@ The answer is **42**.
 
 <script>alert('x')</script>
 <iframe src="https://example.org/embed"></iframe>
+<img src="javascript:alert(2)" alt="x">
 <p onclick="steal()">Clicked text stays.</p>
 
 Back to [the old anchor](#old-anchor), [this title](#html-in-real-books),
@@ -153,7 +154,7 @@ fn raw_html_becomes_the_model_in_epub_and_pdf() {
     let (code, _out, err) = check(dir.path());
     assert_eq!(code, 0, "valid Markdown with HTML must build: {err}");
     // Dropped active content is reported with file:line:col.
-    for what in ["<script>", "<iframe>", "onclick"] {
+    for what in ["<script>", "<iframe>", "onclick", "script URL"] {
         assert!(
             err.lines()
                 .any(|l| l.contains("03-html.md:") && l.contains("warning") && l.contains(what)),

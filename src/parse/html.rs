@@ -27,7 +27,6 @@ pub enum HtmlToken {
     },
     End {
         name: String,
-        line: u32,
     },
     Text(String),
 }
@@ -88,7 +87,7 @@ impl TokenSink for Sink {
                             return TokenSinkResult::RawData(kind);
                         }
                     }
-                    TagKind::EndTag => out.push(HtmlToken::End { name, line }),
+                    TagKind::EndTag => out.push(HtmlToken::End { name }),
                 }
             }
             Token::CharacterTokens(t) => match out.last_mut() {
@@ -166,10 +165,7 @@ mod tests {
                     self_closing: false,
                     line: 1
                 },
-                HtmlToken::End {
-                    name: "p".into(),
-                    line: 1
-                },
+                HtmlToken::End { name: "p".into() },
             ]
         );
     }

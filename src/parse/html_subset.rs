@@ -269,7 +269,7 @@ impl Builder<'_, '_> {
                     self_closing: false,
                     ..
                 } if n == name => *depth += 1,
-                HtmlToken::End { name: n, .. } if n == name => {
+                HtmlToken::End { name: n } if n == name => {
                     *depth -= 1;
                     if *depth == 0 {
                         self.dropping = None;
@@ -300,8 +300,7 @@ impl Builder<'_, '_> {
                         *l = lang;
                     }
                 }
-                HtmlToken::Start { name, line, .. } if name == "br" => {
-                    let _ = line;
+                HtmlToken::Start { name, .. } if name == "br" => {
                     if let Some(Frame::Code(_, code, _)) = self.stack.last_mut() {
                         code.push('\n');
                     }
@@ -321,10 +320,7 @@ impl Builder<'_, '_> {
                 let pos = self.at(pos, line);
                 self.html_start(&name, attrs, self_closing, pos);
             }
-            HtmlToken::End { name, line } => {
-                let pos = self.at(pos, line);
-                self.html_end(&name, pos);
-            }
+            HtmlToken::End { name } => self.html_end(&name),
         }
     }
 
@@ -366,25 +362,13 @@ impl Builder<'_, '_> {
     }
 
     fn warn_attrs(&mut self, name: &str, attrs: &[(String, String)], pos: Pos) {
-        for (a, v) in attrs {
-            let value = v.trim_start().to_ascii_lowercase();
+        for (a, _) in attrs {
             if a.starts_with("on") {
                 self.diags.warning(
                     self.file,
                     pos,
                     format!("HTML <{name}> event handler '{a}' removed (books carry no scripts)"),
                 );
-            } else if matches!(a.as_str(), "href" | "src")
-                && (value.starts_with("javascript:") || value.starts_with("vbscript:"))
-            {
-                // Reported by the link resolver for href; src is checked here.
-                if a == "src" {
-                    self.diags.warning(
-                        self.file,
-                        pos,
-                        format!("HTML <{name}> with a script URL removed"),
-                    );
-                }
             }
         }
     }
@@ -764,6 +748,16 @@ impl Builder<'_, '_> {
                 .warning(self.file, pos, "HTML <img> without a src is left out");
             return;
         };
+        // A script URL is unsafe, not a missing image: left out with a warning, not refused.
+        let lower = src.to_ascii_lowercase();
+        if ["javascript:", "vbscript:", "data:text"]
+            .iter()
+            .any(|s| lower.starts_with(s))
+        {
+            self.diags
+                .warning(self.file, pos, "HTML <img> with a script URL is left out");
+            return;
+        }
         let alt = attr(attrs, "alt").unwrap_or("").trim().to_string();
         if alt.is_empty() {
             self.diags.warning(
@@ -785,8 +779,7 @@ impl Builder<'_, '_> {
         self.push_inline(inline);
     }
 
-    fn html_end(&mut self, name: &str, pos: Pos) {
-        let _ = pos;
+    fn html_end(&mut self, name: &str) {
         if let Some(t) = self.html_tables.last_mut()
             && t.nested > 0
             && matches!(
