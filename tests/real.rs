@@ -316,23 +316,6 @@ fn pdf_figure_count(pdf: &Path) -> Option<usize> {
     Some(bytes.windows(10).filter(|w| w == b"/S /Figure").count())
 }
 
-/// Joins a page-relative href onto the page's folder inside the zip.
-fn zip_resolve(page: &str, href: &str) -> String {
-    let href = href.split(['#', '?']).next().unwrap_or("");
-    let mut parts: Vec<&str> = page.split('/').collect();
-    parts.pop();
-    for c in href.split('/') {
-        match c {
-            "." | "" => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    parts.join("/")
-}
-
 /// Whether the EPUB holds `bytes` as an image: the same bytes, or (resized on the way
 /// in) a decodable image of the same aspect ratio under a name ending like `name`.
 fn epub_holds(epub: &[common::epub::Entry], name: &str, bytes: &[u8]) -> bool {
@@ -577,7 +560,8 @@ fn check_book(name: &str, book: &Path, served_dir: Option<&Path>) {
                 c.fail(format!("{}: remote <img src={srcv:?}>", e.name));
                 continue;
             }
-            let target = zip_resolve(&e.name, srcv);
+            let target =
+                common::epub::resolve(&e.name, srcv.split(['#', '?']).next().unwrap_or(""));
             if !names.contains(target.as_str()) {
                 c.fail(format!("{}: <img src={srcv:?}> is not in the EPUB", e.name));
             }

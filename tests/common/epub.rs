@@ -42,7 +42,7 @@ fn is_external(href: &str) -> bool {
 }
 
 /// Joins an href onto the folder of `base` (both inside the zip).
-fn resolve(base: &str, href: &str) -> String {
+pub fn resolve(base: &str, href: &str) -> String {
     let mut parts: Vec<&str> = base.split('/').collect();
     parts.pop();
     for c in href.split('/') {
