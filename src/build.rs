@@ -254,8 +254,8 @@ pub fn build(
     let settings = opts.pdf_settings.or(book.meta.pdf);
     let pdf_options = pdf::PdfOptions {
         paper: settings.paper.unwrap_or_default(),
-        open: settings.open.unwrap_or_default(),
-        part_open: settings.part_open.unwrap_or_default(),
+        open: settings.open.unwrap_or(pdf::Open::MODULES),
+        part_open: settings.part_open.unwrap_or(pdf::Open::PARTS),
     };
     let defaults = BookletOptions::default();
     let imposition = BookletOptions {

@@ -152,7 +152,7 @@ pub struct BuildArgs {
 
     /// Where modules open: right (on a right-hand page, a blank page before
     /// it when needed) or any (on the next page); default: `open` in
-    /// book.toml's `[pdf]`, else right.
+    /// book.toml's `[pdf]`, else any.
     #[arg(long, value_enum, value_name = "WHERE")]
     pub open: Option<OpenArg>,
 

@@ -441,15 +441,17 @@ fn the_command_line_overrides_book_toml_which_overrides_the_default() {
     let overridden = pages_of(any.path(), &["--open", "right", "--part-open", "right"]);
     let default = pages_of(plain.path(), &[]);
     let by_flag = pages_of(plain.path(), &["--open", "any", "--part-open", "any"]);
+    let all_right = pages_of(plain.path(), &["--open", "right"]);
     // Right: 1 opening, 3 A, 5 B, 7-9 C, 11 D, 13 opening, 15 E, 17 F, the
     // indexes on 19 and 21; any: 1-10, then 11 and 12: 9 pages fewer.
-    assert_eq!(overridden, default);
+    assert_eq!(overridden, all_right);
     assert_eq!(by_flag, by_book);
-    assert_eq!(default, by_book + 9, "right {default}, any {by_book}");
-    // Only the modules run on: part 2 and the indexes still open on the
-    // right (9 not 8, 13 not 11, 15 not 12).
-    let modules_only = pages_of(plain.path(), &["--open", "any"]);
-    assert_eq!(modules_only, by_book + 3, "{modules_only}");
+    assert_eq!(all_right, by_book + 9, "right {all_right}, any {by_book}");
+    // By default only the modules run on: part 2 and the indexes still open
+    // on the right (9 not 8, 13 not 11, 15 not 12).
+    assert_eq!(default, by_book + 3, "{default}");
+    let modules_only = pages_of(plain.path(), &["--open", "any", "--part-open", "right"]);
+    assert_eq!(modules_only, default);
 }
 
 #[test]

@@ -89,7 +89,7 @@ fn default_version() -> String {
 pub struct PdfToml {
     /// a4 | letter | a5 | 6x9, as `--paper`.
     pub paper: Option<Paper>,
-    /// Where modules open: right (default) | any.
+    /// Where modules open: right | any (default).
     pub open: Option<Open>,
     /// Where part openings and the indexes open: right (default) | any.
     pub part_open: Option<Open>,

@@ -47,8 +47,8 @@ pub fn markup(book: &Book, paper: Paper) -> String {
     let settings = Settings {
         paper: paper.key(),
         print: true,
-        open: Open::Right,
-        part_open: Open::Right,
+        open: Open::MODULES,
+        part_open: Open::PARTS,
         math_fallback: &fallback,
         pages: &pages,
     };
@@ -94,13 +94,23 @@ impl Paper {
 }
 
 /// The settings a PDF is laid out with (a command line's over a book's `[pdf]`).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PdfOptions {
     pub paper: Paper,
     /// Where each module opens.
     pub open: Open,
     /// Where each part's opening pages, and the indexes, open.
     pub part_open: Open,
+}
+
+impl Default for PdfOptions {
+    fn default() -> Self {
+        Self {
+            paper: Paper::default(),
+            open: Open::MODULES,
+            part_open: Open::PARTS,
+        }
+    }
 }
 
 /// Which PDF: the combined book, or one part of it.
