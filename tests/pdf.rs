@@ -95,14 +95,21 @@ fn check_contents(pdf: &Path, book: &Book, parts: &[usize]) -> BTreeMap<String, 
             .unwrap_or_else(|| panic!("no page opens {kicker}"));
         let shown = footer_number(&reading[idx]).expect("page number");
         // The TOC entry: number, title, badge, minutes, dot leaders, page. Long
-        // titles wrap, so the page is on the first line with leaders from there on.
+        // titles wrap, and the leader and page come on the last line.
         let toc_lines: Vec<&str> = layout.iter().take(idx).flat_map(|p| p.lines()).collect();
         let start = toc_lines
             .iter()
             .position(|l| l.contains(&format!("{}.{} ", part.number, m.number)))
             .unwrap_or_else(|| panic!("{kicker} not in the contents"));
-        // A grid keeps the page number at the end of the entry's first line.
-        let toc_line = toc_lines[start];
+        // The page number ends the entry's last line, after the leader.
+        let toc_line = toc_lines[start..]
+            .iter()
+            .find(|l| {
+                // "… 25 min . . . 47" (a leader can shrink to one dot, or none).
+                let words: Vec<&str> = l.split_whitespace().rev().take(2).collect();
+                matches!(words[..], [page, "." | "min"] if page.parse::<u64>().is_ok())
+            })
+            .unwrap_or_else(|| panic!("{kicker}: no page number after the leader"));
         let toc_page = toc_line.split_whitespace().last().expect("page");
         assert_eq!(toc_page, shown, "TOC page of {kicker} ({})", m.title);
         opening.insert(m.id.clone(), shown);
