@@ -14,6 +14,10 @@ use typst::{Library, LibraryExt, World};
 
 use crate::model::Book;
 
+/// Math set in the same design as the Libertinus Serif text (OFL, licence
+/// beside it; typst-assets ships only New Computer Modern Math).
+const LIBERTINUS_MATH: &[u8] = include_bytes!("../../../fonts/LibertinusMath-Regular.otf");
+
 /// Fonts, loaded once per process run and shared by every compile.
 pub struct Fonts {
     book: LazyHash<FontBook>,
@@ -25,6 +29,7 @@ impl Fonts {
     /// the font order — and therefore the output — is the same everywhere).
     pub fn load(extra_dirs: &[PathBuf]) -> Self {
         let mut fonts: Vec<Font> = typst_assets::fonts()
+            .chain([LIBERTINUS_MATH])
             .flat_map(|data| Font::iter(Bytes::new(data)))
             .collect();
         for dir in extra_dirs {
@@ -44,7 +49,10 @@ impl Fonts {
                 .collect();
             paths.sort();
             for p in paths {
-                if let Ok(data) = std::fs::read(&p) {
+                // The shipped book's fonts/ is where the bundled math font lives.
+                if let Ok(data) = std::fs::read(&p)
+                    && data != LIBERTINUS_MATH
+                {
                     fonts.extend(Font::iter(Bytes::new(data)));
                 }
             }
