@@ -309,6 +309,10 @@ pub struct Image {
     /// Intrinsic size in pixels (SVG: from width/height or viewBox).
     pub width: u32,
     pub height: u32,
+    /// SVG with text: the smallest text size in pixels when the image is
+    /// shown at its intrinsic width (tells a renderer when labels get too
+    /// small to read on a narrow page).
+    pub text_px: Option<f32>,
 }
 
 /// Tag and difficulty indexes, and term occurrences for a back-of-book index.

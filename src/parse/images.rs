@@ -67,6 +67,7 @@ impl Images {
             format,
             width,
             height,
+            text_px: text_px(&bytes, format),
         });
         self.by_path.insert(canon, i);
         Ok(i)
@@ -113,6 +114,154 @@ pub fn measure(bytes: &[u8], format: ImageFormat) -> Result<(u32, u32), String> 
         }
         _ => raster_size(bytes, format),
     }
+}
+
+/// An SVG's smallest text size in pixels at its intrinsic width; `None` for a
+/// raster or an SVG without text. Font sizes come from `font-size` attributes,
+/// `style` declarations and `<style>` sheets (px, pt, em, %; inherited), scaled
+/// by ancestors' `scale`/`matrix` transforms and by the viewBox.
+pub fn text_px(bytes: &[u8], format: ImageFormat) -> Option<f32> {
+    if format != ImageFormat::Svg {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    let doc = parse_svg(text.trim_start_matches('\u{feff}')).ok()?;
+    let root = doc.root_element();
+    let (width, _) = svg_size(text.trim_start_matches('\u{feff}')).ok()?;
+    let view_width = root
+        .attribute("viewBox")
+        .and_then(|vb| {
+            vb.split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|s| !s.is_empty())
+                .nth(2)?
+                .parse::<f64>()
+                .ok()
+        })
+        .filter(|w| *w > 0.0)
+        .unwrap_or(f64::from(width));
+    // Sizes set by a style sheet apply to some text somewhere: count the smallest.
+    let sheet_min = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("style"))
+        .filter_map(|n| n.text())
+        .flat_map(declared_sizes)
+        .map(|s| s.px(16.0))
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))));
+    let mut min: Option<f64> = None;
+    for node in doc.descendants().filter(|n| {
+        n.is_element()
+            && matches!(n.tag_name().name(), "text" | "tspan" | "textPath")
+            && n.children()
+                .any(|c| c.is_text() && !c.text().unwrap_or("").trim().is_empty())
+    }) {
+        let mut chain: Vec<_> = node.ancestors().filter(|n| n.is_element()).collect();
+        chain.reverse();
+        let (mut size, mut scale) = (16.0_f64, 1.0_f64);
+        for n in chain {
+            if let Some(s) = own_size(n) {
+                size = s.px(size);
+            }
+            if let Some(t) = n.attribute("transform") {
+                scale *= transform_scale(t);
+            }
+        }
+        let px = size * scale;
+        min = Some(min.map_or(px, |m| m.min(px)));
+    }
+    let min = min?;
+    let min = sheet_min.map_or(min, |s| min.min(s));
+    let px = min * f64::from(width) / view_width;
+    (px.is_finite() && px > 0.0).then_some(px as f32)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum FontSize {
+    Px(f64),
+    /// Relative to the inherited size (em and %).
+    Factor(f64),
+}
+
+impl FontSize {
+    fn px(self, inherited: f64) -> f64 {
+        match self {
+            Self::Px(v) => v,
+            Self::Factor(f) => f * inherited,
+        }
+    }
+
+    fn parse(v: &str) -> Option<Self> {
+        let v = v.trim().trim_end_matches("!important").trim();
+        let num = |s: &str| s.trim().parse::<f64>().ok().filter(|x| *x > 0.0);
+        if let Some(n) = v.strip_suffix("px") {
+            num(n).map(Self::Px)
+        } else if let Some(n) = v.strip_suffix("pt") {
+            num(n).map(|x| Self::Px(x * 4.0 / 3.0))
+        } else if let Some(n) = v.strip_suffix("em") {
+            num(n).map(Self::Factor)
+        } else if let Some(n) = v.strip_suffix('%') {
+            num(n).map(|x| Self::Factor(x / 100.0))
+        } else {
+            num(v).map(Self::Px)
+        }
+    }
+}
+
+/// An element's own font size: its `style` declaration wins over the attribute.
+fn own_size(n: roxmltree::Node<'_, '_>) -> Option<FontSize> {
+    n.attribute("style")
+        .and_then(|s| declared_sizes(s).last().copied())
+        .or_else(|| n.attribute("font-size").and_then(FontSize::parse))
+        .or_else(|| n.attribute("font").and_then(font_shorthand_size))
+}
+
+/// `font-size: …` (and the size in a `font: …` shorthand) declarations in CSS text.
+fn declared_sizes(css: &str) -> Vec<FontSize> {
+    css.split(['{', '}', ';'])
+        .filter_map(|decl| {
+            let (name, value) = decl.split_once(':')?;
+            match name.trim().to_ascii_lowercase().as_str() {
+                "font-size" => FontSize::parse(value),
+                "font" => font_shorthand_size(value),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The size in `font: italic bold 12px/1.2 sans-serif`: the first word with a unit.
+fn font_shorthand_size(v: &str) -> Option<FontSize> {
+    v.split_whitespace()
+        .map(|w| w.split('/').next().unwrap_or(w))
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
+        .find_map(FontSize::parse)
+}
+
+/// How much a `transform` list scales lengths (the square root of the area factor).
+fn transform_scale(t: &str) -> f64 {
+    let mut scale = 1.0;
+    let mut rest = t;
+    while let Some(open) = rest.find('(') {
+        let name = rest[..open].trim().trim_start_matches(',').trim();
+        let Some(close) = rest[open..].find(')') else {
+            break;
+        };
+        let args: Vec<f64> = rest[open + 1..open + close]
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        let factor = match (name, args.as_slice()) {
+            ("scale", [s]) => s.abs(),
+            ("scale", [sx, sy, ..]) => (sx * sy).abs().sqrt(),
+            ("matrix", [a, b, c, d, ..]) => (a * d - b * c).abs().sqrt(),
+            _ => 1.0,
+        };
+        if factor > 0.0 && factor.is_finite() {
+            scale *= factor;
+        }
+        rest = &rest[open + close + 1..];
+    }
+    scale
 }
 
 /// Decodes the whole image (so a corrupt file is caught by `check`, not by a renderer).
@@ -221,5 +370,33 @@ mod svg_tests {
         assert_eq!(sniff(dtd.as_bytes()), Some(ImageFormat::Svg));
         let bomb = "<!DOCTYPE svg [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;\">]><svg xmlns=\"http://www.w3.org/2000/svg\">&b;</svg>";
         assert!(svg_size(bomb).unwrap_err().contains("entities"));
+    }
+
+    fn px(svg: &str) -> Option<f32> {
+        text_px(svg.as_bytes(), ImageFormat::Svg)
+    }
+
+    #[test]
+    fn smallest_text_size() {
+        // Attribute, inherited, overridden in style, scaled by the viewBox.
+        let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="500" viewBox="0 0 1000 500" font-size="16">
+            <text x="0" y="10">big</text><g font-size="13"><text>small</text></g>
+            <text style="font-size: 20px">styled</text></svg>"#;
+        assert_eq!(px(svg), Some(6.5));
+        // em against the parent, a scale transform, pt.
+        let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">
+            <g font-size="20"><text font-size="0.5em">a</text></g>
+            <g transform="translate(5 5) scale(2)"><text font-size="9pt">b</text></g></svg>"#;
+        assert_eq!(px(svg), Some(10.0));
+        // A style sheet's sizes count; default 16 px when nothing says.
+        let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">
+            <style>.l { font: bold 11px/1.2 sans-serif }</style><text class="l">x</text></svg>"#;
+        assert_eq!(px(svg), Some(11.0));
+        let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><text>x</text></svg>"#;
+        assert_eq!(px(svg), Some(16.0));
+        // No text (or only whitespace) and rasters: nothing to read.
+        let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><text> </text><rect width="5" height="5"/></svg>"#;
+        assert_eq!(px(svg), None);
+        assert_eq!(text_px(b"\x89PNG\r\n\x1a\n", ImageFormat::Png), None);
     }
 }

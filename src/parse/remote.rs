@@ -450,12 +450,20 @@ impl RemoteImages {
 }
 
 fn image(path: PathBuf, e: &LockEntry, format: ImageFormat, width: u32, height: u32) -> Image {
+    // The cached file was validated just now; its text size is read from it.
+    let text_px = match format {
+        ImageFormat::Svg => std::fs::read(&path)
+            .ok()
+            .and_then(|b| images::text_px(&b, format)),
+        _ => None,
+    };
     Image {
         path,
         rel: format!("remote/{}.{}", e.sha256, format.ext()),
         format,
         width,
         height,
+        text_px,
     }
 }
 

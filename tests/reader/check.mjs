@@ -133,6 +133,8 @@ function screenshotPlan(items) {
     ['table', widest('table') || most('tableColumns'), 'table', 'columns'],
     ['math', widest('math') || most('mathLength'), '.math-display', widest('math') ? 'widest' : 'longest'],
     ['index', by(/tag-index/i) || by(/index/i), null],
+    ['figure', most('images'), 'figure', 'first'],
+    ['plate', by(/(^|\/)plate-/), null],
   ];
 }
 
@@ -237,6 +239,8 @@ async function checkSize(browser, base, w, h, opts) {
     scrollRegions: items.reduce((n, r) => n + r.scrollRegions.length, 0),
     scrollRegionList: items.flatMap((r) => r.scrollRegions.map((s) => ({ href: r.href, ...s }))),
     images: items.reduce((n, r) => n + r.features.images, 0),
+    // SVG figures with text: the size their smallest text is drawn at, in the flow and on plates
+    figures: items.flatMap((r) => r.figures.map((f) => ({ href: r.href, ...f }))),
     pageErrors: errors,
   };
 }

@@ -226,6 +226,69 @@ window.quireCheck = async function quireCheck(index) {
   return measure(contents.document, index, section.href, (href) => resolveHref(href, section.href));
 };
 
+// Smallest text of an SVG image at its intrinsic width, found by the browser
+// itself: a copy of the file laid out off-screen in the top document, its
+// text elements' computed font sizes times their screen transforms (the
+// cascade, em, style sheets and viewBox all as the engine applies them).
+const svgTextCache = new Map();
+async function svgText(url) {
+  if (svgTextCache.has(url)) return svgTextCache.get(url);
+  let found = null;
+  try {
+    const text = await (await fetch(url)).text();
+    const svg = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
+    if (svg && svg.localName === 'svg') {
+      const host = document.createElement('div');
+      host.style.cssText = 'position:absolute;left:-20000px;top:0;visibility:hidden';
+      const copy = document.importNode(svg, true);
+      host.appendChild(copy);
+      document.body.appendChild(host);
+      const width = copy.getBoundingClientRect().width;
+      let min = Infinity;
+      for (const t of copy.querySelectorAll('text, tspan, textPath')) {
+        if (![...t.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+        const m = t.getScreenCTM();
+        const scale = m ? Math.sqrt(Math.abs(m.a * m.d - m.b * m.c)) : 1;
+        min = Math.min(min, parseFloat(getComputedStyle(t).fontSize) * scale);
+      }
+      host.remove();
+      if (min < Infinity && width > 0) found = { px: min, width };
+    }
+  } catch (e) {
+    found = null;
+  }
+  svgTextCache.set(url, found);
+  return found;
+}
+
+// Every SVG image with text on the page, with the size its smallest text is
+// drawn at: `<img>` in the flow and a plate's `<svg><image>` (turned or not).
+async function figureLabels(doc) {
+  const out = [];
+  const shown = (r) => r.width > 0 && r.height > 0;
+  for (const img of doc.images) {
+    const r = img.getBoundingClientRect();
+    if (!shown(r) || !img.currentSrc) continue;
+    const t = await svgText(img.currentSrc);
+    if (t) out.push({ name: img.alt, plate: false, label: +(t.px * r.width / t.width).toFixed(2) });
+  }
+  for (const image of doc.querySelectorAll('svg image')) {
+    const r = image.getBoundingClientRect();
+    const href = image.href && image.href.baseVal;
+    if (!shown(r) || !href) continue;
+    const t = await svgText(new URL(href, doc.baseURI).href);
+    const w = image.width.baseVal.value;
+    const h = image.height.baseVal.value;
+    if (!t || !w || !h) continue;
+    // Turned or upright, the drawn box's long side is the image's long side.
+    const scale = Math.max(r.width, r.height) / Math.max(w, h);
+    const svg = image.ownerSVGElement;
+    const name = (svg && svg.getAttribute('aria-label')) || '';
+    out.push({ name, plate: true, label: +(t.px * scale * w / t.width).toFixed(2) });
+  }
+  return out;
+}
+
 // The element the engine lays out in columns (epub.js: body; foliate-js: html).
 function multicolRoot(doc) {
   const win = doc.defaultView;
@@ -391,7 +454,9 @@ async function measure(doc, index, href, resolve) {
     mathLength: Math.max(0, ...[...doc.querySelectorAll('.math-display')].map(formulaLength)),
     images: doc.images.length,
   };
+  const figures = await figureLabels(doc);
   return {
+    figures,
     index,
     href,
     pages,

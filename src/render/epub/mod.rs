@@ -10,6 +10,7 @@ mod container;
 mod highlight;
 mod math;
 mod mathfit;
+mod plate;
 mod view;
 pub mod xhtml;
 
@@ -44,6 +45,10 @@ pub static DEFAULT_LAYOUTS: &[(&str, &str)] = &[
     (
         "epub/cover.xhtml.j2",
         include_str!("../../../layouts/epub/cover.xhtml.j2"),
+    ),
+    (
+        "epub/plate.xhtml.j2",
+        include_str!("../../../layouts/epub/plate.xhtml.j2"),
     ),
     (
         "epub/titlepage.xhtml.j2",
@@ -132,16 +137,24 @@ struct NcxPoint {
 
 struct ModulePage {
     file: String,
+    plates: Vec<xhtml::PlateRef>,
     id: String,
     html: String,
     has_math: bool,
     warnings: Vec<Diagnostic>,
 }
 
+#[derive(Serialize)]
+struct SpineItem {
+    id: String,
+    /// Off the reading order (a figure's plate): reached only by its link.
+    linear: bool,
+}
+
 struct Package {
     files: BTreeMap<String, Vec<u8>>,
     manifest: Vec<ManifestItem>,
-    spine: Vec<String>,
+    spine: Vec<SpineItem>,
 }
 
 impl Package {
@@ -170,7 +183,10 @@ impl Package {
             properties,
             html.into_bytes(),
         );
-        self.spine.push(id.to_string());
+        self.spine.push(SpineItem {
+            id: id.to_string(),
+            linear: true,
+        });
     }
 }
 
@@ -360,9 +376,12 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
     );
 
     let mut has_math = false;
+    let mut plates: Vec<xhtml::PlateRef> = Vec::new();
     for (p, part) in book.parts.iter().enumerate() {
-        let mut w = Writer::new(book, None, &image_hrefs, &part.source);
+        let file = part_file(book, p);
+        let mut w = Writer::new(book, None, &image_hrefs, &part.source, file.clone());
         w.blocks(&part.overview);
+        plates.append(&mut w.plates);
         let mut pv = parts[p].clone();
         pv.overview_html = Value::from_safe_string(w.take());
         let props = if w.has_math { "mathml" } else { "" };
@@ -374,14 +393,15 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
             "epub/part.xhtml.j2",
             ctx(base(&title, "bodymatter"), vec![("part", to_value(&pv))]),
         )?;
-        pkg.page(&part_file(book, p), &part.id, props, html);
+        pkg.page(&file, &part.id, props, html);
         // Module pages are independent: render them in parallel, keep book order.
         let pages: Vec<Result<ModulePage>> = (0..part.modules.len())
             .into_par_iter()
             .map(|m| {
                 let r = ModuleRef { part: p, module: m };
                 let module = book.module(r);
-                let mut w = Writer::new(book, Some(r), &image_hrefs, &module.source);
+                let file = module_file(book, r);
+                let mut w = Writer::new(book, Some(r), &image_hrefs, &module.source, file.clone());
                 w.blocks(&module.blocks);
                 let body = w.take();
                 w.footnotes(&module.footnotes);
@@ -398,7 +418,8 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
                     ),
                 )?;
                 Ok(ModulePage {
-                    file: module_file(book, r),
+                    file,
+                    plates: std::mem::take(&mut w.plates),
                     id: format!("m-{}", module.id),
                     html,
                     has_math: w.has_math,
@@ -408,6 +429,7 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
             .collect();
         for page in pages {
             let mut page = page?;
+            plates.append(&mut page.plates);
             has_math |= page.has_math;
             warnings.append(&mut page.warnings);
             let props = if page.has_math { "mathml" } else { "" };
@@ -446,6 +468,40 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
                 ),
             )?,
         );
+    }
+
+    // Plates last, off the reading order: each is reached from its figure.
+    for (k, plate) in plates.iter().enumerate() {
+        let img = &book.images[plate.image];
+        let title = if plate.caption.is_empty() {
+            plate.alt.clone()
+        } else {
+            plate.caption.clone()
+        };
+        let view = Value::from_pairs([
+            ("title", Value::from(title.clone())),
+            ("alt", Value::from(plate.alt.clone())),
+            ("src", Value::from(image_hrefs[plate.image].clone())),
+            ("width", Value::from(img.width)),
+            ("height", Value::from(img.height)),
+            ("turn", Value::from(plate.plan.turn)),
+            ("back", Value::from(plate.back.clone())),
+        ]);
+        let page_title = if title.is_empty() {
+            "Figure".to_string()
+        } else {
+            format!("Figure: {title}")
+        };
+        let html = render_template(
+            &env,
+            "epub/plate.xhtml.j2",
+            ctx(base(&page_title, ""), vec![("plate", view)]),
+        )?;
+        let id = format!("plate-{}", k + 1);
+        pkg.page(&plate.file, &id, "svg", html);
+        if let Some(last) = pkg.spine.last_mut() {
+            last.linear = false;
+        }
     }
 
     // The monospace font, cut down to the characters the pages show in it.

@@ -91,6 +91,24 @@ pub struct Writer<'a> {
     last_heading: u8,
     /// Inside an `<a>`: nothing written there may be a link (no nested anchors).
     in_link: bool,
+    /// This page's file name inside `text/` (plates link back to it).
+    page_file: String,
+    /// Figures on this page that get a plate, in order.
+    pub plates: Vec<PlateRef>,
+}
+
+/// A figure's plate page (see `plate`), collected while its page is written.
+#[derive(Debug, Clone)]
+pub struct PlateRef {
+    /// The plate's file inside `text/`.
+    pub file: String,
+    /// `page.xhtml#anchor` of the figure, for the way back.
+    pub back: String,
+    pub image: usize,
+    pub alt: String,
+    /// The caption as plain text (empty when the figure has none).
+    pub caption: String,
+    pub plan: super::plate::Plan,
 }
 
 impl<'a> Writer<'a> {
@@ -99,8 +117,11 @@ impl<'a> Writer<'a> {
         current: Option<ModuleRef>,
         image_hrefs: &'a [String],
         file: &'a std::path::Path,
+        page_file: String,
     ) -> Self {
         Self {
+            page_file,
+            plates: Vec::new(),
             book,
             current,
             image_hrefs,
@@ -157,7 +178,35 @@ impl<'a> Writer<'a> {
                 link,
                 ..
             } => {
-                self.out.push_str("<figure>");
+                // A figure too detailed for a phone's column: a plate one tap away.
+                let plate = match image {
+                    ImageSource::Local(i) => self
+                        .book
+                        .images
+                        .get(*i)
+                        .and_then(super::plate::plan)
+                        .map(|plan| (*i, plan)),
+                    ImageSource::Remote(_) => None,
+                };
+                let plate_href = plate.map(|(i, plan)| {
+                    let k = self.plates.len() + 1;
+                    let stem = self.page_file.trim_end_matches(".xhtml");
+                    let anchor = format!("quire-figure-{k}");
+                    let file = format!("plate-{stem}-{k}.xhtml");
+                    self.plates.push(PlateRef {
+                        file: file.clone(),
+                        back: format!("{}#{anchor}", self.page_file),
+                        image: i,
+                        alt: alt.clone(),
+                        caption: crate::model::inline_text(caption),
+                        plan,
+                    });
+                    let _ = write!(self.out, "<figure id=\"{anchor}\">");
+                    file
+                });
+                if plate_href.is_none() {
+                    self.out.push_str("<figure>");
+                }
                 match image {
                     ImageSource::Local(i) => {
                         // The intrinsic size up front: the page doesn't reflow as
@@ -188,10 +237,23 @@ impl<'a> Writer<'a> {
                     }
                     ImageSource::Remote(url) => self.remote_image(url, alt),
                 }
+                // The link to the plate is text, not the image: a tap on the
+                // image stays the reading system's own zoom.
+                let plate_link = plate_href.map(|href| {
+                    format!(
+                        "<a class=\"plate-link\" href=\"{}\">Larger view</a>",
+                        escape(&href)
+                    )
+                });
                 if !caption.is_empty() {
                     self.out.push_str("<figcaption>");
                     self.inlines(caption);
+                    if let Some(l) = &plate_link {
+                        let _ = write!(self.out, " {l}");
+                    }
                     self.out.push_str("</figcaption>");
+                } else if let Some(l) = &plate_link {
+                    let _ = write!(self.out, "<p class=\"plate-line\">{l}</p>");
                 }
                 self.out.push_str("</figure>\n");
             }
