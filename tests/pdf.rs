@@ -93,7 +93,9 @@ fn check_contents(pdf: &Path, book: &Book, parts: &[usize]) -> BTreeMap<String, 
             .iter()
             .position(|p| p.lines().any(|l| l.trim() == kicker))
             .unwrap_or_else(|| panic!("no page opens {kicker}"));
-        let shown = footer_number(&reading[idx]).expect("page number");
+        // In layout order the footer is the page's last line (reading order
+        // can put a code comment set far right after it).
+        let shown = footer_number(&layout[idx]).expect("page number");
         // The TOC entry: number, title, badge, minutes, dot leaders, page. Long
         // titles wrap, and the leader and page come on the last line.
         let toc_lines: Vec<&str> = layout.iter().take(idx).flat_map(|p| p.lines()).collect();
@@ -173,7 +175,11 @@ fn check_tag_index(pdf: &Path, book: &Book, opening: &BTreeMap<String, String>) 
                 .find(|p| footer_number(p).as_deref() == Some(n.as_str()))
                 .unwrap_or_else(|| panic!("no page {n} (index of {})", tag.name));
             // Words hyphenated at a line end are joined again.
-            let text = page.replace("-\n", "").replace('\n', " ").to_lowercase();
+            let text = page
+                .replace("-\n", "")
+                .replace("\u{ad}\n", "")
+                .replace('\n', " ")
+                .to_lowercase();
             assert!(
                 text.contains(&tag.name.to_lowercase()),
                 "index says page {n} mentions {}, but it does not",

@@ -155,6 +155,41 @@ pub fn lit(s: &str) -> String {
     out
 }
 
+/// Text as Typst code, its brand names (a capital inside a word:
+/// ClickHouse, DynamoDB, OpenAI) set unhyphenated: a dictionary's patterns
+/// would split them where the name does not ("Dy-namoDB").
+fn text_code(t: &str) -> String {
+    let is_name = |w: &str| {
+        let mut chars = w.chars();
+        chars.next().is_some_and(char::is_alphabetic)
+            && w.chars().any(char::is_lowercase)
+            && chars.any(char::is_uppercase)
+    };
+    let mut out = String::new();
+    // Where the text not yet written starts, and where the current word does.
+    let (mut plain, mut word) = (0, None);
+    for (i, c) in t.char_indices().chain([(t.len(), ' ')]) {
+        match (c.is_alphanumeric(), word) {
+            (true, None) => word = Some(i),
+            (false, Some(start)) => {
+                word = None;
+                if is_name(&t[start..i]) {
+                    if plain < start {
+                        let _ = write!(out, "#{}", lit(&t[plain..start]));
+                    }
+                    let _ = write!(out, "#text(hyphenate: false, {})", lit(&t[start..i]));
+                    plain = i;
+                }
+            }
+            _ => {}
+        }
+    }
+    if plain < t.len() || out.is_empty() {
+        let _ = write!(out, "#{}", lit(&t[plain..]));
+    }
+    out
+}
+
 /// A Typst array literal of already-written items: `()`, `(a,)`, `(a, b,)`
 /// (the trailing comma keeps a single item an array).
 fn array(items: impl IntoIterator<Item = String>) -> String {
@@ -314,7 +349,7 @@ impl<'a> Gen<'a> {
             }
         }
         if hits.is_empty() {
-            let _ = write!(self.out, "#{}", lit(t));
+            self.out.push_str(&text_code(t));
             return;
         }
         hits.sort();
@@ -332,14 +367,14 @@ impl<'a> Gen<'a> {
             }
             let _ = write!(
                 pieces,
-                "#{}#metadata(none)<{MENTION}{}>",
-                lit(&t[at..end]),
+                "{}#metadata(none)<{MENTION}{}>",
+                text_code(&t[at..end]),
                 label_part(key)
             );
             at = end;
         }
         if at < t.len() {
-            let _ = write!(pieces, "#{}", lit(&t[at..]));
+            pieces.push_str(&text_code(&t[at..]));
         }
         self.out.push_str(&pieces);
     }
@@ -1234,5 +1269,16 @@ mod tests {
         assert_eq!(lit(r#"a "b" \c"#), r#""a \"b\" \\c""#);
         assert_eq!(lit("x\ny"), "\"x\\ny\"");
         assert_eq!(label_part("a.b c"), "a_u2e_b_u20_c");
+    }
+
+    #[test]
+    fn brand_names_are_set_unhyphenated_plain_words_not() {
+        assert_eq!(
+            text_code("DynamoDB, or OpenAI"),
+            r##"#text(hyphenate: false, "DynamoDB")#", or "#text(hyphenate: false, "OpenAI")"##
+        );
+        // Capitalised or all-capital words, numbers: one plain literal.
+        let plain = "The SQL database holds 2PC logs; Über x86.";
+        assert_eq!(text_code(plain), format!("#{}", lit(plain)));
     }
 }
