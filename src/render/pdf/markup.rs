@@ -155,6 +155,27 @@ pub fn lit(s: &str) -> String {
     out
 }
 
+/// A block quote's attribution: its last paragraph when that starts with a
+/// dash ("— Phil Karlton"), without the dash (the template sets its own),
+/// and the quote's other blocks.
+fn attribution(blocks: &[Block]) -> Option<(&[Block], Vec<Inline>)> {
+    let (Block::Paragraph(last), body) = blocks.split_last()? else {
+        return None;
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let Some(Inline::Text(first)) = last.first() else {
+        return None;
+    };
+    let rest = ["\u{2014}", "\u{2015}", "--", "\u{2013}"]
+        .iter()
+        .find_map(|dash| first.strip_prefix(dash))?;
+    let mut by = last.clone();
+    by[0] = Inline::Text(rest.trim_start().to_string());
+    Some((body, by))
+}
+
 /// Text as Typst code, its brand names (a capital inside a word:
 /// ClickHouse, DynamoDB, OpenAI) set unhyphenated: a dictionary's patterns
 /// would split them where the name does not ("Dy-namoDB").
@@ -727,8 +748,20 @@ impl<'a> Gen<'a> {
                 }
             }
             Block::Quote(bs) => {
-                self.out.push_str("#quote(block: true)");
-                self.content_block(bs);
+                // A last paragraph "— Someone" is the quote's attribution,
+                // which the template keeps on the page of the quote's end.
+                match attribution(bs) {
+                    Some((body, by)) => {
+                        self.out.push_str("#quote(block: true, attribution: [");
+                        self.inlines(&by);
+                        self.out.push_str("])");
+                        self.content_block(body);
+                    }
+                    None => {
+                        self.out.push_str("#quote(block: true)");
+                        self.content_block(bs);
+                    }
+                }
                 self.out.push_str("\n\n");
             }
             Block::Admonition { kind, blocks } => {
