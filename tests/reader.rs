@@ -160,50 +160,45 @@ fn assert_reads_cleanly(
 }
 
 /// Defect 6 of the reading-engine issue: a diagram's labels shrunk to 4–7 px
-/// on a phone. Every SVG figure whose smallest text the phone's column draws
-/// under 9 px has a plate (its own page, one tap away) that fits one page and
-/// shows that text at least 1.3 times larger; on the 6" size the plate is
-/// never smaller than the figure in the flow. The engine measures the sizes.
+/// on a phone. Every SVG figure whose smallest text is drawn under 9 px in
+/// the flow has a plate (its own pages, one tap away) on which that text is
+/// drawn at 9 px or more, at both sizes; the plate's whole view is never
+/// smaller than the figure in the flow. The engine measures the sizes.
 fn figures_legible(report: &Value, engine: &str) {
+    const LEGIBLE: f64 = 9.0;
     for size in report["sizes"].as_array().into_iter().flatten() {
         let s = size["size"].as_str().unwrap_or("?");
         let figures = size["figures"].as_array().cloned().unwrap_or_default();
         let label = |f: &Value| f["label"].as_f64().unwrap_or(0.0);
-        let plates: Vec<&Value> = figures.iter().filter(|f| f["plate"] == true).collect();
+        let name = |f: &Value| f["name"].as_str().unwrap_or("").to_string();
+        let on_plates = |n: &str| -> Vec<&Value> {
+            figures
+                .iter()
+                .filter(|f| f["plate"] == true && name(f).starts_with(n))
+                .collect()
+        };
+        let mut summary = Vec::new();
         for f in figures.iter().filter(|f| f["plate"] == false) {
-            let name = f["name"].as_str().unwrap_or("");
-            let plate = plates.iter().find(|p| p["name"].as_str() == Some(name));
-            if s == "360x640" && label(f) < 9.0 {
-                let plate = plate.unwrap_or_else(|| {
-                    panic!("{engine} {s}: {} px labels and no plate: {f}", label(f))
-                });
+            let plates = on_plates(&name(f));
+            let best = plates.iter().map(|p| label(p)).fold(label(f), f64::max);
+            summary.push(format!("{:.1}→{best:.1}", label(f)));
+            if label(f) < LEGIBLE {
                 assert!(
-                    label(plate) >= 1.3 * label(f),
-                    "{engine} {s}: the plate shows {} px labels, the flow {}: {f}",
-                    label(plate),
+                    best >= LEGIBLE,
+                    "{engine} {s}: labels at {} px in the flow and {best} px at best on its plate: {f}",
                     label(f)
                 );
             }
-            if let Some(p) = plate {
+            if let Some(whole) = plates.iter().find(|p| name(p) == name(f)) {
                 assert!(
-                    label(p) >= label(f),
-                    "{engine} {s}: plate smaller: {p} vs {f}"
-                );
-                let href = p["href"].as_str().unwrap_or("");
-                assert_eq!(
-                    size["pagesByItem"][href].as_u64(),
-                    Some(1),
-                    "{engine} {s}: plate {href} is not one page"
+                    label(whole) >= label(f),
+                    "{engine} {s}: plate smaller: {whole} vs {f}"
                 );
             }
         }
-        let flow: Vec<f64> = figures
-            .iter()
-            .filter(|f| f["plate"] == false)
-            .map(label)
-            .collect();
-        let plate: Vec<f64> = plates.iter().map(|f| label(f)).collect();
-        eprintln!("{engine} {s}: figure labels in the flow {flow:?} px, on plates {plate:?} px");
+        eprintln!(
+            "{engine} {s}: smallest figure text in the flow → best on its plate (px): {summary:?}"
+        );
     }
 }
 

@@ -135,6 +135,7 @@ function screenshotPlan(items) {
     ['index', by(/tag-index/i) || by(/index/i), null],
     ['figure', most('images'), 'figure', 'first'],
     ['plate', by(/(^|\/)plate-/), null],
+    ['plate-detail', items.find((it) => /(^|\/)plate-/.test(it.href) && it.pages > 1), '.plate-detail', 'first'],
   ];
 }
 

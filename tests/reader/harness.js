@@ -363,6 +363,10 @@ async function measure(doc, index, href, resolve) {
   for (const el of body.querySelectorAll('*')) {
     const box = overflowBox(el, win, boxCache);
     if (box) {
+      // An SVG's viewport is its picture's frame: what its viewBox leaves out
+      // is not part of the picture (a plate's detail shows a part of an image).
+      // The svg element's own box is judged against the column like any image.
+      if (box.localName === 'svg' || box.closest('svg')) continue;
       if (!judged.has(box)) {
         judged.add(box);
         const cs = win.getComputedStyle(box);

@@ -485,6 +485,23 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
             ("width", Value::from(img.width)),
             ("height", Value::from(img.height)),
             ("turn", Value::from(plate.plan.turn)),
+            (
+                "details",
+                Value::from(
+                    plate
+                        .plan
+                        .details
+                        .iter()
+                        .map(|d| {
+                            let (view_box, transform) = d.view();
+                            Value::from_pairs([
+                                ("view_box", Value::from(view_box)),
+                                ("transform", Value::from(transform)),
+                            ])
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+            ),
             ("back", Value::from(plate.back.clone())),
         ]);
         let page_title = if title.is_empty() {
