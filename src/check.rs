@@ -3,7 +3,26 @@
 use std::fmt;
 
 use crate::Loaded;
-use crate::model::{Block, Difficulty};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::{Block, Book, Difficulty, Pos};
+
+/// Lints for authors who want them (`quire check --strict`): things that are
+/// normal in a book but may be an oversight. Never run by a build.
+pub fn strict_lints(book: &Book) -> Vec<Diagnostic> {
+    let mut diags = Diagnostics::default();
+    // A module without tags, in a book that uses tags: missing from the index.
+    let modules = || book.modules().map(|(_, m)| m);
+    if modules().any(|m| !m.tags.is_empty()) {
+        for m in modules().filter(|m| m.tags.is_empty()) {
+            diags.warning(
+                &m.source,
+                Pos { line: 1, col: 1 },
+                "module has no tags (it is in no tag index): add `tags:` to its front matter",
+            );
+        }
+    }
+    diags.into_sorted()
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {

@@ -37,10 +37,10 @@ pub enum Command {
     /// Checks front matter, numbering, ids, every internal link and heading
     /// anchor, images and footnotes. Lists every problem as
     /// `file:line:col: error: message` and exits 1 if there is any error;
-    /// warnings (a module without tags, an image without alt text) don't fail.
+    /// warnings (an image without alt text) don't fail.
     /// Remote images and links are noted, never fetched (images locked in
     /// quire.lock are checked from the cache).
-    Check,
+    Check(CheckArgs),
     /// Build the books into the output folder (all formats unless some are named).
     ///
     /// Runs the same checks as `check` first and writes nothing if there is an
@@ -64,6 +64,14 @@ pub enum Command {
     /// saddle-stitch order. Print double-sided, flip on the short edge, fold
     /// each signature and nest them in order: the pages read in order.
     Booklet(BookletArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Also lint what is normal but may be an oversight: a module without
+    /// tags in a book that uses tags (it is in no tag index).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Paper profiles (the renderer's own type is converted to in main.rs).

@@ -32,9 +32,12 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> quire::Result<()> {
     match &cli.command {
-        Command::Check => {
+        Command::Check(args) => {
             let loaded = quire::load(&cli.content)?;
             print_diagnostics(&loaded.warnings, cli.quiet);
+            if args.strict {
+                print_diagnostics(&quire::check::strict_lints(&loaded.book), cli.quiet);
+            }
             if !cli.quiet {
                 // A closed pipe (e.g. `| head`) is not an error worth reporting.
                 let _ = writeln!(std::io::stdout().lock(), "{}", Summary::of(&loaded));

@@ -92,7 +92,6 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Source> {
         );
     }
     check_unique_ids(&parts, diags);
-    warn_untagged(&parts, diags);
     Ok(Source {
         root: root.to_path_buf(),
         book: book.unwrap_or_else(|| BookToml {
@@ -528,17 +527,6 @@ fn validate_module(
         minutes: minutes.ok()?,
         tags,
     })
-}
-
-/// A module without tags is worth a warning only in a book that uses tags.
-fn warn_untagged(parts: &[PartSource], diags: &mut Diagnostics) {
-    let modules = || parts.iter().flat_map(|p| &p.modules);
-    if modules().all(|m| m.tags.is_empty()) {
-        return;
-    }
-    for m in modules().filter(|m| m.tags.is_empty()) {
-        diags.warning(&m.file.path, AT_START, "module has no tags");
-    }
 }
 
 fn is_valid_id(s: &str) -> bool {

@@ -81,7 +81,14 @@ pub fn quire(args: &[&str]) -> Output {
 }
 
 pub fn check(content: &Path) -> (i32, String, String) {
-    let out = quire(&["--content", content.to_str().expect("utf-8 path"), "check"]);
+    check_with(content, &[])
+}
+
+/// `quire check` with extra arguments (`--strict`).
+pub fn check_with(content: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["--content", content.to_str().expect("utf-8 path"), "check"];
+    args.extend_from_slice(extra);
+    let out = quire(&args);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
