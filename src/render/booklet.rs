@@ -101,6 +101,10 @@ impl Sheet {
     };
 }
 
+/// How far in from a sheet's edge its marks start: office printers cannot
+/// print the outer 4-5 mm.
+pub const MARK_EDGE_MM: f64 = 6.0;
+
 /// Typst markup that imposes the PDF served at `/part.pdf` (`pages` pages).
 pub fn markup(pages: usize, sheet: Sheet, opts: &BookletOptions) -> String {
     let (w, h) = (sheet.width_mm, sheet.height_mm);
@@ -124,13 +128,23 @@ pub fn markup(pages: usize, sheet: Sheet, opts: &BookletOptions) -> String {
             let _ = writeln!(out, "#cell({n}, {})", half - shift);
         }
         if opts.marks {
+            // Office printers leave the outer few millimetres of a sheet
+            // blank: every mark starts MARK_EDGE_MM in.
+            let (top, bottom) = (MARK_EDGE_MM, h - MARK_EDGE_MM);
             // Fold: short lines on the spine, outside the type area.
-            let _ = writeln!(out, "#tick({half}, 0, 0, 6)\n#tick({half}, {h}, 0, -6)");
-            // Trim: where the fore-edges are cut once the signature is folded.
+            let _ = writeln!(
+                out,
+                "#tick({half}, {top}, 0, 6)\n#tick({half}, {bottom}, 0, -6)"
+            );
+            // Trim: where the fore-edges are cut once the signature is
+            // folded. The cut takes at least what the inner sheets stick out
+            // by, and never less than MARK_EDGE_MM (a fore-edge margin is
+            // wider), so the mark is printed.
             let trim = opts.creep_mm * side.sheets.saturating_sub(1) as f64;
             if trim > 0.0 {
-                for x in [trim, w - trim] {
-                    let _ = writeln!(out, "#tick({x}, 0, 0, 6)\n#tick({x}, {h}, 0, -6)");
+                let cut = trim.max(MARK_EDGE_MM);
+                for x in [cut, w - cut] {
+                    let _ = writeln!(out, "#tick({x}, {top}, 0, 6)\n#tick({x}, {bottom}, 0, -6)");
                 }
             }
         }
@@ -208,6 +222,25 @@ mod tests {
         assert!(m.contains("#cell(1, 148.5)"), "{m}");
         assert!(m.contains("#cell(6, 0.5)"), "{m}");
         assert!(m.contains("#cell(3, 148)"), "{m}");
-        assert!(m.contains("#tick(148.5, 0, 0, 6)"), "{m}");
+        // Marks stay clear of the edge an office printer cannot print:
+        // the fold ticks and, with 0.5 mm creep on a 2-sheet signature,
+        // the trim ticks 6 mm in (the cut takes 6 mm, more than 0.5).
+        assert!(m.contains("#tick(148.5, 6, 0, 6)"), "{m}");
+        assert!(m.contains("#tick(148.5, 204, 0, -6)"), "{m}");
+        assert!(
+            m.contains("#tick(6, 6, 0, 6)") && m.contains("#tick(291, 204, 0, -6)"),
+            "{m}"
+        );
+        for line in m.lines().filter(|l| l.starts_with("#tick(")) {
+            let nums: Vec<f64> = line["#tick(".len()..line.len() - 1]
+                .split(", ")
+                .map(|n| n.parse().expect("number"))
+                .collect();
+            let (x, y) = (nums[0], nums[1]);
+            assert!(
+                (6.0..=291.0).contains(&x) && (6.0..=204.0).contains(&y),
+                "{line}"
+            );
+        }
     }
 }
