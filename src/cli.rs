@@ -64,6 +64,19 @@ pub enum Command {
     /// saddle-stitch order. Print double-sided, flip on the short edge, fold
     /// each signature and nest them in order: the pages read in order.
     Booklet(BookletArgs),
+    /// Start a new book: write a small starter book into DIR (default: the
+    /// `--content` folder) that builds clean at once.
+    ///
+    /// Two parts, three modules using every front-matter field, a figure and
+    /// links between modules, and a book.toml with a fresh identifier. DIR
+    /// must be new or empty: init never overwrites anything.
+    Init(InitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The folder to create (default: the --content folder).
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

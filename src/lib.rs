@@ -10,6 +10,8 @@ pub mod check;
 pub mod diag;
 pub mod error;
 pub mod index;
+pub mod init;
+pub mod mdbook_backend;
 pub mod model;
 pub mod parse;
 pub mod render;
@@ -47,6 +49,16 @@ pub fn load(content: &Path) -> Result<Loaded> {
 pub fn load_with(content: &Path, fetch: &parse::remote::FetchOptions) -> Result<Loaded> {
     let mut diags = Diagnostics::new();
     let source = source::load(content, &mut diags)?;
+    load_source(source, diags, fetch)
+}
+
+/// Parse and index a book another loader read (the mdBook backend), with
+/// that loader's diagnostics.
+pub fn load_source(
+    source: source::Source,
+    mut diags: Diagnostics,
+    fetch: &parse::remote::FetchOptions,
+) -> Result<Loaded> {
     let (mut book, stats) = parse::parse(source, fetch, &mut diags);
     index::build(&mut book, &mut diags);
     if diags.has_errors() {

@@ -44,6 +44,7 @@ fn run(cli: &Cli) -> quire::Result<()> {
             }
             Ok(())
         }
+        Command::Init(args) => init(cli, args),
         Command::Build(args) => build(cli, args),
         Command::Watch(args) => watch(cli, args),
         Command::Booklet(args) => {
@@ -60,6 +61,46 @@ fn run(cli: &Cli) -> quire::Result<()> {
             };
             build_with(cli, &opts, None)
         }
+    }
+}
+
+/// `quire init`: the clock and the process id are read here, at the edge,
+/// for the new book's date and a fresh identifier.
+fn init(cli: &Cli, args: &cli::InitArgs) -> quire::Result<()> {
+    let dir = args.dir.clone().unwrap_or_else(|| cli.content.clone());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let today = quire::render::time::format_date(now.as_secs() as i64);
+    let seed = format!(
+        "{}:{}:{}",
+        now.as_nanos(),
+        std::process::id(),
+        dir.display()
+    );
+    let created = quire::init::init(&dir, &today, seed.as_bytes())?;
+    if !cli.quiet {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "created a starter book in {} ({} files)\nnext: quire --content {} build",
+            created.dir.display(),
+            created.files.len(),
+            shell_word(&created.dir.display().to_string())
+        );
+    }
+    Ok(())
+}
+
+/// A path as one shell word (quoted when it needs to be).
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 
