@@ -11,7 +11,6 @@ pub mod diag;
 pub mod error;
 pub mod index;
 pub mod init;
-pub mod mdbook_backend;
 pub mod model;
 pub mod parse;
 pub mod render;
