@@ -2,7 +2,8 @@
 //! whole (never hyphenated) on the cover, title page, contents and module
 //! openings; the front matter on its sides (title recto, copyright verso,
 //! contents recto); contents entries that wrap keep leader and page number
-//! on their last line; blank pages carry no head or number.
+//! on their last line; blank pages carry no head or number; the PDF claims
+//! PDF/UA-1.
 //! The shipped book is built once per profile, and every check reads it.
 
 mod common;
@@ -49,7 +50,10 @@ fn flat(text: &str) -> String {
 }
 
 fn non_empty(page: &str) -> Vec<&str> {
-    page.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+    page.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 fn is_page_number(s: &str) -> bool {
@@ -105,7 +109,10 @@ fn check_titles_whole(profile: &str, book: &Book, reading: &[String], layout: &[
     );
     for part in &book.parts {
         let t = format!("Part {}: {}", part.number, part.title);
-        assert!(toc.contains(&t), "{profile}: {t:?} not whole in the contents");
+        assert!(
+            toc.contains(&t),
+            "{profile}: {t:?} not whole in the contents"
+        );
     }
     let mut broken = Vec::new();
     for (at, t) in openings(reading, book) {
@@ -154,7 +161,10 @@ fn check_titles_whole(profile: &str, book: &Book, reading: &[String], layout: &[
 /// recto; the body starts on a right-hand page (an odd physical page).
 fn check_front_matter_sides(profile: &str, book: &Book, reading: &[String]) {
     let title = &book.meta.title;
-    assert!(flat(&reading[0]).contains(title.as_str()), "{profile}: page 1 is the cover");
+    assert!(
+        flat(&reading[0]).contains(title.as_str()),
+        "{profile}: page 1 is the cover"
+    );
     assert!(
         reading[1].trim().is_empty(),
         "{profile}: the cover's back is blank: {:?}",
@@ -185,7 +195,12 @@ fn check_front_matter_sides(profile: &str, book: &Book, reading: &[String]) {
         .find(|(_, p)| non_empty(p).first() == Some(&opening.as_str()))
         .map(|(i, _)| i)
         .unwrap_or_else(|| panic!("{profile}: no page opens {opening}"));
-    assert_eq!(at % 2, 0, "{profile}: the body opens on physical page {}", at + 1);
+    assert_eq!(
+        at % 2,
+        0,
+        "{profile}: the body opens on physical page {}",
+        at + 1
+    );
 }
 
 /// Every module entry of the contents: its lines run from its number to
@@ -299,6 +314,14 @@ fn shipped_book_titles_front_matter_and_contents_on_every_profile() {
             .output()
             .expect("qpdf");
         assert!(check.status.success(), "{profile}: qpdf --check failed");
+        // PDF/UA-1 claimed (Quire drops the claim when the content cannot
+        // meet it: a heading level skipped in one module did, for the whole
+        // book). The XMP metadata is stored uncompressed.
+        let bytes = std::fs::read(&pdf).expect("read pdf");
+        assert!(
+            bytes.windows(12).any(|w| w == b"pdfuaid:part"),
+            "{profile}: the book PDF carries no PDF/UA-1 claim"
+        );
         let reading = pages(&pdf, false);
         let layout = pages(&pdf, true);
         assert_eq!(reading.len(), layout.len());
@@ -306,10 +329,41 @@ fn shipped_book_titles_front_matter_and_contents_on_every_profile() {
         check_titles_whole(profile, &book, &reading, &layout);
         let wrapped = check_contents_wrap(profile, &book, &layout);
         // The rule is only tested if entries do wrap (47 of 159 did on A4).
-        assert!(wrapped > 5, "{profile}: only {wrapped} contents entries wrap");
+        assert!(
+            wrapped > 5,
+            "{profile}: only {wrapped} contents entries wrap"
+        );
         check_blank_pages(profile, &book, &layout);
         // Right-hand pages of the contents run its title, not an empty rule.
         let toc = contents_range(&layout);
         assert!(toc.len() >= 2, "{profile}: contents of {} pages", toc.len());
     }
+}
+
+/// Headings nest without a skipped level however the Markdown jumps
+/// (`##` then `####` is 3 then 4 in the PDF, under the module's 2): PDF/UA
+/// requires it, and one such module cost the whole book its claim.
+#[test]
+fn heading_levels_never_skip() {
+    let dir = common::book(&[(
+        "01-basics/01-intro.md",
+        &common::module(
+            "Intro",
+            "beginner",
+            "Redis",
+            "## Setup {#setup}\n\nText.\n\n#### Deep\n\nText.\n\n##### Deeper\n\nText.\n\n## Next\n\nText.",
+        ),
+    )]);
+    let book = quire::load(dir.path()).expect("loads").book;
+    let markup = quire::render::pdf::markup(&book, quire::render::pdf::Paper::A4);
+    // Intro's sections, from its first.
+    let intro = markup.find("[#\"Setup\"]").expect("the section Setup");
+    let start = markup[..intro]
+        .rfind("#heading(level: ")
+        .expect("its heading");
+    let after: Vec<&str> = markup[start..]
+        .match_indices("#heading(level: ")
+        .map(|(i, m)| &markup[start + i + m.len()..start + i + m.len() + 1])
+        .collect();
+    assert_eq!(after[..4], ["3", "4", "5", "3"], "{markup}");
 }

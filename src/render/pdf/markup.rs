@@ -289,6 +289,8 @@ pub struct Gen<'a> {
     notes_emitted: BTreeSet<usize>,
     /// Inside a link: nothing written there may be a link of its own.
     in_link: bool,
+    /// The level of the last heading written (2: the module's title).
+    heading: u8,
 }
 
 impl<'a> Gen<'a> {
@@ -335,6 +337,7 @@ impl<'a> Gen<'a> {
             notes_emitted: BTreeSet::new(),
             marked: BTreeSet::new(),
             in_link: false,
+            heading: 2,
         }
     }
 
@@ -667,8 +670,11 @@ impl<'a> Gen<'a> {
             } => {
                 self.mark(*pos, false);
                 self.marked.clear();
-                // Module titles are level 2 in the PDF, so body `##` becomes 3.
-                let l = (level + 1).clamp(3, 6);
+                // Module titles are level 2 in the PDF, so body `##` becomes 3;
+                // a level never skips one (`##` then `####` nests as 3, 4),
+                // as PDF/UA requires and the outline reads.
+                let l = (level + 1).clamp(3, 6).min(self.heading + 1);
+                self.heading = l;
                 let _ = write!(self.out, "#heading(level: {l}, outlined: {})[", l == 3);
                 self.inlines(content);
                 let label = match self.current {
@@ -855,6 +861,7 @@ impl<'a> Gen<'a> {
         let m = book.module(r);
         let part = &book.parts[r.part];
         self.current = Some(r);
+        self.heading = 2;
         self.file = m.source.clone();
         self.notes_emitted.clear();
         self.marked.clear();
