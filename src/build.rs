@@ -21,6 +21,9 @@ pub struct BuildOptions {
     pub epub: bool,
     /// The part booklets and the combined book.
     pub pdf: bool,
+    /// The command line named no format: write what book.toml's `[build]
+    /// formats` says (else the EPUB and the PDFs), besides any `booklets`.
+    pub formats_from_book: bool,
     /// PDF settings from the command line: each one not given comes from
     /// the book's `[pdf]` table, else its default.
     pub pdf_settings: PdfSettings,
@@ -41,9 +44,10 @@ impl BuildOptions {
     /// Everything about the invocation that changes the output, for the cache.
     fn cache_key(&self) -> String {
         format!(
-            "epub={} pdf={} booklets={:?} pdf-settings={:?} deny-warnings={} fetch-images={:?} SOURCE_DATE_EPOCH={:?}",
+            "epub={} pdf={} from-book={} booklets={:?} pdf-settings={:?} deny-warnings={} fetch-images={:?} SOURCE_DATE_EPOCH={:?}",
             self.epub,
             self.pdf,
+            self.formats_from_book,
             self.booklets,
             self.pdf_settings,
             self.deny_warnings,
@@ -186,12 +190,33 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// What a build reads: a book folder, or a book another loader read (the
+/// mdBook backend: chapters as mdBook's preprocessors left them), with that
+/// loader's diagnostics. Only a folder can be fingerprinted for the cache.
+pub enum Input<'a> {
+    Folder(&'a Path),
+    Loaded(Box<crate::source::Source>, crate::diag::Diagnostics),
+}
+
 pub fn build(
     content: &Path,
     out: &Path,
     opts: &BuildOptions,
     progress: &dyn Progress,
 ) -> Result<(BuildReport, Vec<Diagnostic>)> {
+    build_from(Input::Folder(content), out, opts, progress)
+}
+
+pub fn build_from(
+    input: Input<'_>,
+    out: &Path,
+    opts: &BuildOptions,
+    progress: &dyn Progress,
+) -> Result<(BuildReport, Vec<Diagnostic>)> {
+    let content = match &input {
+        Input::Folder(c) => Some(*c),
+        Input::Loaded(..) => None,
+    };
     let mut timings = Vec::new();
     let mut timed = |stage: &str, seconds: f64| {
         progress.finish(stage, seconds);
@@ -203,8 +228,9 @@ pub fn build(
 
     let started = Instant::now();
     let t = Instant::now();
-    let fingerprint_now =
-        || cache::fingerprint(content, &pdf::font_dirs(content), &opts.cache_key()).ok();
+    let fingerprint_now = || {
+        content.and_then(|c| cache::fingerprint(c, &pdf::font_dirs(c), &opts.cache_key()).ok())
+    };
     let mut fingerprint = fingerprint_now();
     // --update-images asks the servers again: never "up to date".
     if !opts.force
@@ -237,7 +263,10 @@ pub fn build(
 
     progress.start("load");
     let t = Instant::now();
-    let loaded = crate::load_with(content, &opts.images)?;
+    let loaded = match input {
+        Input::Folder(c) => crate::load_with(c, &opts.images)?,
+        Input::Loaded(source, diags) => crate::load_source(*source, diags, &opts.images)?,
+    };
     timed("load", t.elapsed().as_secs_f64());
     let remote = loaded.stats.remote;
     if remote.lock_written {
@@ -252,6 +281,14 @@ pub fn build(
     let mut warnings = loaded.warnings;
     let book = &loaded.book;
     let settings = opts.pdf_settings.or(book.meta.pdf);
+    // The formats: the command line's, else book.toml's `[build] formats`.
+    let (want_epub, want_pdf, booklets) = if opts.formats_from_book {
+        let f = book.meta.formats.unwrap_or_default();
+        let booklets = opts.booklets.clone().or(f.booklets.then_some(None));
+        (f.epub, f.pdf, booklets)
+    } else {
+        (opts.epub, opts.pdf, opts.booklets.clone())
+    };
     let pdf_options = pdf::PdfOptions {
         paper: settings.paper.unwrap_or_default(),
         open: settings.open.unwrap_or(pdf::Open::MODULES),
@@ -267,7 +304,7 @@ pub fn build(
     // The EPUB is small next to the typesetting: it runs beside it.
     let (epub, typeset) = rayon::join(
         || {
-            opts.epub
+            want_epub
                 .then(|| {
                     progress.start("epub");
                     let t = Instant::now();
@@ -276,7 +313,7 @@ pub fn build(
                 .transpose()
         },
         || {
-            opts.pdf
+            want_pdf
                 .then(|| {
                     progress.start("pdf");
                     let t = Instant::now();
@@ -335,7 +372,7 @@ pub fn build(
         timed("pdf export", t.elapsed().as_secs_f64());
     }
 
-    if let Some(parts) = &opts.booklets {
+    if let Some(parts) = &booklets {
         progress.start("booklets");
         let t = Instant::now();
         let (page, sheet) = pdf_options.paper.booklet();

@@ -11,6 +11,7 @@ pub mod diag;
 pub mod error;
 pub mod index;
 pub mod init;
+pub mod mdbook_backend;
 pub mod model;
 pub mod parse;
 pub mod render;

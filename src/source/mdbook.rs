@@ -18,8 +18,11 @@
 
 mod hidelines;
 mod include;
+mod render_context;
 mod summary;
 mod trpl;
+
+pub use render_context::RenderContext;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -90,12 +93,56 @@ struct MdCode {
 
 pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Source> {
     let toml_path = root.join("book.toml");
-    let md = if toml_path.is_file() {
+    let (md, toml_text) = if toml_path.is_file() {
         read_md_toml(&toml_path, diags)?
     } else {
-        MdToml::default()
+        (MdToml::default(), None)
     };
-    let book = book_settings(root, &toml_path, &md, diags);
+    Ok(load_from(root, &md, toml_text.as_deref(), Texts::Files, diags)?.0)
+}
+
+/// The `mdbook-quire` backend's way in: the chapters as mdBook sent them,
+/// after the book's preprocessors ran (includes are already expanded), with
+/// book.toml as mdBook read it. The same mapping as `load` follows.
+pub fn load_rendered(ctx: &RenderContext, diags: &mut Diagnostics) -> Result<(Source, Formats)> {
+    let toml_path = ctx.root.join("book.toml");
+    // Only for the line numbers of diagnostics: the settings are mdBook's.
+    let toml_text = std::fs::read_to_string(&toml_path).ok();
+    let md = match MdToml::deserialize(&ctx.config) {
+        Ok(m) => m,
+        Err(e) => {
+            diags.error(&toml_path, AT_START, format!("invalid book.toml: {e}"));
+            MdToml::default()
+        }
+    };
+    load_from(
+        &ctx.root,
+        &md,
+        toml_text.as_deref(),
+        Texts::Given(&ctx.book),
+        diags,
+    )
+}
+
+/// Where chapter texts come from.
+#[derive(Clone, Copy)]
+enum Texts<'a> {
+    /// The files SUMMARY.md lists, with their directives expanded here.
+    Files,
+    /// mdBook's `RenderContext`: its chapter tree and preprocessed texts.
+    Given(&'a render_context::RenderBook),
+}
+
+fn load_from(
+    root: &Path,
+    md: &MdToml,
+    toml_text: Option<&str>,
+    texts: Texts<'_>,
+    diags: &mut Diagnostics,
+) -> Result<(Source, Formats)> {
+    let toml_path = root.join("book.toml");
+    let quire_pos = toml_text.map_or(AT_START, output_quire_pos);
+    let (book, formats) = book_settings(root, &toml_path, quire_pos, md, diags);
     let src_rel = md.book.src.clone().unwrap_or_else(|| "src".into());
     let Some(src_parts) = include::join_inside(&[], &src_rel) else {
         diags.error(
@@ -103,26 +150,25 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Source> {
             AT_START,
             format!("book.src = '{src_rel}' is outside the book folder"),
         );
-        return Ok(empty(root, book));
+        return Ok((empty(root, book), formats));
     };
     let src_dir = root.join(src_parts.join("/"));
     let summary_path = src_dir.join("SUMMARY.md");
-    if !summary_path.is_file() {
-        diags.error(
-            &summary_path,
-            AT_START,
-            "mdBook book without SUMMARY.md: list the chapters in it (Quire does not create it)",
-        );
-        return Ok(empty(root, book));
-    }
-    let Some(text) = read_text(&summary_path, diags)? else {
-        return Ok(empty(root, book));
-    };
-    let summary = match summary::parse(&text) {
-        Ok(s) => s,
-        Err(e) => {
-            diags.error(&summary_path, e.pos, format!("SUMMARY.md: {}", e.message));
-            return Ok(empty(root, book));
+    let (summary, given) = match texts {
+        Texts::Files => {
+            let Some(summary) = read_summary(&summary_path, diags)? else {
+                return Ok((empty(root, book), formats));
+            };
+            (summary, None)
+        }
+        Texts::Given(rendered) => {
+            // mdBook already read SUMMARY.md; reading it again only places
+            // diagnostics at its lines.
+            let outline = std::fs::read_to_string(&summary_path)
+                .ok()
+                .and_then(|t| summary::parse(&t).ok());
+            let (summary, texts) = render_context::flatten(rendered, outline.as_ref());
+            (summary, Some(texts))
         }
     };
     let ctx = Ctx {
@@ -131,16 +177,41 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Source> {
         summary_path: &summary_path,
         hidelines: &md.output.html.code.hidelines,
         trpl_listing: md.preprocessor.contains_key("trpl-listing"),
+        given: given.as_ref(),
     };
     let parts = build_parts(&ctx, &book.title, &summary, diags)?;
     if parts.iter().all(|p| p.modules.is_empty()) && !diags.has_errors() {
         diags.error(&summary_path, AT_START, "SUMMARY.md lists no chapters");
     }
-    Ok(Source {
-        root: root.to_path_buf(),
-        book,
-        parts,
-    })
+    Ok((
+        Source {
+            root: root.to_path_buf(),
+            book,
+            parts,
+        },
+        formats,
+    ))
+}
+
+fn read_summary(summary_path: &Path, diags: &mut Diagnostics) -> Result<Option<Summary>> {
+    if !summary_path.is_file() {
+        diags.error(
+            summary_path,
+            AT_START,
+            "mdBook book without SUMMARY.md: list the chapters in it (Quire does not create it)",
+        );
+        return Ok(None);
+    }
+    let Some(text) = read_text(summary_path, diags)? else {
+        return Ok(None);
+    };
+    match summary::parse(&text) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) => {
+            diags.error(summary_path, e.pos, format!("SUMMARY.md: {}", e.message));
+            Ok(None)
+        }
+    }
 }
 
 fn empty(root: &Path, book: BookToml) -> Source {
@@ -151,25 +222,123 @@ fn empty(root: &Path, book: BookToml) -> Source {
     }
 }
 
-fn read_md_toml(path: &Path, diags: &mut Diagnostics) -> Result<MdToml> {
+fn read_md_toml(path: &Path, diags: &mut Diagnostics) -> Result<(MdToml, Option<String>)> {
     let Some(text) = read_text(path, diags)? else {
-        return Ok(MdToml::default());
+        return Ok((MdToml::default(), None));
     };
     match toml::from_str::<MdToml>(&text) {
-        Ok(m) => Ok(m),
+        Ok(m) => Ok((m, Some(text))),
         Err(e) => {
             let pos = e
                 .span()
                 .map(|s| super::text::LineMap::new(&text).pos(s.start, &text))
                 .unwrap_or(AT_START);
             diags.error(path, pos, format!("invalid book.toml: {}", e.message()));
-            Ok(MdToml::default())
+            Ok((MdToml::default(), Some(text)))
         }
     }
 }
 
-/// Quire's book settings from mdBook's `[book]` and `[output.quire]`.
-fn book_settings(root: &Path, toml_path: &Path, md: &MdToml, diags: &mut Diagnostics) -> BookToml {
+/// The formats `mdbook-quire` writes: `[output.quire] formats = ["epub", "pdf"]`
+/// (both by default). `quire build` has its flags for this instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Formats {
+    pub epub: bool,
+    pub pdf: bool,
+}
+
+impl Default for Formats {
+    fn default() -> Self {
+        Formats {
+            epub: true,
+            pdf: true,
+        }
+    }
+}
+
+/// Keys of `[output.quire]` that are not Quire's book.toml keys: mdBook's own
+/// for every backend, and the backend's output formats.
+const BACKEND_KEYS: [&str; 3] = ["command", "optional", "formats"];
+
+/// `[pdf]` keys also accepted directly in `[output.quire]` (`paper = "a5"`).
+const PDF_SHORTHANDS: [&str; 3] = ["paper", "open", "part-open"];
+
+/// The line of the `[output.quire]` table in book.toml, for its diagnostics.
+fn output_quire_pos(toml_text: &str) -> Pos {
+    toml_text
+        .lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.starts_with("[output.quire]") || l.starts_with("[output.quire.")
+        })
+        .map_or(AT_START, |i| Pos {
+            line: u32::try_from(i + 1).unwrap_or(u32::MAX),
+            col: 1,
+        })
+}
+
+/// `[output.quire]` as a Quire book.toml table, and the backend's formats.
+fn quire_table(md: &MdToml) -> (toml::Table, std::result::Result<Formats, String>) {
+    let mut table = md.output.quire.clone().unwrap_or_default();
+    let formats = match table.get("formats") {
+        None => Ok(Formats::default()),
+        Some(toml::Value::Array(names)) => {
+            let mut f = Formats {
+                epub: false,
+                pdf: false,
+            };
+            let mut bad = None;
+            for n in names {
+                match n.as_str() {
+                    Some("epub") => f.epub = true,
+                    Some("pdf") => f.pdf = true,
+                    _ => bad = Some(n.to_string()),
+                }
+            }
+            match bad {
+                Some(b) => Err(format!(
+                    "output.quire.formats: unknown format {b}: give \"epub\" and/or \"pdf\""
+                )),
+                None if !f.epub && !f.pdf => {
+                    Err("output.quire.formats is empty: give \"epub\" and/or \"pdf\"".to_string())
+                }
+                None => Ok(f),
+            }
+        }
+        Some(other) => Err(format!(
+            "output.quire.formats = {other}: give a list, e.g. [\"epub\", \"pdf\"]"
+        )),
+    };
+    for key in BACKEND_KEYS {
+        table.remove(key);
+    }
+    let shorthands: Vec<(String, toml::Value)> = PDF_SHORTHANDS
+        .iter()
+        .filter_map(|k| table.remove(*k).map(|v| (k.to_string(), v)))
+        .collect();
+    if !shorthands.is_empty() {
+        let pdf = table
+            .entry("pdf")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let toml::Value::Table(pdf) = pdf {
+            for (k, v) in shorthands {
+                // `[output.quire.pdf]` wins over the shorthand.
+                pdf.entry(k).or_insert(v);
+            }
+        }
+    }
+    (table, formats)
+}
+
+/// Quire's book settings from mdBook's `[book]` and `[output.quire]`;
+/// problems of `[output.quire]` are reported at its line.
+fn book_settings(
+    root: &Path,
+    toml_path: &Path,
+    quire_pos: Pos,
+    md: &MdToml,
+    diags: &mut Diagnostics,
+) -> (BookToml, Formats) {
     let title = md
         .book
         .title
@@ -183,7 +352,11 @@ fn book_settings(root: &Path, toml_path: &Path, md: &MdToml, diags: &mut Diagnos
                 .unwrap_or_else(|| "Book".into());
             title::from_slug(&name)
         });
-    let mut table = md.output.quire.clone().unwrap_or_default();
+    let (mut table, formats) = quire_table(md);
+    let formats = formats.unwrap_or_else(|message| {
+        diags.error(toml_path, quire_pos, message);
+        Formats::default()
+    });
     let mut set = |key: &str, value: toml::Value| {
         table.entry(key.to_string()).or_insert(value);
     };
@@ -207,21 +380,28 @@ fn book_settings(root: &Path, toml_path: &Path, md: &MdToml, diags: &mut Diagnos
         "identifier",
         toml::Value::String(derived_identifier(&title, &md.book.authors)),
     );
-    match toml::Value::Table(table).try_into::<BookToml>() {
-        Ok(b) => b,
+    // Through TOML text, not `Value::try_into`: `[pdf.booklet]` values are
+    // `Spanned`, which only the TOML parser can give.
+    let parsed = toml::to_string(&table)
+        .map_err(|e| e.to_string())
+        .and_then(|t| toml::from_str::<BookToml>(&t).map_err(|e| e.message().to_string()));
+    let book = match parsed {
+        Ok(b) => {
+            if let Err((_, message)) = b.pdf.settings() {
+                diags.error(toml_path, quire_pos, format!("[output.quire]: {message}"));
+            }
+            b
+        }
         Err(e) => {
-            diags.error(
-                toml_path,
-                AT_START,
-                format!("invalid [output.quire]: {}", e.message()),
-            );
+            diags.error(toml_path, quire_pos, format!("invalid [output.quire]: {e}"));
             BookToml {
                 title,
                 language: "en".into(),
                 ..BookToml::default()
             }
         }
-    }
+    };
+    (book, formats)
 }
 
 /// A stable `urn:uuid:` from the title and authors (an mdBook book has no
@@ -256,6 +436,8 @@ struct Ctx<'a> {
     hidelines: &'a BTreeMap<String, String>,
     /// The Rust book's `<Listing>` tags (its own mdbook-trpl preprocessor).
     trpl_listing: bool,
+    /// Chapter texts by location, from mdBook's `RenderContext`.
+    given: Option<&'a BTreeMap<String, String>>,
 }
 
 fn build_parts(
@@ -352,31 +534,18 @@ fn load_chapter(
         return Ok(None);
     }
     let path: PathBuf = ctx.root.join(parts.join("/"));
-    if !path.is_file() {
-        diags.error(
-            ctx.summary_path,
-            c.pos,
-            format!(
-                "chapter file '{location}' not found ({}): create it, or remove the entry (Quire never writes into the content)",
-                path.display()
-            ),
-        );
-        return Ok(None);
-    }
-    let Some(text) = read_text(&path, diags)? else {
-        return Ok(None);
-    };
-    let mut dir = parts.clone();
-    dir.pop();
-    let mut problems = Vec::new();
-    let expanded = include::expand(ctx.root, &path, &dir, &text, &mut problems);
-    for p in problems {
-        if p.error {
-            diags.error(&p.file, p.pos, p.message);
-        } else {
-            diags.warning(&p.file, p.pos, p.message);
+    let (text, expanded) = match ctx.given {
+        // mdBook's preprocessors expanded the directives (and unescaped
+        // `\{{#…}}`): expanding again would be wrong.
+        Some(given) => {
+            let text = given.get(location.as_str()).cloned().unwrap_or_default();
+            (text.clone(), text)
         }
-    }
+        None => match read_chapter(ctx, location, &parts, &path, c.pos, diags)? {
+            Some(t) => t,
+            None => return Ok(None),
+        },
+    };
     let expanded = if ctx.trpl_listing {
         trpl::rewrite(&expanded)
     } else {
@@ -440,6 +609,42 @@ fn load_chapter(
         minutes: None,
         tags: Vec::new(),
     }))
+}
+
+/// A chapter file read from disk with its directives expanded: (as written, expanded).
+fn read_chapter(
+    ctx: &Ctx<'_>,
+    location: &str,
+    parts: &[String],
+    path: &Path,
+    pos: Pos,
+    diags: &mut Diagnostics,
+) -> Result<Option<(String, String)>> {
+    if !path.is_file() {
+        diags.error(
+            ctx.summary_path,
+            pos,
+            format!(
+                "chapter file '{location}' not found ({}): create it, or remove the entry (Quire never writes into the content)",
+                path.display()
+            ),
+        );
+        return Ok(None);
+    }
+    let Some(text) = read_text(path, diags)? else {
+        return Ok(None);
+    };
+    let dir = &parts[..parts.len().saturating_sub(1)];
+    let mut problems = Vec::new();
+    let expanded = include::expand(ctx.root, path, dir, &text, &mut problems);
+    for p in problems {
+        if p.error {
+            diags.error(&p.file, p.pos, p.message);
+        } else {
+            diags.warning(&p.file, p.pos, p.message);
+        }
+    }
+    Ok(Some((text, expanded)))
 }
 
 /// `"Part 1: Guide"` → `"Guide"`: Quire numbers parts itself ("Part 1: Guide"),
@@ -643,6 +848,134 @@ mod tests {
         assert_eq!(s.parts.len(), 1);
         assert_eq!(s.parts[0].title, s.book.title);
         assert!(!s.book.title.is_empty());
+    }
+
+    fn md(toml_text: &str) -> MdToml {
+        toml::from_str(toml_text).expect("valid toml")
+    }
+
+    #[test]
+    fn output_quire_backend_keys_and_pdf_shorthands() {
+        let m = md(
+            "[output.quire]\ncommand = \"mdbook-quire\"\noptional = true\nformats = [\"pdf\"]\npaper = \"a5\"\npart-open = \"any\"\n[output.quire.pdf]\npart-open = \"right\"\n",
+        );
+        let (table, formats) = quire_table(&m);
+        assert_eq!(
+            formats,
+            Ok(Formats {
+                epub: false,
+                pdf: true
+            })
+        );
+        let text = toml::to_string(&table).expect("serialises");
+        assert_eq!(text, "[pdf]\npaper = \"a5\"\npart-open = \"right\"\n");
+        assert!(
+            quire_table(&md("[output.quire]\nformats = [\"html\"]\n"))
+                .1
+                .is_err()
+        );
+        assert!(
+            quire_table(&md("[output.quire]\nformats = []\n"))
+                .1
+                .is_err()
+        );
+        assert!(
+            quire_table(&md("[output.quire]\nformats = \"pdf\"\n"))
+                .1
+                .is_err()
+        );
+        assert_eq!(quire_table(&md("")).1, Ok(Formats::default()));
+    }
+
+    #[test]
+    fn output_quire_problems_are_reported_at_its_line() {
+        let text = "[book]\ntitle = \"T\"\n\n[output.quire]\nopen = \"left\"\n";
+        assert_eq!(output_quire_pos(text).line, 4);
+        let mut diags = Diagnostics::new();
+        let (book, _) = book_settings(
+            Path::new("."),
+            Path::new("book.toml"),
+            output_quire_pos(text),
+            &md(text),
+            &mut diags,
+        );
+        assert_eq!(book.title, "T");
+        let all: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        assert!(
+            all.iter()
+                .any(|e| e.starts_with("book.toml:4:1: error: invalid [output.quire]")),
+            "{all:?}"
+        );
+        let mut diags = Diagnostics::new();
+        let far = "[output.quire.pdf.booklet]\nsignature = 99\n";
+        book_settings(
+            Path::new("."),
+            Path::new("book.toml"),
+            output_quire_pos(far),
+            &md(far),
+            &mut diags,
+        );
+        let all: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        assert!(
+            all.iter()
+                .any(|e| e
+                    .contains("book.toml:1:1: error: [output.quire]: pdf.booklet.signature = 99")),
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn a_render_context_loads_through_the_same_mapping() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        write(r, "book.toml", "[book]\ntitle = \"Mini\"\n");
+        write(
+            r,
+            "src/SUMMARY.md",
+            "[Intro](README.md)\n\n# Part 1: One\n\n- [First](a/first.md)\n  - [Draft]()\n",
+        );
+        let json = serde_json::json!({
+            "version": "0.4.52",
+            "root": r,
+            "book": {"sections": [
+                {"Chapter": {"name": "Intro", "content": "# Welcome\n\nHi.\n", "number": null,
+                    "sub_items": [], "path": "index.md", "source_path": "README.md", "parent_names": []}},
+                {"PartTitle": "Part 1: One"},
+                {"Chapter": {"name": "First", "content": "# First\n\n```rust\n# fn hidden() {}\nlet x = 1; // \\{{#include nothing.rs}}\n```\n",
+                    "number": [1], "path": "a/first.md", "source_path": "a/first.md", "parent_names": [],
+                    "sub_items": [{"Chapter": {"name": "Draft", "content": "", "number": [1, 1],
+                        "sub_items": [], "path": null, "source_path": null, "parent_names": ["First"]}}]}}
+            ]},
+            "config": {"book": {"title": "Mini", "authors": ["A"], "src": "src"},
+                "output": {"html": {}, "quire": {"command": "mdbook-quire", "formats": ["epub"]}}},
+            "destination": r.join("book/quire")
+        });
+        let ctx: RenderContext = serde_json::from_value(json).expect("context");
+        let mut diags = Diagnostics::new();
+        let (s, formats) = load_rendered(&ctx, &mut diags).unwrap();
+        let all: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        assert!(!diags.has_errors(), "{all:?}");
+        assert!(
+            all.iter()
+                .any(|e| e.contains("SUMMARY.md:6:5: warning: draft chapter 'Draft'")),
+            "{all:?}"
+        );
+        assert!(formats.epub && !formats.pdf);
+        assert_eq!(s.book.authors, vec!["A".to_string()]);
+        assert_eq!(s.parts.len(), 1);
+        assert_eq!(s.parts[0].title, "One");
+        let m: Vec<(&str, &str)> = s.parts[0]
+            .modules
+            .iter()
+            .map(|m| (m.title.as_str(), m.id.as_str()))
+            .collect();
+        assert_eq!(m, vec![("Intro", "readme"), ("First", "first")]);
+        // Hidden lines go; what mdBook's links preprocessor left is not expanded again.
+        assert_eq!(
+            s.parts[0].modules[1].file.body,
+            "\n```rust\nlet x = 1; // \\{{#include nothing.rs}}\n```\n"
+        );
+        assert_eq!(s.parts[0].modules[1].file.path, r.join("src/a/first.md"));
     }
 
     #[test]
