@@ -565,3 +565,49 @@ fn booklets_take_open_and_their_settings_from_book_toml() {
         None => assert!(first_side_left(&booklet).is_empty()),
     }
 }
+
+/// A page with no text, or only its page number.
+fn is_blank(page: &str) -> bool {
+    let t = page.trim();
+    t.is_empty()
+        || t.chars().all(|c| c.is_ascii_digit())
+        || t.chars().all(|c| "ivxlcdm".contains(c))
+}
+
+#[test]
+fn the_shipped_book_is_at_most_15_percent_blank_paper_by_default() {
+    if !tool("pdftotext") {
+        return;
+    }
+    let content = common::repo_root().join("content");
+    let out = tempfile::tempdir().expect("tempdir");
+    common::build(&content, out.path(), &["--pdf"]);
+    let book = quire::load(&content).expect("content loads").book;
+    let pages = texts(&out.path().join(format!("{}.pdf", book.meta.slug)));
+    let blank = pages.iter().filter(|p| is_blank(p)).count();
+    // Opening each module on a right-hand page left 166 of 379 A4 pages blank.
+    assert!(
+        blank * 100 <= pages.len() * 15,
+        "{blank} of {} pages blank",
+        pages.len()
+    );
+    // Parts still open on a right-hand page (odd page of the PDF: the front
+    // matter has an even number of pages): the page whose title is followed
+    // by the part's summary.
+    for part in &book.parts {
+        let title = format!("Part {}: {}", part.number, part.title);
+        let summary: String = part.summary.chars().take(20).collect();
+        let opening = pages
+            .iter()
+            .position(|p| {
+                let flat = p.split_whitespace().collect::<Vec<_>>().join(" ");
+                flat.starts_with(&format!("{title} {summary}"))
+            })
+            .unwrap_or_else(|| panic!("{title} opens somewhere"));
+        assert!(
+            opening % 2 == 0,
+            "{title} opens on page {}, a left-hand page",
+            opening + 1
+        );
+    }
+}
