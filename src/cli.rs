@@ -41,7 +41,8 @@ pub enum Command {
     /// Remote images and links are noted, never fetched (images locked in
     /// quire.lock are checked from the cache).
     Check(CheckArgs),
-    /// Build the books into the output folder (all formats unless some are named).
+    /// Build the books into the output folder (the formats named, else those
+    /// of `[build] formats` in book.toml, else the EPUB and the PDFs).
     ///
     /// Runs the same checks as `check` first and writes nothing if there is an
     /// error. Each file is written to a temporary name and renamed into place,

@@ -143,10 +143,10 @@ fn pdf_settings(
 }
 
 fn build_options(args: &cli::BuildArgs) -> quire::Result<BuildOptions> {
-    let all = !args.epub && !args.pdf;
     Ok(BuildOptions {
-        epub: args.epub || all,
-        pdf: args.pdf || all,
+        epub: args.epub,
+        pdf: args.pdf,
+        formats_from_book: !args.epub && !args.pdf,
         pdf_settings: pdf_settings(args.paper, args.open, args.part_open, &args.imposition)?,
         deny_warnings: args.deny_warnings,
         booklets: args.booklet.then_some(None),

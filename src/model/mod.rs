@@ -53,6 +53,10 @@ pub struct BookMeta {
     /// `[pdf]` in book.toml: print settings the command line may override.
     #[serde(skip)]
     pub pdf: print::PdfSettings,
+    /// `[build] formats` in book.toml: what a build writes when the command
+    /// line names no format.
+    #[serde(skip)]
+    pub formats: Option<print::Formats>,
 }
 
 #[derive(Debug, Clone)]

@@ -38,6 +38,27 @@ impl Open {
     pub const PARTS: Open = Open::Right;
 }
 
+/// What `quire build` writes when the command line names no format
+/// (`[build] formats` in book.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Formats {
+    pub epub: bool,
+    /// The book PDF and the part PDFs.
+    pub pdf: bool,
+    /// Every part imposed as a study booklet.
+    pub booklets: bool,
+}
+
+impl Default for Formats {
+    fn default() -> Self {
+        Formats {
+            epub: true,
+            pdf: true,
+            booklets: false,
+        }
+    }
+}
+
 /// PDF settings as a book or a command line gives them; `None` is "not said".
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct PdfSettings {

@@ -197,6 +197,7 @@ pub fn parse(
             slug,
             // Out-of-range values were reported when book.toml was read.
             pdf: book.pdf.settings().unwrap_or_default(),
+            formats: book.build.formats(),
         },
         root,
         parts: out_parts,

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::model::print::{Open, Paper, PdfSettings};
+use crate::model::print::{Formats, Open, Paper, PdfSettings};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +32,37 @@ pub struct BookToml {
     /// `[pdf]`: print settings a publisher sets once (command-line flags override them).
     #[serde(default)]
     pub pdf: PdfToml,
+    /// `[build]`: what a build writes.
+    #[serde(default)]
+    pub build: BuildToml,
+}
+
+/// `[build]` in book.toml.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildToml {
+    /// What `quire build` writes when no `--epub`/`--pdf`/`--booklet` is given
+    /// (default: epub and pdf).
+    pub formats: Option<Vec<Format>>,
+}
+
+/// A name in `[build] formats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Epub,
+    Pdf,
+    Booklets,
+}
+
+impl BuildToml {
+    pub fn formats(&self) -> Option<Formats> {
+        self.formats.as_ref().map(|list| Formats {
+            epub: list.contains(&Format::Epub),
+            pdf: list.contains(&Format::Pdf),
+            booklets: list.contains(&Format::Booklets),
+        })
+    }
 }
 
 /// `[links]` in book.toml.
@@ -177,6 +208,21 @@ mod tests {
         assert_eq!(s.part_open, Some(Open::Right));
         let booklet = (s.signature, s.marks, s.creep);
         assert_eq!(booklet, (Some(4), Some(true), Some(0.1)));
+    }
+
+    #[test]
+    fn build_formats_read_and_unknown_ones_are_refused() {
+        #[derive(Deserialize)]
+        struct Only {
+            build: BuildToml,
+        }
+        let b: Only = toml::from_str("[build]\nformats = [\"epub\", \"booklets\"]\n").expect("valid");
+        let f = b.build.formats().expect("given");
+        assert_eq!((f.epub, f.pdf, f.booklets), (true, false, true));
+        let e = toml::from_str::<Only>("[build]\nformats = [\"mobi\"]\n").err().expect("refused");
+        assert!(e.to_string().contains("expected one of `epub`, `pdf`, `booklets`"), "{e}");
+        let e = toml::from_str::<Only>("[build]\nformat = [\"pdf\"]\n").err().expect("refused");
+        assert!(e.to_string().contains("unknown field `format`, expected `formats`"), "{e}");
     }
 
     #[test]

@@ -108,6 +108,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Source> {
             images: Default::default(),
             links: Default::default(),
             pdf: Default::default(),
+            build: Default::default(),
         }),
         parts,
     })
