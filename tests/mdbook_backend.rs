@@ -1,0 +1,211 @@
+//! `mdbook build` (the real mdBook, pinned in .ci/run) with `[output.html]`
+//! and `[output.quire]` on `tests/fixtures/mdbook-backend`: a part title
+//! ("Part I: Basics"), chapters nested three deep, `{{#include}}` with a line
+//! range and an anchor, chapter links (`.md` and `.html`, with a fragment),
+//! an SVG, prefix and suffix chapters. mdBook finds `mdbook-quire` on PATH.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::epub::{entries, epubcheck, xhtml_pages};
+use common::{fixture_copy, missing_tool};
+
+/// `mdbook build` in `book`, with the freshly built `mdbook-quire` first on PATH;
+/// None (the test skipped, or failed in CI) when mdBook is not installed.
+fn mdbook_build(book: &Path) -> Option<Output> {
+    if Command::new("mdbook").arg("--version").output().is_err() {
+        missing_tool(
+            "mdbook (cargo install mdbook --version 0.4.52 --locked --no-default-features)",
+        );
+        return None;
+    }
+    let backend = PathBuf::from(env!("CARGO_BIN_EXE_mdbook-quire"));
+    let mut path = vec![backend.parent().expect("bin folder").to_path_buf()];
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    Some(
+        Command::new("mdbook")
+            .arg("build")
+            .current_dir(book)
+            .env("PATH", std::env::join_paths(path).expect("PATH"))
+            .env_remove("SOURCE_DATE_EPOCH")
+            .output()
+            .expect("run mdbook"),
+    )
+}
+
+fn pdftotext(pdf: &Path) -> Option<String> {
+    let o = Command::new("pdftotext").arg(pdf).arg("-").output().ok()?;
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+/// Each of `needles` found in `hay`, in this order.
+fn assert_in_order(hay: &str, needles: &[&str], what: &str) {
+    let mut at = 0;
+    for n in needles {
+        match hay[at..].find(n) {
+            Some(i) => at += i + n.len(),
+            None => panic!("{what}: '{n}' missing or out of order:\n{hay}"),
+        }
+    }
+}
+
+#[test]
+fn mdbook_build_writes_the_epub_and_pdfs_beside_the_html() {
+    let dir = fixture_copy("mdbook-backend");
+    let book = dir.path().join("content");
+    let Some(run) = mdbook_build(&book) else {
+        return;
+    };
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "mdbook build failed:\n{stderr}");
+    assert!(!stderr.contains("warning:"), "{stderr}");
+    // The HTML renderer ran too, into its own folder.
+    assert!(book.join("book/html/index.html").is_file(), "{stderr}");
+    let out = book.join("book/quire");
+    let epub = out.join("backend-book.epub");
+    let pdf = out.join("backend-book.pdf");
+    for f in [
+        &epub,
+        &pdf,
+        &out.join("pdf/01-basics.pdf"),
+        &out.join("pdf/02-advanced.pdf"),
+    ] {
+        assert!(
+            f.is_file(),
+            "{} missing; mdbook said:\n{stderr}",
+            f.display()
+        );
+    }
+    assert!(
+        stderr.contains("mdbook-quire: wrote book/quire/backend-book.pdf"),
+        "{stderr}"
+    );
+
+    if let Some(report) = epubcheck(&epub) {
+        assert!(
+            report.contains("0 fatals / 0 errors / 0 warnings"),
+            "epubcheck:\n{report}"
+        );
+    }
+
+    // Chapters in SUMMARY order; "Part I:" left to Quire's own numbering.
+    let nav = entries(&epub)
+        .into_iter()
+        .find(|e| e.name == "EPUB/nav.xhtml")
+        .map(|e| String::from_utf8(e.bytes).expect("UTF-8"))
+        .expect("nav");
+    let order = [
+        ">Part 1: Basics</a>",
+        ">Preface</a>",
+        ">Getting Started</a>",
+        ">Installing</a>",
+        ">On Linux</a>",
+        ">Listings</a>",
+        ">Part 2: Advanced</a>",
+        ">Links and Images</a>",
+        ">Afterword</a>",
+    ];
+    assert_in_order(&nav, &order, "nav");
+
+    // mdBook's links preprocessor expanded the includes (lines 3-5, the
+    // anchor) before Quire saw them; nothing of a directive is left.
+    let pages = xhtml_pages(&epub);
+    let all: String = pages.iter().map(|(_, x)| x.as_str()).collect();
+    for present in ["INCLUDED_RANGE_LINE", "ANCHORED_GREETING"] {
+        assert!(all.contains(present), "'{present}' not in the EPUB");
+    }
+    for absent in ["EXCLUDED_", "ANCHOR:", "ANCHOR_END", "{{#"] {
+        assert!(!all.contains(absent), "'{absent}' in the EPUB");
+    }
+    // Chapter links (.md and .html, with a fragment) and the image.
+    let links = &pages
+        .iter()
+        .find(|(n, _)| n.ends_with("m-links.xhtml"))
+        .expect("links chapter")
+        .1;
+    assert!(links.contains("href=\"m-listings.xhtml\""), "{links}");
+    assert!(links.contains("href=\"m-linux.xhtml\""), "{links}");
+    assert!(links.contains("<img") && links.contains(".svg"), "{links}");
+    let linux = &pages
+        .iter()
+        .find(|(n, _)| n.ends_with("m-linux.xhtml"))
+        .expect("linux chapter")
+        .1;
+    assert!(
+        linux.contains("href=\"m-install.xhtml#on-the-command-line\""),
+        "{linux}"
+    );
+    // [output.quire] keys reach the book.
+    assert!(all.contains("CC BY 4.0"));
+
+    match pdftotext(&pdf) {
+        Some(text) => {
+            for present in ["INCLUDED_RANGE_LINE", "ANCHORED_GREETING"] {
+                assert!(text.contains(present), "'{present}' not in the PDF");
+            }
+            assert!(
+                !text.contains("EXCLUDED_") && !text.contains("{{#"),
+                "{text}"
+            );
+            // Module openings (a title over its reading time, which the
+            // contents and part openers leave out), in SUMMARY order.
+            let openings: Vec<String> = [
+                "Preface",
+                "Getting Started",
+                "Installing",
+                "On Linux",
+                "Listings",
+                "Links and Images",
+                "Afterword",
+            ]
+            .iter()
+            .map(|t| format!("{t}\n1 min read"))
+            .collect();
+            let openings: Vec<&str> = openings.iter().map(String::as_str).collect();
+            assert_in_order(&text, &openings, "PDF");
+        }
+        None => missing_tool("pdftotext (apt-get install poppler-utils)"),
+    }
+    // paper = "a5" in [output.quire]: 148 x 210 mm is 419.5 x 595.3 pt.
+    let info = Command::new("pdfinfo").arg(&pdf).output();
+    match info {
+        Ok(o) if o.status.success() => {
+            let info = String::from_utf8_lossy(&o.stdout);
+            assert!(info.contains("419.528 x 595.276"), "{info}");
+        }
+        _ => missing_tool("pdfinfo (apt-get install poppler-utils)"),
+    }
+}
+
+#[test]
+fn mdbook_build_fails_with_the_file_and_line_of_an_error() {
+    let dir = fixture_copy("mdbook-backend");
+    let book = dir.path().join("content");
+    std::fs::write(
+        book.join("src/afterword.md"),
+        "# Afterword\n\nThanks.\n\n![gone](img/missing.png)\n",
+    )
+    .expect("write");
+    std::fs::write(
+        book.join("book.toml"),
+        std::fs::read_to_string(book.join("book.toml"))
+            .expect("book.toml")
+            .replace("[output.quire]\n", "[output.quire]\nformats = [\"epub\"]\n"),
+    )
+    .expect("write");
+    let Some(run) = mdbook_build(&book) else {
+        return;
+    };
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    // The chapter's own lines: its title heading came out of the body.
+    assert!(stderr.contains("src/afterword.md:5:1: error:"), "{stderr}");
+    assert!(stderr.contains("The \"quire\" renderer failed"), "{stderr}");
+    assert!(!book.join("book/quire/backend-book.epub").exists());
+}
