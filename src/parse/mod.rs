@@ -103,8 +103,8 @@ pub fn parse(
                 id: ms.id,
                 number: ms.number,
                 slug: ms.slug,
-                title: ms.title,
-                summary: ms.summary,
+                title: smart_quotes(&ms.title),
+                summary: smart_quotes(&ms.summary),
                 difficulty: ms.difficulty,
                 minutes: ms.minutes.unwrap_or_else(|| reading_minutes(parsed.words)),
                 tags: ms.tags.into_iter().map(|(t, _)| t).collect(),
@@ -120,8 +120,8 @@ pub fn parse(
             number: part.number,
             id: format!("part-{:02}", part.number),
             slug: part.slug,
-            title: part.title,
-            summary: part.summary,
+            title: smart_quotes(&part.title),
+            summary: smart_quotes(&part.summary),
             source: part.file.path,
             overview,
             modules,
@@ -185,8 +185,8 @@ pub fn parse(
         .unwrap_or_else(|| ids::slugify(&book.title));
     let book = Book {
         meta: BookMeta {
-            title: book.title,
-            subtitle: book.subtitle,
+            title: smart_quotes(&book.title),
+            subtitle: book.subtitle.as_deref().map(smart_quotes),
             authors: book.authors,
             language: book.language,
             identifier: book.identifier,
@@ -272,8 +272,48 @@ fn rel_path(root: &std::path::Path, file: &std::path::Path) -> String {
     parts.join("/")
 }
 
+/// Titles and summaries from front matter and book.toml with the body's
+/// typographic quotes (the body gets them from pulldown-cmark's smart
+/// punctuation): "Conway's" becomes "Conway’s", "a "b"" becomes "a “b”". A
+/// quote opens after a space, an opening bracket or dash, or at the start;
+/// otherwise it closes (an apostrophe is a closing single quote).
+fn smart_quotes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut prev: Option<char> = None;
+    for c in s.chars() {
+        let opens = prev.is_none_or(|p| p.is_whitespace() || "([{\u{2014}\u{2013}-/".contains(p));
+        out.push(match c {
+            '\'' if opens => '\u{2018}',
+            '\'' => '\u{2019}',
+            '"' if opens => '\u{201c}',
+            '"' => '\u{201d}',
+            c => c,
+        });
+        prev = Some(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn front_matter_quotes_curl_like_the_body() {
+        use super::smart_quotes;
+        assert_eq!(smart_quotes("Conway's Law"), "Conway\u{2019}s Law");
+        assert_eq!(
+            smart_quotes("The \"Hard\" Parts"),
+            "The \u{201c}Hard\u{201d} Parts"
+        );
+        assert_eq!(
+            smart_quotes("'Quoted' (\"x\")"),
+            "\u{2018}Quoted\u{2019} (\u{201c}x\u{201d})"
+        );
+        assert_eq!(
+            smart_quotes("Rock 'n' Roll's"),
+            "Rock \u{2018}n\u{2019} Roll\u{2019}s"
+        );
+    }
+
     use super::*;
 
     #[test]

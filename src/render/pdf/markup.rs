@@ -1284,6 +1284,14 @@ impl<'a> Gen<'a> {
     }
 }
 
+/// Whether part `p`'s own PDF has a tag index: a tag of one of its modules,
+/// or one mentioned in its pages.
+pub fn part_has_index(book: &Book, p: usize) -> bool {
+    book.index.tags.values().any(|t| {
+        t.modules.iter().any(|r| r.part == p) || t.occurrences.iter().any(|o| o.module.part == p)
+    })
+}
+
 /// A difficulty as the template's badge argument: `none` draws no badge.
 fn difficulty_arg(d: Option<Difficulty>) -> String {
     d.map_or_else(|| "none".to_string(), |d| lit(d.as_str()))

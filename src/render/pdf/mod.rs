@@ -638,9 +638,13 @@ impl<'a> Renderer<'a> {
         self.place_part(&mut placement, layout, p, lead);
         let end = layout.pages.ends.get(p).copied().unwrap_or(first);
         fill_to(&mut pages, lead + end.saturating_sub(first) as usize);
-        let index = &layout.part_indexes[p].doc;
-        placement.place(None, index, pages.len(), unmoved);
-        pages.extend(index.pages().iter().cloned());
+        // A part whose modules have no tags and mention none has no index:
+        // not an empty page under its heading.
+        if markup::part_has_index(self.book, p) {
+            let index = &layout.part_indexes[p].doc;
+            placement.place(None, index, pages.len(), unmoved);
+            pages.extend(index.pages().iter().cloned());
+        }
         placement.link(&mut pages, &layout.pages);
         PagedDocument::new(pages.into_iter().collect(), info)
     }
