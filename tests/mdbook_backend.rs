@@ -2,7 +2,7 @@
 //! and `[output.quire]` on `tests/fixtures/mdbook-backend`: a part title
 //! ("Part I: Basics"), chapters nested three deep, `{{#include}}` with a line
 //! range and an anchor, chapter links (`.md` and `.html`, with a fragment),
-//! an SVG, prefix and suffix chapters. mdBook finds `mdbook-quire` on PATH.
+//! an SVG, MathJax math, prefix and suffix chapters. mdBook finds `mdbook-quire` on PATH.
 
 mod common;
 
@@ -132,6 +132,11 @@ fn mdbook_build_writes_the_epub_and_pdfs_beside_the_html() {
     assert!(links.contains("href=\"m-listings.xhtml\""), "{links}");
     assert!(links.contains("href=\"m-linux.xhtml\""), "{links}");
     assert!(links.contains("<img") && links.contains(".svg"), "{links}");
+    // `mathjax-support = true`: MathJax's \\( … \\) is math.
+    assert!(
+        links.contains("<math alttext=\"e^{i\\pi} + 1 = 0\""),
+        "{links}"
+    );
     let linux = &pages
         .iter()
         .find(|(n, _)| n.ends_with("m-linux.xhtml"))

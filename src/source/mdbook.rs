@@ -18,6 +18,7 @@
 
 mod hidelines;
 mod include;
+mod mathjax;
 mod render_context;
 mod summary;
 mod trpl;
@@ -82,6 +83,9 @@ struct MdOutput {
 struct MdHtml {
     #[serde(default)]
     code: MdCode,
+    /// MathJax's `\\( … \\)` and `\\[ … \\]` are math.
+    #[serde(default, rename = "mathjax-support")]
+    mathjax_support: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -177,6 +181,7 @@ fn load_from(
         summary_path: &summary_path,
         hidelines: &md.output.html.code.hidelines,
         trpl_listing: md.preprocessor.contains_key("trpl-listing"),
+        mathjax: md.output.html.mathjax_support,
         given: given.as_ref(),
     };
     let parts = build_parts(&ctx, &book.title, &summary, diags)?;
@@ -436,6 +441,8 @@ struct Ctx<'a> {
     hidelines: &'a BTreeMap<String, String>,
     /// The Rust book's `<Listing>` tags (its own mdbook-trpl preprocessor).
     trpl_listing: bool,
+    /// `[output.html] mathjax-support`: MathJax delimiters become `$`/`$$`.
+    mathjax: bool,
     /// Chapter texts by location, from mdBook's `RenderContext`.
     given: Option<&'a BTreeMap<String, String>>,
 }
@@ -548,6 +555,11 @@ fn load_chapter(
     };
     let expanded = if ctx.trpl_listing {
         trpl::rewrite(&expanded)
+    } else {
+        expanded
+    };
+    let expanded = if ctx.mathjax {
+        mathjax::to_dollars(&expanded)
     } else {
         expanded
     };
