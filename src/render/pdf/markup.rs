@@ -514,7 +514,16 @@ impl<'a> Gen<'a> {
 
     fn link(&mut self, target: &LinkTarget, content: &[Inline]) {
         self.link_with(target, &mut |g: &mut Self| g.inlines(content));
+        // On paper a web link cannot be followed: its address follows in
+        // small type, unless its text already is the address.
+        if let LinkTarget::External(url) = target
+            && self.settings.print
+            && needs_address(url, &crate::model::inline_text(content))
+        {
+            let _ = write!(self.out, "#url-note({})", lit(url));
+        }
     }
+
 
     /// A link around whatever `body` writes (inline content, or a figure's image).
     fn link_with(&mut self, target: &LinkTarget, body: &mut dyn FnMut(&mut Self)) {
@@ -1284,6 +1293,21 @@ impl<'a> Gen<'a> {
     }
 }
 
+/// Whether a web link's address must be printed after its text: an http(s)
+/// address whose text is something else than the address itself (with or
+/// without its scheme or a trailing slash).
+fn needs_address(url: &str, text: &str) -> bool {
+    let bare = |s: &str| {
+        let s = s.trim();
+        let s = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"))
+            .unwrap_or(s);
+        s.strip_prefix("www.").unwrap_or(s).trim_end_matches('/').to_lowercase()
+    };
+    (url.starts_with("https://") || url.starts_with("http://")) && bare(url) != bare(text)
+}
+
 /// Whether part `p`'s own PDF has a tag index: a tag of one of its modules,
 /// or one mentioned in its pages.
 pub fn part_has_index(book: &Book, p: usize) -> bool {
@@ -1317,6 +1341,14 @@ mod tests {
         assert_eq!(lit(r#"a "b" \c"#), r#""a \"b\" \\c""#);
         assert_eq!(lit("x\ny"), "\"x\\ny\"");
         assert_eq!(label_part("a.b c"), "a_u2e_b_u20_c");
+    }
+
+    #[test]
+    fn web_links_print_their_address_unless_it_is_their_text() {
+        assert!(needs_address("https://arxiv.org/abs/1406.2294", "Jump hash"));
+        assert!(!needs_address("https://example.com/", "example.com"));
+        assert!(!needs_address("http://www.example.com/a", "https://example.com/a"));
+        assert!(!needs_address("mailto:a@b.c", "write to us"));
     }
 
     #[test]
