@@ -72,6 +72,17 @@ pub enum Command {
     /// links between modules, and a book.toml with a fresh identifier. DIR
     /// must be new or empty: init never overwrites anything.
     Init(InitArgs),
+    /// Print a shell completion script.
+    ///
+    /// bash: `quire completions bash > ~/.local/share/bash-completion/completions/quire`;
+    /// zsh: into a folder on `$fpath` as `_quire`; fish:
+    /// `quire completions fish > ~/.config/fish/completions/quire.fish`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `quire man > quire.1; man ./quire.1`.
+    Man,
 }
 
 #[derive(Debug, clap::Args)]

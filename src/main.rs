@@ -45,6 +45,21 @@ fn run(cli: &Cli) -> quire::Result<()> {
             Ok(())
         }
         Command::Init(args) => init(cli, args),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "quire", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut page)
+                .map_err(|e| Error::Internal(format!("man page: {e}")))?;
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = std::io::stdout().write_all(&page);
+            Ok(())
+        }
         Command::Build(args) => build(cli, args),
         Command::Watch(args) => watch(cli, args),
         Command::Booklet(args) => {
