@@ -17,10 +17,10 @@ use typst::WorldExt;
 use typst::diag::{Severity as TypstSeverity, SourceDiagnostic};
 
 use typst::ecow::eco_format;
-use typst::foundations::{Datetime, Smart};
+use typst::foundations::{Datetime, NativeElement, Smart};
 use typst::introspection::{PagedPosition, Tag};
 use typst::layout::{Abs, Frame, FrameItem, Point};
-use typst::model::{Destination, Document as _, LinkMarker};
+use typst::model::{Destination, Document as _, FootnoteEntry, LinkMarker};
 use typst_layout::{Page, PagedDocument};
 use typst_pdf::{PdfOptions as TypstPdfOptions, PdfStandard, PdfStandards, Timestamp};
 
@@ -43,6 +43,7 @@ pub static DEFAULT_LAYOUTS: &[(&str, &str)] = &[(
 /// indexes) one after the other, for inspection and fuzzing (no compile).
 pub fn markup(book: &Book, paper: Paper) -> String {
     let fallback = BTreeSet::new();
+    let no_breaks = BTreeSet::new();
     let pages = PageMap::default();
     let settings = Settings {
         paper: paper.key(),
@@ -50,6 +51,7 @@ pub fn markup(book: &Book, paper: Paper) -> String {
         open: Open::MODULES,
         part_open: Open::PARTS,
         math_fallback: &fallback,
+        note_breaks: &no_breaks,
         pages: &pages,
     };
     let mut out = Gen::new(book, &settings)
@@ -472,20 +474,24 @@ impl<'a> Renderer<'a> {
     }
 
     /// Generates and lays out one document. Math Typst rejects is retried as
-    /// source text; other errors are final.
+    /// source text; other errors are final. A module whose footnote lands on
+    /// another page than its reference is laid out again with a page break
+    /// before the reference's block (see `Gen::note_breaks`).
     fn typeset_doc(
         &self,
         doc: Doc,
         pages: &PageMap,
         fallback: &mut BTreeSet<(PathBuf, u32, u32)>,
     ) -> Result<Laid> {
-        for _ in 0..4 {
+        let mut note_breaks = BTreeSet::new();
+        for attempt in 0..6 {
             let settings = Settings {
                 paper: self.opts.paper.key(),
                 print: true,
                 open: self.opts.open,
                 part_open: self.opts.part_open,
                 math_fallback: fallback,
+                note_breaks: &note_breaks,
                 pages,
             };
             let generator = Gen::new(self.book, &settings);
@@ -502,6 +508,16 @@ impl<'a> Renderer<'a> {
             };
             match self.compile(doc, &generated) {
                 Ok((laid, warnings)) => {
+                    let misplaced: Vec<String> = match doc {
+                        Doc::Module(_) => misplaced_notes(&laid),
+                        _ => Vec::new(),
+                    };
+                    let before = note_breaks.len();
+                    note_breaks.extend(misplaced);
+                    // Each attempt adds a break; what one more cannot fix is kept.
+                    if note_breaks.len() > before && attempt < 5 {
+                        continue;
+                    }
                     return Ok(Laid {
                         doc: laid,
                         generated,
@@ -904,6 +920,26 @@ impl Laid {
             warnings: Vec::new(),
         }
     }
+}
+
+/// The footnotes (label names) whose entry is not on the page of their
+/// reference.
+fn misplaced_notes(doc: &PagedDocument) -> Vec<String> {
+    let introspector = doc.introspector();
+    let page = |loc: Option<typst::introspection::Location>| {
+        loc.and_then(|l| introspector.position(l)).map(|p| p.page)
+    };
+    introspector
+        .elements()
+        .query(&FootnoteEntry::ELEM.select())
+        .iter()
+        .filter_map(|elem| {
+            let entry = elem.to_packed::<FootnoteEntry>()?;
+            let note = &entry.note;
+            let (at, from) = (page(elem.location())?, page(note.location())?);
+            (at != from).then(|| note.label().map(|l| l.resolve().as_str().to_string()))?
+        })
+        .collect()
 }
 
 /// Every labelled place of a document (index mention markers aside): name
