@@ -43,6 +43,9 @@ pub struct Settings<'a> {
     pub part_open: Open,
     /// Math (file, position) that Typst rejected in an earlier attempt: shown as source.
     pub math_fallback: &'a BTreeSet<(PathBuf, u32, u32)>,
+    /// Footnotes (label names) that an earlier layout put on another page
+    /// than their reference: the block holding the reference starts a page.
+    pub note_breaks: &'a BTreeSet<String>,
     /// Where things landed in the last layout (page numbers printed across documents).
     pub pages: &'a PageMap,
 }
@@ -903,8 +906,46 @@ impl<'a> Gen<'a> {
             m.minutes,
             array(tags)
         );
-        self.blocks(&m.blocks);
+        let breaks = self.note_breaks(r, &m.blocks);
+        for (i, b) in m.blocks.iter().enumerate() {
+            if breaks.contains(&i) {
+                self.out.push_str("#pagebreak(weak: true)\n");
+            }
+            self.block(b);
+        }
         self.current = None;
+    }
+
+    /// The top-level blocks of a module that start a page, so that a
+    /// footnote of [`Settings::note_breaks`] shares its page with its
+    /// reference: the block holding the note's first reference, or the
+    /// headings right before it (they stick to it). Typst keeps a note on
+    /// the page where its paragraph was first tried when the paragraph moves
+    /// on (a sticky heading or orphan control; typst/typst#5314), or puts it
+    /// on the next page when it does not fit at the foot (typst/typst#5603).
+    fn note_breaks(&self, r: ModuleRef, blocks: &[Block]) -> BTreeSet<usize> {
+        let mut breaks = BTreeSet::new();
+        if self.settings.note_breaks.is_empty() {
+            return breaks;
+        }
+        let id = label_part(&self.book.module(r).id);
+        let mut seen = BTreeSet::new();
+        for (i, b) in blocks.iter().enumerate() {
+            let mut numbers = Vec::new();
+            block_notes(b, &mut numbers);
+            let flagged = numbers
+                .into_iter()
+                .filter(|n| seen.insert(*n))
+                .any(|n| self.settings.note_breaks.contains(&format!("fn-{id}-{n}")));
+            if flagged {
+                let mut at = i;
+                while at > 0 && matches!(blocks[at - 1], Block::Heading { .. }) {
+                    at -= 1;
+                }
+                breaks.insert(at);
+            }
+        }
+        breaks
     }
 
     /// A part's opening pages.
@@ -1314,6 +1355,40 @@ pub fn part_has_index(book: &Book, p: usize) -> bool {
     book.index.tags.values().any(|t| {
         t.modules.iter().any(|r| r.part == p) || t.occurrences.iter().any(|o| o.module.part == p)
     })
+}
+
+/// The footnotes a block refers to, in order.
+fn block_notes(b: &Block, out: &mut Vec<usize>) {
+    fn inlines(list: &[Inline], out: &mut Vec<usize>) {
+        for i in list {
+            match i {
+                Inline::FootnoteRef { number, .. } => out.push(*number),
+                other => inlines(other.children().unwrap_or_default(), out),
+            }
+        }
+    }
+    match b {
+        Block::Paragraph(c) | Block::Heading { content: c, .. } => inlines(c, out),
+        Block::Figure { caption, .. } => inlines(caption, out),
+        Block::Details { summary, blocks } => {
+            inlines(summary, out);
+            blocks.iter().for_each(|b| block_notes(b, out));
+        }
+        Block::Quote(blocks) | Block::Admonition { blocks, .. } => {
+            blocks.iter().for_each(|b| block_notes(b, out));
+        }
+        Block::List { items, .. } => {
+            for item in items {
+                item.blocks.iter().for_each(|b| block_notes(b, out));
+            }
+        }
+        Block::Table { head, rows, .. } => {
+            head.iter()
+                .chain(rows.iter().flatten())
+                .for_each(|c| inlines(c, out));
+        }
+        Block::CodeBlock { .. } | Block::Math { .. } | Block::Rule => {}
+    }
 }
 
 /// A difficulty as the template's badge argument: `none` draws no badge.
