@@ -109,6 +109,15 @@ pub enum PaperArg {
     SixByNine,
 }
 
+/// Booklet sheets: a booklet is half-size pages imposed two-up on one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SheetArg {
+    /// A5 pages on A4 sheets.
+    A4,
+    /// Half-letter pages on Letter sheets.
+    Letter,
+}
+
 /// Where modules or parts open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OpenArg {
@@ -152,7 +161,7 @@ pub struct BookletArgs {
     /// Sheet: a4 (A5 pages on A4, the default) or letter (half-letter pages
     /// on Letter); default: `paper` in book.toml's `[pdf]`.
     #[arg(long, value_enum)]
-    pub paper: Option<PaperArg>,
+    pub paper: Option<SheetArg>,
 
     /// Where modules open: right (on a right-hand page, the default) or any
     /// (on the next page, no blank pages); default: `open` in book.toml.

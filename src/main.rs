@@ -64,7 +64,15 @@ fn run(cli: &Cli) -> quire::Result<()> {
         Command::Watch(args) => watch(cli, args),
         Command::Booklet(args) => {
             let opts = BuildOptions {
-                pdf_settings: pdf_settings(args.paper, args.open, None, &args.imposition)?,
+                pdf_settings: pdf_settings(
+                    args.paper.map(|s| match s {
+                        cli::SheetArg::A4 => cli::PaperArg::A4,
+                        cli::SheetArg::Letter => cli::PaperArg::Letter,
+                    }),
+                    args.open,
+                    None,
+                    &args.imposition,
+                )?,
                 booklets: Some(Some(vec![args.part.clone()])),
                 force: args.force,
                 // Fetching only as book.toml says, within the same time limit.

@@ -375,6 +375,27 @@ fn usage_errors_exit_2() {
     assert_eq!(code, 2, "{err}");
     let out = common::quire(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
+    // A paper Quire has no profile for, and a booklet sheet that is not one:
+    // refused with the accepted values, never quietly another paper.
+    for (args, accepted) in [
+        (
+            &["build", "--paper", "half-letter"][..],
+            "[possible values: a4, letter, a5, 6x9]",
+        ),
+        (
+            &["booklet", "3", "--paper", "6x9"][..],
+            "[possible values: a4, letter]",
+        ),
+        (
+            &["booklet", "3", "--paper", "a5"][..],
+            "[possible values: a4, letter]",
+        ),
+    ] {
+        let out = common::quire(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(accepted), "{args:?}: {err}");
+    }
 }
 
 #[test]
