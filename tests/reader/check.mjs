@@ -165,6 +165,13 @@ async function main() {
   for (const s of result.sizes) {
     process.stderr.write(`${s.size}: ${s.items} spine items, ${s.pagesTotal} pages, ${s.failedItems.length} items failing, ` +
       `${s.linksChecked} links checked (${s.linksTapped} tapped), ${s.brokenLinks.length} broken, ${s.scrollRegions} scroll regions, ${s.seconds} s\n`);
+    const flow = s.figures.filter((f) => !f.plate);
+    if (flow.length) {
+      // each figure in the flow against the largest its text gets on its plate
+      const best = flow.map((f) => Math.max(f.label, ...s.figures.filter((p) => p.plate && p.name.startsWith(f.name)).map((p) => p.label)));
+      process.stderr.write(`  figures with text: ${flow.length} in the flow, smallest text ${Math.min(...flow.map((f) => f.label)).toFixed(1)} px; ` +
+        `with their plates at least ${Math.min(...best).toFixed(1)} px\n`);
+    }
     const longest = Object.entries(s.pagesByItem).sort((a, b) => b[1] - a[1]).slice(0, 3);
     process.stderr.write(`  longest: ${longest.map(([h, n]) => `${h} (${n} pages)`).join(', ')}\n`);
     for (const f of s.failedItems) {

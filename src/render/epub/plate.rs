@@ -7,10 +7,11 @@
 use crate::model::{Image, ImageFormat};
 
 /// A phone's text column and the height of a plate's image box on it, in CSS
-/// px: a 360×640 screen less an engine's margins (foliate-js leaves ~320 px
-/// across) and the plate's caption line (`.plate`, 82vh).
-const PHONE_COLUMN: f32 = 320.0;
-const PHONE_BOX: f32 = 480.0;
+/// px: a 360×640 screen less an engine's margins (foliate-js leaves ~310 px
+/// across) and the plate's caption lines (`.plate`, 82vh), a little under
+/// what engines give so that the text comes out at least as large as planned.
+const PHONE_COLUMN: f32 = 300.0;
+const PHONE_BOX: f32 = 460.0;
 /// Text smaller than this in CSS px is hard to read on a phone.
 const LEGIBLE_PX: f32 = 9.0;
 /// The scale at which a raster keeps every pixel on a phone or e-reader
@@ -195,8 +196,8 @@ mod tests {
         let d = img(ImageFormat::Svg, 1000, 560, Some(13.0));
         let p = plan(&d).expect("a plate");
         assert!(p.turn);
-        // Turned whole it shows 13 px at 0.48: 6.2 px. Three overlapping
-        // upright strips (367×560) show it at 0.86: 11.1 px.
+        // Turned whole it shows 13 px at 0.46: 6.0 px. Three overlapping
+        // upright strips (367×560) show it at 0.82: 10.6 px.
         assert_eq!(p.details.len(), 3);
         let last = p.details[2];
         assert!((last.x + last.width - 1000.0).abs() < 0.01 && last.height == 560.0);
@@ -229,10 +230,10 @@ mod tests {
     fn wide_rasters_get_a_plate_but_are_not_blown_up() {
         let p = plan(&img(ImageFormat::Png, 1600, 900, None)).expect("a plate");
         assert!(p.turn);
-        // Whole and turned: 0.30. Two halves (880×900) reach 0.36, three
-        // strips (587×900) upright 0.53: every pixel on a 2× screen.
+        // Whole and turned: 0.29. Two halves (880×900) reach 0.34, three
+        // strips (587×900) upright 0.51: every pixel on a 2× screen.
         assert_eq!(p.details.len(), 3);
-        // 700 px: turned, the plate shows it at 480/700 = 0.69, past 0.5: no details.
+        // 700 px: turned, the plate shows it at 460/700 = 0.66, past 0.5: no details.
         let p = plan(&img(ImageFormat::Png, 700, 300, None)).expect("a plate");
         assert!(p.turn && p.details.is_empty());
     }
