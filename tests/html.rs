@@ -38,7 +38,8 @@ const HTML_BODY: &str = r#"## Figures {#figures}
 Press <kbd>Ctrl</kbd>+<kbd>C</kbd>, read x<sup>2</sup> and H<sub>2</sub>O, <b>bold</b>, <i>italic</i>,
 <u>under</u>, <mark>marked</mark>, <s>gone</s>, <code>let x = 1;</code>.<br>
 A new line after a break, a <a href="https://example.org">web link</a> and an
-<a name="old-anchor"></a>old anchor.
+<a name="old-anchor"></a>old anchor, a *<span id="span-term">defined term</span>* and a
+<strong id="strong-term">strong one</strong>.
 
 <details>
 <summary>Show the answer</summary>
@@ -67,7 +68,8 @@ The answer is **42**.
 <img src="javascript:alert(2)" alt="x">
 <p onclick="steal()">Clicked text stays.</p>
 
-Back to [the old anchor](#old-anchor), [this title](#html-in-real-books),
+Back to [the old anchor](#old-anchor), [the term](#span-term), [the other](#strong-term),
+[this title](#html-in-real-books),
 [the next module's title](02-next.md#next) and its [GitHub-style heading](02-next.md#details).
 "#;
 
@@ -198,6 +200,9 @@ fn raw_html_becomes_the_model_in_epub_and_pdf() {
         "<strong>42</strong>",
         "<span id=\"old-anchor\"></span>",
         "href=\"#old-anchor\"",
+        "<span id=\"span-term\"></span>",
+        "href=\"#span-term\"",
+        "href=\"#strong-term\"",
         "href=\"#quire-title\"",
         "href=\"m-next.xhtml\"",
         "href=\"m-next.xhtml#details\"",

@@ -395,10 +395,17 @@ impl Builder<'_, '_> {
         if dropped_void(name) {
             return;
         }
-        if let Some(id) = attr(&attrs, "id")
-            .or(attr(&attrs, "name"))
-            .filter(|_| name == "a")
-        {
+        // An `id` makes any element a link target in HTML; mdBook books
+        // mark terms so (`*<span id="unit-only-enum">unit-only enum</span>*`
+        // in the Rust Reference). Block elements' ids are not kept: an anchor
+        // is an inline, and one there would open an empty paragraph.
+        let anchor = match name {
+            "a" => attr(&attrs, "id").or(attr(&attrs, "name")),
+            "span" => attr(&attrs, "id"),
+            _ if matches!(self.stack.last(), Some(Frame::Inlines(..))) => attr(&attrs, "id"),
+            _ => None,
+        };
+        if let Some(id) = anchor {
             self.html_anchor(id, pos);
         }
         match name {
