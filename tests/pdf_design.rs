@@ -273,6 +273,34 @@ fn regex_like_split_minutes(text: &str) -> bool {
     })
 }
 
+/// The difficulty index: an entry that wraps ends with leader and page on
+/// its last line, so no line is a page number alone or a leader alone.
+fn check_difficulty_index(profile: &str, layout: &[String]) {
+    let first = layout
+        .iter()
+        .position(|p| non_empty(p).first() == Some(&"Modules by difficulty"))
+        .expect("a difficulty index");
+    let mut entries = 0;
+    for line in layout[first..].iter().flat_map(|p| non_empty(p)) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some((last, rest)) = words.split_last() else {
+            continue;
+        };
+        if last.parse::<u64>().is_err() || rest.is_empty() {
+            continue; // a footer, or not an entry's last line
+        }
+        entries += 1;
+        assert!(
+            rest.iter().any(|w| w.chars().any(char::is_alphabetic)),
+            "{profile}: a difficulty index line without its title: {line:?}"
+        );
+    }
+    assert!(
+        entries >= 100,
+        "{profile}: {entries} difficulty index entries"
+    );
+}
+
 /// A page with nothing but a page number or a running head is a blank page
 /// that kept its furniture.
 fn check_blank_pages(profile: &str, book: &Book, layout: &[String]) {
@@ -334,6 +362,7 @@ fn shipped_book_titles_front_matter_and_contents_on_every_profile() {
             "{profile}: only {wrapped} contents entries wrap"
         );
         check_blank_pages(profile, &book, &layout);
+        check_difficulty_index(profile, &layout);
         // Right-hand pages of the contents run its title, not an empty rule.
         let toc = contents_range(&layout);
         assert!(toc.len() >= 2, "{profile}: contents of {} pages", toc.len());
