@@ -908,10 +908,26 @@ impl<'a> Gen<'a> {
         );
         let breaks = self.note_breaks(r, &m.blocks);
         for (i, b) in m.blocks.iter().enumerate() {
-            if breaks.contains(&i) {
-                self.out.push_str("#pagebreak(weak: true)\n");
+            match (breaks.get(&i), b) {
+                // A list breaks before the item holding the reference: it
+                // goes on as a list of its own, numbered on.
+                (Some(&item), Block::List { start, items }) if item > 0 => {
+                    self.block(&Block::List {
+                        start: *start,
+                        items: items[..item].to_vec(),
+                    });
+                    self.out.push_str("#pagebreak(weak: true)\n");
+                    self.block(&Block::List {
+                        start: start.map(|n| n + item as u64),
+                        items: items[item..].to_vec(),
+                    });
+                }
+                (Some(_), _) => {
+                    self.out.push_str("#pagebreak(weak: true)\n");
+                    self.block(b);
+                }
+                (None, _) => self.block(b),
             }
-            self.block(b);
         }
         self.current = None;
     }
@@ -919,31 +935,47 @@ impl<'a> Gen<'a> {
     /// The top-level blocks of a module that start a page, so that a
     /// footnote of [`Settings::note_breaks`] shares its page with its
     /// reference: the block holding the note's first reference, or the
-    /// headings right before it (they stick to it). Typst keeps a note on
+    /// headings right before it (they stick to it); in a list, the item
+    /// holding it (block index → item index, 0 for the whole block). Typst keeps a note on
     /// the page where its paragraph was first tried when the paragraph moves
     /// on (a sticky heading or orphan control; typst/typst#5314), or puts it
     /// on the next page when it does not fit at the foot (typst/typst#5603).
-    fn note_breaks(&self, r: ModuleRef, blocks: &[Block]) -> BTreeSet<usize> {
-        let mut breaks = BTreeSet::new();
+    fn note_breaks(&self, r: ModuleRef, blocks: &[Block]) -> BTreeMap<usize, usize> {
+        let mut breaks = BTreeMap::new();
         if self.settings.note_breaks.is_empty() {
             return breaks;
         }
         let id = label_part(&self.book.module(r).id);
         let mut seen = BTreeSet::new();
-        for (i, b) in blocks.iter().enumerate() {
+        let mut flagged = |b: &Block| {
             let mut numbers = Vec::new();
             block_notes(b, &mut numbers);
-            let flagged = numbers
+            numbers
                 .into_iter()
                 .filter(|n| seen.insert(*n))
-                .any(|n| self.settings.note_breaks.contains(&format!("fn-{id}-{n}")));
-            if flagged {
-                let mut at = i;
-                while at > 0 && matches!(blocks[at - 1], Block::Heading { .. }) {
-                    at -= 1;
+                .any(|n| self.settings.note_breaks.contains(&format!("fn-{id}-{n}")))
+        };
+        for (i, b) in blocks.iter().enumerate() {
+            if let Block::List { items, .. } = b {
+                let item = items
+                    .iter()
+                    .position(|it| it.blocks.iter().any(&mut flagged));
+                match item {
+                    Some(k) if k > 0 => {
+                        breaks.insert(i, k);
+                        continue;
+                    }
+                    Some(_) => {}
+                    None => continue,
                 }
-                breaks.insert(at);
+            } else if !flagged(b) {
+                continue;
             }
+            let mut at = i;
+            while at > 0 && matches!(blocks[at - 1], Block::Heading { .. }) {
+                at -= 1;
+            }
+            breaks.insert(at, 0);
         }
         breaks
     }
