@@ -38,6 +38,8 @@ pub struct BuildOptions {
     pub session: Option<std::sync::Arc<pdf::Session>>,
     /// Whether remote images are downloaded (`--fetch-images`, `--update-images`).
     pub images: crate::parse::remote::FetchOptions,
+    /// SOURCE_DATE_EPOCH, read by the caller: the build date of every output.
+    pub source_date_epoch: Option<i64>,
 }
 
 impl BuildOptions {
@@ -52,7 +54,7 @@ impl BuildOptions {
             self.pdf_settings,
             self.deny_warnings,
             self.images.fetch,
-            std::env::var("SOURCE_DATE_EPOCH").ok()
+            self.source_date_epoch
         )
     }
 }
@@ -228,9 +230,8 @@ pub fn build_from(
 
     let started = Instant::now();
     let t = Instant::now();
-    let fingerprint_now = || {
-        content.and_then(|c| cache::fingerprint(c, &pdf::font_dirs(c), &opts.cache_key()).ok())
-    };
+    let fingerprint_now =
+        || content.and_then(|c| cache::fingerprint(c, &pdf::font_dirs(c), &opts.cache_key()).ok());
     let mut fingerprint = fingerprint_now();
     // --update-images asks the servers again: never "up to date".
     if !opts.force
@@ -277,7 +278,7 @@ pub fn build_from(
         // An image that could not be fetched is tried again next time.
         fingerprint = None;
     }
-    let info = BuildInfo::new(&loaded.book).map_err(Error::Usage)?;
+    let info = BuildInfo::new(&loaded.book, opts.source_date_epoch);
     let mut warnings = loaded.warnings;
     let book = &loaded.book;
     let settings = opts.pdf_settings.or(book.meta.pdf);

@@ -16,6 +16,7 @@ pub mod model;
 pub mod parse;
 pub mod render;
 pub mod source;
+pub mod time;
 pub mod watch;
 
 use std::path::Path;

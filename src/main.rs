@@ -80,6 +80,7 @@ fn run(cli: &Cli) -> quire::Result<()> {
                     timeout: fetch_timeout()?,
                     ..FetchOptions::default()
                 },
+                source_date_epoch: source_date_epoch()?,
                 ..BuildOptions::default()
             };
             build_with(cli, &opts, None)
@@ -94,7 +95,7 @@ fn init(cli: &Cli, args: &cli::InitArgs) -> quire::Result<()> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let today = quire::render::time::format_date(now.as_secs() as i64);
+    let today = quire::time::format_date(now.as_secs() as i64);
     let seed = format!(
         "{}:{}:{}",
         now.as_nanos(),
@@ -184,7 +185,15 @@ fn build_options(args: &cli::BuildArgs) -> quire::Result<BuildOptions> {
             update: args.update_images,
             timeout: fetch_timeout()?,
         },
+        source_date_epoch: source_date_epoch()?,
     })
+}
+
+/// `SOURCE_DATE_EPOCH`, read once here: the build date of every output
+/// (otherwise the book's `date`, never the clock).
+fn source_date_epoch() -> quire::Result<Option<i64>> {
+    let raw = std::env::var("SOURCE_DATE_EPOCH").ok();
+    quire::time::source_date_epoch(raw.as_deref()).map_err(Error::Usage)
 }
 
 /// `QUIRE_FETCH_TIMEOUT_MS`: the per-image download budget (default 20 s;

@@ -48,7 +48,11 @@ pub fn version_note(ctx: &RenderContext) -> Option<String> {
 }
 
 /// Builds the EPUB and PDFs of the book mdBook sent into its `destination`.
-pub fn render(ctx: &RenderContext) -> Result<(BuildReport, Vec<Diagnostic>)> {
+/// `source_date_epoch`: SOURCE_DATE_EPOCH as the binary read it.
+pub fn render(
+    ctx: &RenderContext,
+    source_date_epoch: Option<i64>,
+) -> Result<(BuildReport, Vec<Diagnostic>)> {
     let mut diags = Diagnostics::new();
     let (source, formats) = mdbook::load_rendered(ctx, &mut diags)?;
     let opts = BuildOptions {
@@ -57,6 +61,7 @@ pub fn render(ctx: &RenderContext) -> Result<(BuildReport, Vec<Diagnostic>)> {
         // Every run renders: the chapters' texts come from the preprocessors,
         // which the cache's fingerprint of the book folder cannot see.
         force: true,
+        source_date_epoch,
         ..BuildOptions::default()
     };
     build::build_from(

@@ -1,5 +1,17 @@
 //! Calendar arithmetic for build dates (UTC), so no clock or time zone leaks in.
 
+/// `SOURCE_DATE_EPOCH` as the caller read it from the environment (the
+/// library reads none): seconds since 1970, or `None` when unset or empty.
+pub fn source_date_epoch(raw: Option<&str>) -> Result<Option<i64>, String> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| format!("SOURCE_DATE_EPOCH='{v}' is not a number of seconds")),
+    }
+}
+
 /// 2000-01-01T00:00:00Z: used when neither SOURCE_DATE_EPOCH nor a book date is set.
 pub const DEFAULT_EPOCH: i64 = 946_684_800;
 
@@ -66,6 +78,21 @@ pub fn parts(epoch: i64) -> (i64, u32, u32, u32, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn source_date_epoch_values() {
+        assert_eq!(source_date_epoch(None), Ok(None));
+        assert_eq!(source_date_epoch(Some(" ")), Ok(None));
+        assert_eq!(
+            source_date_epoch(Some("1700000000\n")),
+            Ok(Some(1_700_000_000))
+        );
+        assert!(
+            source_date_epoch(Some("yesterday"))
+                .unwrap_err()
+                .contains("yesterday")
+        );
+    }
 
     #[test]
     fn round_trips() {

@@ -166,7 +166,7 @@ fn exercise(front: &str, body: &str) {
         br#"<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>"#,
     );
     if let Ok(loaded) = quire::load(dir.path()) {
-        let info = quire::render::BuildInfo::new(&loaded.book).expect("build info");
+        let info = quire::render::BuildInfo::new(&loaded.book, None);
         let epub = quire::render::epub::render(&loaded.book, &info).expect("epub renders");
         // Every page well-formed, no nested anchors, nothing active.
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(epub.bytes)).expect("zip");

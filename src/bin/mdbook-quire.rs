@@ -50,7 +50,16 @@ fn main() -> ExitCode {
     if let Some(note) = version_note(&ctx) {
         let _ = writeln!(err, "mdbook-quire: warning: {note}");
     }
-    match render(&ctx) {
+    // The environment is read here, at the edge: the library reads none.
+    let sde = std::env::var("SOURCE_DATE_EPOCH").ok();
+    let sde = match quire::time::source_date_epoch(sde.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "mdbook-quire: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match render(&ctx, sde) {
         Ok((report, warnings)) => {
             for w in warnings {
                 let _ = writeln!(err, "{}", relative_to(w, &ctx.root));

@@ -6,7 +6,8 @@ pub mod epub;
 pub mod layouts;
 pub mod output;
 pub mod pdf;
-pub mod time;
+/// Calendar arithmetic lives outside the renderers (the loader checks dates too).
+pub use crate::time;
 
 use crate::model::Book;
 
@@ -20,23 +21,20 @@ pub struct BuildInfo {
 }
 
 impl BuildInfo {
-    pub fn new(book: &Book) -> Result<Self, String> {
-        let epoch = match std::env::var("SOURCE_DATE_EPOCH") {
-            Ok(v) if !v.trim().is_empty() => v
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| format!("SOURCE_DATE_EPOCH='{v}' is not a number of seconds"))?,
-            _ => book
-                .meta
+    /// `source_date_epoch`: SOURCE_DATE_EPOCH as the caller read it (see
+    /// `time::source_date_epoch`).
+    pub fn new(book: &Book, source_date_epoch: Option<i64>) -> Self {
+        let epoch = source_date_epoch.unwrap_or_else(|| {
+            book.meta
                 .date
                 .as_deref()
                 .and_then(time::parse_date)
-                .unwrap_or(time::DEFAULT_EPOCH),
-        };
-        Ok(Self {
+                .unwrap_or(time::DEFAULT_EPOCH)
+        });
+        Self {
             epoch,
             quire_version: env!("CARGO_PKG_VERSION"),
-        })
+        }
     }
 
     /// `YYYY-MM-DD`.

@@ -131,7 +131,7 @@ fn read_book_toml(path: &Path, diags: &mut Diagnostics) -> Result<Option<BookTom
                 );
             }
             if let Some(d) = &b.date
-                && crate::render::time::parse_date(d).is_none()
+                && crate::time::parse_date(d).is_none()
             {
                 diags.error(
                     path,
