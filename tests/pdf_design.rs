@@ -396,3 +396,76 @@ fn heading_levels_never_skip() {
         .collect();
     assert_eq!(after[..4], ["3", "4", "5", "3"], "{markup}");
 }
+
+/// Code blocks split across pages keep at least three lines on each side,
+/// and one of up to six lines never splits: modules whose code starts at
+/// every height of the page (the text before it grows a line at a time).
+#[test]
+fn code_blocks_keep_three_lines_on_each_side_of_a_break() {
+    if !tools() {
+        return;
+    }
+    let mut files: Vec<(String, String)> = Vec::new();
+    for k in 0..36 {
+        let filler = "Words to fill the page before the code. ".repeat(4 + k * 2);
+        let long: Vec<String> = (0..24)
+            .map(|i| format!("    m{k}_x{i} = compute({i})"))
+            .collect();
+        let short: Vec<String> = (0..5)
+            .map(|i| format!("    m{k}_y{i} = compute({i})"))
+            .collect();
+        let body = format!(
+            "## Code\n\n{filler}\n\n```python\n{}\n```\n\n{filler}\n\n```python\n{}\n```\n",
+            long.join("\n"),
+            short.join("\n")
+        );
+        files.push((
+            format!("03-code/{:02}-m{k}.md", k + 1),
+            common::module(&format!("Module {k}"), "beginner", "Redis", &body),
+        ));
+    }
+    files.push(("03-code/_part.md".into(), common::PART.into()));
+    let extra: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let dir = common::book(&extra);
+    let out = tempfile::tempdir().expect("tempdir");
+    common::build(dir.path(), out.path(), &["--pdf", "--paper", "a5"]);
+    let book = quire::load(dir.path()).expect("loads").book;
+    let reading = pages(&out.path().join(format!("{}.pdf", book.meta.slug)), false);
+    let mut splits = 0;
+    for k in 0..36 {
+        for (name, len) in [("x", 24), ("y", 5)] {
+            let counts: Vec<usize> = reading
+                .iter()
+                .map(|p| {
+                    (0..len)
+                        .filter(|i| p.contains(&format!("m{k}_{name}{i} =")))
+                        .count()
+                })
+                .filter(|&n| n > 0)
+                .collect();
+            assert_eq!(
+                counts.iter().sum::<usize>(),
+                len,
+                "module {k} {name}: {counts:?}"
+            );
+            if len <= 6 {
+                assert_eq!(
+                    counts.len(),
+                    1,
+                    "module {k}: a 5-line block split {counts:?}"
+                );
+            } else if counts.len() > 1 {
+                splits += 1;
+                assert!(
+                    counts.iter().all(|&n| n >= 3),
+                    "module {k}: a code block split leaving fewer than 3 lines: {counts:?}"
+                );
+            }
+        }
+    }
+    // The check means something only if blocks did split.
+    assert!(splits >= 5, "only {splits} code blocks split");
+}
