@@ -3,6 +3,7 @@
 //! ("Part I: Basics"), chapters nested three deep, `{{#include}}` with a line
 //! range and an anchor, chapter links (`.md` and `.html`, with a fragment),
 //! an SVG, MathJax math, prefix and suffix chapters. mdBook finds `mdbook-quire` on PATH.
+//! Without mdBook, `mdbook-quire` is also fed a hand-written `RenderContext`.
 
 mod common;
 
@@ -213,4 +214,81 @@ fn mdbook_build_fails_with_the_file_and_line_of_an_error() {
     assert!(stderr.contains("src/afterword.md:5:1: error:"), "{stderr}");
     assert!(stderr.contains("The \"quire\" renderer failed"), "{stderr}");
     assert!(!book.join("book/quire/backend-book.epub").exists());
+}
+
+/// `mdbook-quire` run by hand, with `input` on stdin.
+fn backend(input: &str, cwd: &Path) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mdbook-quire"))
+        .current_dir(cwd)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run mdbook-quire");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn the_backend_reads_a_render_context_without_mdbook() {
+    // The protocol as mdBook 0.5 sends it (`items`), written by hand: the
+    // chapters' texts are what Quire prints, not the files (a preprocessor
+    // may have changed them), and the destination is where the books go.
+    let dir = fixture_copy("mdbook-backend");
+    let root = dir.path().join("content");
+    let dest = dir.path().join("elsewhere/quire");
+    let chapter = |name: &str, path: &str, content: &str, number: u32| {
+        serde_json::json!({"Chapter": {
+            "name": name, "content": content, "number": [number], "sub_items": [],
+            "path": path, "source_path": path, "parent_names": []
+        }})
+    };
+    let json = serde_json::json!({
+        "version": "0.5.0",
+        "root": root,
+        "destination": dest,
+        "config": {"book": {"title": "By Hand", "authors": ["Ann"], "src": "src"},
+                   "output": {"quire": {"formats": ["epub"]}}},
+        "book": {"items": [
+            {"PartTitle": "Only"},
+            chapter("First", "README.md", "# First\n\nPREPROCESSED_TEXT\n", 1),
+            chapter("Second", "afterword.md", "# Second\n\nSee [first](README.md).\n", 2),
+        ]}
+    })
+    .to_string();
+    let out = backend(&json, dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let epub = dest.join("by-hand.epub");
+    assert!(epub.is_file(), "{stderr}");
+    assert!(!dest.join("by-hand.pdf").exists(), "formats = [\"epub\"]");
+    let pages = xhtml_pages(&epub);
+    let all: String = pages.iter().map(|(_, x)| x.as_str()).collect();
+    assert!(all.contains("PREPROCESSED_TEXT"));
+    // Not the files' text: "Preface" is what src/README.md says.
+    assert!(!all.contains("printed by Quire"));
+    assert!(all.contains("href=\"m-readme.xhtml\""));
+}
+
+#[test]
+fn the_backend_refuses_what_is_not_a_render_context() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (input, says) in [
+        ("", "add [output.quire] to book.toml and run `mdbook build`"),
+        (
+            "{\"version\": 1}",
+            "stdin is not mdBook's RenderContext JSON (line 1",
+        ),
+    ] {
+        let out = backend(input, dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
 }
