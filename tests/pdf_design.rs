@@ -469,3 +469,53 @@ fn code_blocks_keep_three_lines_on_each_side_of_a_break() {
     // The check means something only if blocks did split.
     assert!(splits >= 5, "only {splits} code blocks split");
 }
+
+/// Admonition titles and quote attributions never stand alone at a page's
+/// foot or head: modules whose admonition and quote start at every height
+/// of the page.
+#[test]
+fn admonition_titles_and_attributions_stay_with_their_text() {
+    if !tools() {
+        return;
+    }
+    let mut files: Vec<(String, String)> = vec![("03-keep/_part.md".into(), common::PART.into())];
+    for k in 0..30 {
+        let filler = "Words to fill the page before the box. ".repeat(4 + k * 2);
+        let body = format!(
+            "## Keep\n\n{filler}\n\n> [!TIP]\n> tipbody{k} starts the tip, which runs on for a while to fill a line or two of the box.\n\n\
+             {filler}\n\n> A quotation that runs on for a line or two, so that it can break, ending quoteend{k}.\n>\n> — Someone{k}\n"
+        );
+        files.push((
+            format!("03-keep/{:02}-m{k}.md", k + 1),
+            common::module(&format!("Keep {k}"), "beginner", "Redis", &body),
+        ));
+    }
+    let extra: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let dir = common::book(&extra);
+    let out = tempfile::tempdir().expect("tempdir");
+    common::build(dir.path(), out.path(), &["--pdf", "--paper", "a5"]);
+    let book = quire::load(dir.path()).expect("loads").book;
+    let reading = pages(&out.path().join(format!("{}.pdf", book.meta.slug)), false);
+    for k in 0..30 {
+        let page_of = |needle: &str| {
+            reading
+                .iter()
+                .position(|p| p.contains(needle))
+                .unwrap_or_else(|| panic!("{needle} not printed"))
+        };
+        let tip_body = page_of(&format!("tipbody{k} "));
+        assert!(
+            non_empty(&reading[tip_body]).contains(&"Tip"),
+            "module {k}: the tip's title is not on the page of its text (page {})",
+            tip_body + 1
+        );
+        assert_eq!(
+            page_of(&format!("quoteend{k}")),
+            page_of(&format!("Someone{k}")),
+            "module {k}: the attribution is parted from its quote"
+        );
+    }
+}
