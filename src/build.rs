@@ -14,7 +14,7 @@ use crate::diag::{Diagnostic, Severity};
 use crate::error::{Error, Result};
 use crate::model::print::PdfSettings;
 use crate::render::booklet::BookletOptions;
-use crate::render::{BuildInfo, epub, output::write_atomic, pdf};
+use crate::render::{BuildInfo, epub, pdf};
 
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
@@ -40,6 +40,8 @@ pub struct BuildOptions {
     pub images: crate::parse::remote::FetchOptions,
     /// SOURCE_DATE_EPOCH, read by the caller: the build date of every output.
     pub source_date_epoch: Option<i64>,
+    /// Where the files go (default: atomically to disk).
+    pub sink: Option<std::sync::Arc<dyn crate::render::output::Sink>>,
 }
 
 impl BuildOptions {
@@ -149,14 +151,16 @@ struct Writer<'a> {
     out: &'a Path,
     started: bool,
     outputs: Vec<OutputFile>,
+    sink: &'a dyn crate::render::output::Sink,
 }
 
 impl<'a> Writer<'a> {
-    fn new(out: &'a Path) -> Self {
+    fn new(out: &'a Path, sink: &'a dyn crate::render::output::Sink) -> Self {
         Self {
             out,
             started: false,
             outputs: Vec::new(),
+            sink,
         }
     }
 
@@ -177,7 +181,7 @@ impl<'a> Writer<'a> {
             // An output that comes out byte-identical keeps its file (and mtime).
             let same = std::fs::read(&p.path).is_ok_and(|old| old == p.bytes);
             if !same {
-                write_atomic(&p.path, &p.bytes)?;
+                self.sink.write(&p.path, &p.bytes)?;
             }
             self.outputs.push(OutputFile {
                 kind: p.kind.to_string(),
@@ -351,7 +355,11 @@ pub fn build_from(
         return Err(Error::Content(all));
     }
 
-    let mut writer = Writer::new(out);
+    let sink: &dyn crate::render::output::Sink = match &opts.sink {
+        Some(s) => s.as_ref(),
+        None => &crate::render::output::Atomic,
+    };
+    let mut writer = Writer::new(out, sink);
     if let Some((renderer, layout, _)) = &typeset {
         let t = Instant::now();
         let parts: Vec<pdf::Scope> = (0..book.parts.len()).map(pdf::Scope::Part).collect();

@@ -81,6 +81,7 @@ fn run(cli: &Cli) -> quire::Result<()> {
                     ..FetchOptions::default()
                 },
                 source_date_epoch: source_date_epoch()?,
+                sink: fault_sink()?,
                 ..BuildOptions::default()
             };
             build_with(cli, &opts, None)
@@ -186,7 +187,21 @@ fn build_options(args: &cli::BuildArgs) -> quire::Result<BuildOptions> {
             timeout: fetch_timeout()?,
         },
         source_date_epoch: source_date_epoch()?,
+        sink: fault_sink()?,
     })
+}
+
+/// `QUIRE_FAIL_WRITE_AFTER=n` (the fault tests): the build writes `n` files,
+/// then every write fails half-way, as on a full disk.
+fn fault_sink() -> quire::Result<Option<std::sync::Arc<dyn quire::render::output::Sink>>> {
+    match std::env::var("QUIRE_FAIL_WRITE_AFTER") {
+        Err(_) => Ok(None),
+        Ok(v) => v
+            .trim()
+            .parse::<usize>()
+            .map(|n| Some(quire::render::output::FailAfter::new(n)))
+            .map_err(|_| Error::Usage(format!("QUIRE_FAIL_WRITE_AFTER='{v}' is not a number"))),
+    }
 }
 
 /// `SOURCE_DATE_EPOCH`, read once here: the build date of every output

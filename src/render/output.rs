@@ -5,6 +5,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
@@ -13,19 +14,56 @@ use crate::error::{Error, Result};
 /// are removed by the next one.
 const TMP_SUFFIX: &str = ".quire-tmp";
 
-static WRITES: AtomicUsize = AtomicUsize::new(0);
+/// Where a build's files go. The build writes through one; tests put in one
+/// that fails (`FailAfter`), so no fault hook sits in the real write path.
+pub trait Sink: Send + Sync + std::fmt::Debug {
+    fn write(&self, path: &Path, bytes: &[u8]) -> Result<()>;
+}
 
-/// Fault injection for tests: `QUIRE_FAIL_WRITE_AFTER=n` makes the write after
-/// the first `n` fail half-way, as a full disk would.
-fn injected_failure() -> bool {
-    let done = WRITES.fetch_add(1, Ordering::SeqCst);
-    std::env::var("QUIRE_FAIL_WRITE_AFTER")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| done >= n)
+/// Files on disk, each written atomically (`write_atomic`).
+#[derive(Debug, Default)]
+pub struct Atomic;
+
+impl Sink for Atomic {
+    fn write(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        write_atomic(path, bytes)
+    }
+}
+
+/// Writes the first `n` files, then fails each one half-way, as a full disk
+/// would (the CLI installs it for `QUIRE_FAIL_WRITE_AFTER=n`, for the fault
+/// tests).
+#[derive(Debug)]
+pub struct FailAfter {
+    n: usize,
+    done: AtomicUsize,
+}
+
+impl FailAfter {
+    pub fn new(n: usize) -> Arc<dyn Sink> {
+        Arc::new(FailAfter {
+            n,
+            done: AtomicUsize::new(0),
+        })
+    }
+}
+
+impl Sink for FailAfter {
+    fn write(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        if self.done.fetch_add(1, Ordering::SeqCst) < self.n {
+            return write_atomic(path, bytes);
+        }
+        write_tmp_then(path, bytes, true)
+    }
 }
 
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_tmp_then(path, bytes, false)
+}
+
+/// The temporary file, then the rename; `fail` stops half-way through the
+/// bytes (and leaves no temporary file, as a real failure must not).
+fn write_tmp_then(path: &Path, bytes: &[u8], fail: bool) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -36,7 +74,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
     let tmp = dir.join(format!(".{name}.{}{TMP_SUFFIX}", std::process::id()));
-    let fail = injected_failure();
     let result = (|| -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
         if fail {
