@@ -199,7 +199,7 @@ fn fault_sink() -> quire::Result<Option<std::sync::Arc<dyn quire::render::output
         Ok(v) => v
             .trim()
             .parse::<usize>()
-            .map(|n| Some(quire::render::output::FailAfter::new(n)))
+            .map(|n| Some(quire::render::output::FailAfter::sink(n)))
             .map_err(|_| Error::Usage(format!("QUIRE_FAIL_WRITE_AFTER='{v}' is not a number"))),
     }
 }

@@ -40,7 +40,7 @@ pub struct FailAfter {
 }
 
 impl FailAfter {
-    pub fn new(n: usize) -> Arc<dyn Sink> {
+    pub fn sink(n: usize) -> Arc<dyn Sink> {
         Arc::new(FailAfter {
             n,
             done: AtomicUsize::new(0),
