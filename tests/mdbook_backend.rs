@@ -1,7 +1,7 @@
 //! `mdbook build` (the real mdBook, pinned in .ci/run) with `[output.html]`
 //! and `[output.quire]` on `tests/fixtures/mdbook-backend`: a part title
 //! ("Part I: Basics"), chapters nested three deep, `{{#include}}` with a line
-//! range and an anchor, chapter links (`.md` and `.html`, with a fragment),
+//! range and an anchor, chapter links (`.md`, `.html`, a README.md as `index.html`, a fragment),
 //! an SVG, MathJax math, prefix and suffix chapters. mdBook finds `mdbook-quire` on PATH.
 //! Without mdBook, `mdbook-quire` is also fed a hand-written `RenderContext`.
 
@@ -147,6 +147,8 @@ fn mdbook_build_writes_the_epub_and_pdfs_beside_the_html() {
         linux.contains("href=\"m-install.xhtml#on-the-command-line\""),
         "{linux}"
     );
+    // `index.html`: mdBook's name for the folder's README.md chapter.
+    assert!(linux.contains("href=\"m-start-readme.xhtml\""), "{linux}");
     // [output.quire] keys reach the book.
     assert!(all.contains("CC BY 4.0"));
 

@@ -256,6 +256,14 @@ impl Resolver<'_> {
                 key.strip_suffix(".html")
                     .map(|k| format!("{k}.md"))
                     .unwrap_or_default(),
+                // mdBook's index preprocessor publishes a README.md chapter as
+                // index.html, and books link to it so (`../cli/index.html`).
+                ["index.html", "index.md"]
+                    .iter()
+                    .find_map(|i| key.strip_suffix(i))
+                    .filter(|dir| dir.is_empty() || dir.ends_with('/'))
+                    .map(|dir| format!("{dir}README.md"))
+                    .unwrap_or_default(),
             ];
             let found = candidates
                 .iter()
