@@ -1,6 +1,10 @@
 //! An mdBook project as a Quire book: `book.toml` (`[book]` title, authors,
 //! language, src) and `src/SUMMARY.md` become the same `Source` the native
 //! loader produces, so parsing and rendering know nothing of mdBook.
+//! Two ways in share one mapping: `load` reads SUMMARY.md and the chapter
+//! files; `load_rendered` takes mdBook's `RenderContext` (the `mdbook-quire`
+//! backend), whose chapter tree is flattened into the same SUMMARY items and
+//! whose texts come already preprocessed.
 //!
 //! - `# Part` headings of SUMMARY.md are parts; without any, the whole book
 //!   is one part named after the book. Prefix chapters open the first part,
@@ -9,12 +13,15 @@
 //!   module title is the SUMMARY link text (as in mdBook's TOC), and the
 //!   chapter's own opening heading is taken out of the body (Quire prints the
 //!   title itself). Draft chapters `[Name]()` have no file: skipped, warned.
-//! - `{{#include}}` and friends are expanded, mdBook's hidden code lines dropped;
+//! - `{{#include}}` and friends are expanded (by Quire from files, by mdBook
+//!   in a `RenderContext`), mdBook's hidden code lines dropped, MathJax
+//!   delimiters made math with `[output.html] mathjax-support`;
 //!   the Rust book's `<Listing>` tags become file names and captions when its
 //!   `trpl-listing` preprocessor is declared.
 //! - Other tables of book.toml (`[output.*]`, `[preprocessor.*]`, `[rust]`,
 //!   ...) are ignored, except `[output.quire]`, which takes the keys of a
-//!   native book.toml (identifier, subtitle, copyright, `[pdf]`, ...).
+//!   native book.toml (identifier, subtitle, copyright, `[pdf]`, ...) and
+//!   the backend's own (`formats`; mdBook's `command`, `optional`).
 
 mod hidelines;
 mod include;
