@@ -374,15 +374,21 @@ fn shipped_book_titles_front_matter_and_contents_on_every_profile() {
 /// requires it, and one such module cost the whole book its claim.
 #[test]
 fn heading_levels_never_skip() {
-    let dir = common::book(&[(
-        "01-basics/01-intro.md",
-        &common::module(
-            "Intro",
-            "beginner",
-            "Redis",
-            "## Setup {#setup}\n\nText.\n\n#### Deep\n\nText.\n\n##### Deeper\n\nText.\n\n## Next\n\nText.",
+    let dir = common::book(&[
+        (
+            "01-basics/_part.md",
+            "---\ntitle: \"Part\"\nsummary: \"A part.\"\n---\n\n## Reading plan\n\nOverview.\n",
         ),
-    )]);
+        (
+            "01-basics/01-intro.md",
+            &common::module(
+                "Intro",
+                "beginner",
+                "Redis",
+                "## Setup {#setup}\n\nText.\n\n#### Deep\n\nText.\n\n##### Deeper\n\nText.\n\n## Next\n\nText.",
+            ),
+        ),
+    ]);
     let book = quire::load(dir.path()).expect("loads").book;
     let markup = quire::render::pdf::markup(&book, quire::render::pdf::Paper::A4);
     // Intro's sections, from its first.
@@ -395,6 +401,14 @@ fn heading_levels_never_skip() {
         .map(|(i, m)| &markup[start + i + m.len()..start + i + m.len() + 1])
         .collect();
     assert_eq!(after[..4], ["3", "4", "5", "3"], "{markup}");
+    // A part overview's `##` is 2, under the part's title (1), not 3.
+    let plan = markup
+        .find("[#\"Reading plan\"]")
+        .expect("the overview heading");
+    let at = markup[..plan]
+        .rfind("#heading(level: ")
+        .expect("its heading");
+    assert_eq!(&markup[at + 16..at + 17], "2", "{}", &markup[at..plan]);
 }
 
 /// Code blocks split across pages keep at least three lines on each side,

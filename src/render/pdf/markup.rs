@@ -986,6 +986,8 @@ impl<'a> Gen<'a> {
         let part = &book.parts[p];
         self.file = part.source.clone();
         self.marked.clear();
+        // Under the part's title (level 1) its overview's headings start at 2.
+        self.heading = 1;
         self.mark(Pos { line: 1, col: 1 }, false);
         let _ = writeln!(self.out, "#recto({})", self.right(self.settings.part_open));
         let _ = writeln!(
