@@ -86,11 +86,14 @@ pub fn build(book: &mut Book, diags: &mut Diagnostics) {
         }
     }
 
-    // Term occurrences: every spelling used as a tag, matched case-sensitively as a word.
-    let terms: Vec<(String, Vec<String>)> = spellings
-        .iter()
-        .map(|(key, forms)| (key.clone(), forms.keys().cloned().collect()))
-        .collect();
+    // Term occurrences: every spelling used as a tag, matched case-sensitively
+    // as a word, by the one finder the renderers use too.
+    let terms = crate::model::terms::Terms::new(
+        spellings
+            .iter()
+            .map(|(key, forms)| (key.clone(), forms.keys().cloned().collect()))
+            .collect(),
+    );
     for (r, module) in book.modules() {
         let mut counts: BTreeMap<(usize, Option<String>), BTreeMap<&str, usize>> = BTreeMap::new();
         let mut section: (usize, Option<String>) = (0, None);
@@ -98,15 +101,12 @@ pub fn build(book: &mut Book, diags: &mut Diagnostics) {
             if let Some(h) = heading {
                 section = (section.0 + 1, Some(h.to_string()));
             }
-            for (key, forms) in &terms {
-                let n: usize = forms.iter().map(|f| count_word(text, f)).sum();
-                if n > 0 {
-                    *counts
-                        .entry(section.clone())
-                        .or_default()
-                        .entry(key.as_str())
-                        .or_default() += n;
-                }
+            for (_, _, key) in terms.find(text) {
+                *counts
+                    .entry(section.clone())
+                    .or_default()
+                    .entry(key)
+                    .or_default() += 1;
             }
         });
         for ((_, heading), per_tag) in counts {
@@ -124,21 +124,8 @@ pub fn build(book: &mut Book, diags: &mut Diagnostics) {
     book.index = Index {
         tags,
         by_difficulty,
+        terms,
     };
-}
-
-/// Occurrences of `word` in `text` not touching other letters or digits.
-pub fn count_word(text: &str, word: &str) -> usize {
-    if word.is_empty() {
-        return 0;
-    }
-    text.match_indices(word)
-        .filter(|(i, _)| {
-            let before = text[..*i].chars().next_back();
-            let after = text[i + word.len()..].chars().next();
-            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-        })
-        .count()
 }
 
 /// Calls `f(Some(heading id), heading text)` for each heading and `f(None, text)`
@@ -191,12 +178,15 @@ fn inline_texts(inlines: &[Inline], f: &mut dyn FnMut(Option<&str>, &str)) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn words_not_substrings() {
-        assert_eq!(count_word("Redis, RedisJSON and Redis.", "Redis"), 2);
-        assert_eq!(count_word("use S3 or S3's API", "S3"), 2);
-        assert_eq!(count_word("gRPC", "gRPC"), 1);
+        let count = |text: &str, word: &str| {
+            crate::model::terms::Terms::new(vec![(word.to_lowercase(), vec![word.to_string()])])
+                .find(text)
+                .len()
+        };
+        assert_eq!(count("Redis, RedisJSON and Redis.", "Redis"), 2);
+        assert_eq!(count("use S3 or S3's API", "S3"), 2);
+        assert_eq!(count("gRPC", "gRPC"), 1);
     }
 }

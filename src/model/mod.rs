@@ -5,6 +5,7 @@
 
 mod inline;
 pub mod print;
+pub mod terms;
 
 pub use inline::{Inline, LinkTarget, inline_text};
 
@@ -325,6 +326,9 @@ pub struct Index {
     /// Keyed by the lowercased tag; iteration order is alphabetical.
     pub tags: BTreeMap<String, TagEntry>,
     pub by_difficulty: BTreeMap<Difficulty, Vec<ModuleRef>>,
+    /// Every spelling of every tag and the finder over them: where the tag
+    /// index found mentions, and where the PDF marks them.
+    pub terms: terms::Terms,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -276,12 +276,6 @@ pub struct Gen<'a> {
     /// resolved on composition.
     doc: Doc,
     file: PathBuf,
-    /// (index key, spellings) of every tag, for mention markers.
-    terms: Vec<(String, Vec<String>)>,
-    /// Every spelling of every term, found in one pass over a text; pattern
-    /// i is a spelling of `terms[term_of[i]]`.
-    finder: Option<aho_corasick::AhoCorasick>,
-    term_of: Vec<usize>,
     /// Terms already marked in the current section: the index gives the page of
     /// a term's first mention in each section. Every marker costs a page lookup
     /// in Typst; one per block made the index a quarter of the layout time.
@@ -298,35 +292,7 @@ pub struct Gen<'a> {
 
 impl<'a> Gen<'a> {
     pub fn new(book: &'a Book, settings: &'a Settings<'a>) -> Self {
-        // Every spelling of every tag in this book, matched as in the index stage.
-        let mut terms: Vec<(String, Vec<String>)> = book
-            .index
-            .tags
-            .iter()
-            .map(|(key, e)| (key.clone(), vec![e.name.clone()]))
-            .collect();
-        for (_, m) in book.modules() {
-            for t in &m.tags {
-                if let Some(entry) = terms.iter_mut().find(|(k, _)| *k == t.to_lowercase())
-                    && !entry.1.contains(t)
-                {
-                    entry.1.push(t.clone());
-                }
-            }
-        }
-        let mut patterns: Vec<&str> = Vec::new();
-        let mut term_of = Vec::new();
-        for (i, (_, forms)) in terms.iter().enumerate() {
-            for f in forms.iter().filter(|f| !f.is_empty()) {
-                patterns.push(f);
-                term_of.push(i);
-            }
-        }
-        // Building fails only for absurdly large pattern sets; then no markers.
-        let finder = aho_corasick::AhoCorasick::new(&patterns).ok();
         Self {
-            finder,
-            term_of,
             book,
             settings,
             out: String::with_capacity(1 << 20),
@@ -335,7 +301,6 @@ impl<'a> Gen<'a> {
             current: None,
             doc: Doc::Front,
             file: PathBuf::new(),
-            terms,
             notes_open: Vec::new(),
             notes_emitted: BTreeSet::new(),
             marked: BTreeSet::new(),
@@ -358,23 +323,10 @@ impl<'a> Gen<'a> {
             return;
         }
         // Split around tag mentions so each gets an index marker right after it.
-        let mut hits: Vec<(usize, usize, &str)> = Vec::new();
-        if let Some(finder) = &self.finder {
-            for m in finder.find_overlapping_iter(t) {
-                let key = self.terms[self.term_of[m.pattern().as_usize()]].0.as_str();
-                if self.marked.contains(key) {
-                    continue;
-                }
-                // Whole words only, as in the index stage.
-                let before = t[..m.start()].chars().next_back();
-                let after = t[m.end()..].chars().next();
-                if !before.is_some_and(char::is_alphanumeric)
-                    && !after.is_some_and(char::is_alphanumeric)
-                {
-                    hits.push((m.start(), m.end(), key));
-                }
-            }
-        }
+        // Every spelling of every tag, whole words, by the index stage's own
+        // finder: the PDF marks exactly the mentions the tag index found.
+        let mut hits: Vec<(usize, usize, &str)> = self.book.index.terms.find(t);
+        hits.retain(|h| !self.marked.contains(h.2));
         if hits.is_empty() {
             self.out.push_str(&text_code(t));
             return;
@@ -526,7 +478,6 @@ impl<'a> Gen<'a> {
             let _ = write!(self.out, "#url-note({})", lit(url));
         }
     }
-
 
     /// A link around whatever `body` writes (inline content, or a figure's image).
     fn link_with(&mut self, target: &LinkTarget, body: &mut dyn FnMut(&mut Self)) {
@@ -1378,7 +1329,10 @@ fn needs_address(url: &str, text: &str) -> bool {
             .strip_prefix("https://")
             .or_else(|| s.strip_prefix("http://"))
             .unwrap_or(s);
-        s.strip_prefix("www.").unwrap_or(s).trim_end_matches('/').to_lowercase()
+        s.strip_prefix("www.")
+            .unwrap_or(s)
+            .trim_end_matches('/')
+            .to_lowercase()
     };
     (url.starts_with("https://") || url.starts_with("http://")) && bare(url) != bare(text)
 }
@@ -1454,9 +1408,15 @@ mod tests {
 
     #[test]
     fn web_links_print_their_address_unless_it_is_their_text() {
-        assert!(needs_address("https://arxiv.org/abs/1406.2294", "Jump hash"));
+        assert!(needs_address(
+            "https://arxiv.org/abs/1406.2294",
+            "Jump hash"
+        ));
         assert!(!needs_address("https://example.com/", "example.com"));
-        assert!(!needs_address("http://www.example.com/a", "https://example.com/a"));
+        assert!(!needs_address(
+            "http://www.example.com/a",
+            "https://example.com/a"
+        ));
         assert!(!needs_address("mailto:a@b.c", "write to us"));
     }
 
