@@ -52,6 +52,19 @@ fn mdbook_project_builds_an_epub() {
     build(&fixture(), out.path(), &["--epub"]);
     let epub = out.path().join("mini-mdbook.epub");
     assert!(epub.is_file());
+    // [book] description is the EPUB's description (escaped as XML).
+    let opf = String::from_utf8(
+        entries(&epub)
+            .into_iter()
+            .find(|e| e.name == "EPUB/package.opf")
+            .expect("opf")
+            .bytes,
+    )
+    .expect("UTF-8");
+    assert!(
+        opf.contains("<dc:description>A mini book: every SUMMARY construct &amp; an include.</dc:description>"),
+        "{opf}"
+    );
 
     // Parts from the `# Part` headings; modules in SUMMARY order, titled by
     // their SUMMARY links (sub-chapters flattened into the same part).

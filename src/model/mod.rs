@@ -41,6 +41,8 @@ pub struct Book {
 pub struct BookMeta {
     pub title: String,
     pub subtitle: Option<String>,
+    /// book.toml's `description` (mdBook's `[book] description`).
+    pub description: Option<String>,
     pub authors: Vec<String>,
     pub language: String,
     pub identifier: String,

@@ -187,6 +187,7 @@ pub fn parse(
         meta: BookMeta {
             title: smart_quotes(&book.title),
             subtitle: book.subtitle.as_deref().map(smart_quotes),
+            description: book.description.as_deref().map(smart_quotes),
             authors: book.authors,
             language: book.language,
             identifier: book.identifier,

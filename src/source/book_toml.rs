@@ -10,6 +10,8 @@ use crate::model::print::{Formats, Open, Paper, PdfSettings};
 pub struct BookToml {
     pub title: String,
     pub subtitle: Option<String>,
+    /// A sentence or two about the book (the EPUB's `dc:description`).
+    pub description: Option<String>,
     #[serde(default)]
     pub authors: Vec<String>,
     #[serde(default = "default_language")]

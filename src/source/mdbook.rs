@@ -75,6 +75,7 @@ struct MdBook {
     #[serde(default)]
     authors: Vec<String>,
     language: Option<String>,
+    description: Option<String>,
     src: Option<String>,
 }
 
@@ -392,6 +393,9 @@ fn book_settings(
         "identifier",
         toml::Value::String(derived_identifier(&title, &md.book.authors)),
     );
+    if let Some(d) = md.book.description.clone().filter(|d| !d.trim().is_empty()) {
+        set("description", toml::Value::String(d));
+    }
     // Through TOML text, not `Value::try_into`: `[pdf.booklet]` values are
     // `Spanned`, which only the TOML parser can give.
     let parsed = toml::to_string(&table)

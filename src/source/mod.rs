@@ -97,6 +97,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Source> {
         book: book.unwrap_or_else(|| BookToml {
             title: String::new(),
             subtitle: None,
+            description: None,
             authors: Vec::new(),
             language: "en".into(),
             identifier: String::new(),
