@@ -17,9 +17,14 @@ fn fixture() -> std::path::PathBuf {
 }
 
 fn page(epub: &Path, name: &str) -> String {
+    entry(epub, &format!("EPUB/text/{name}"))
+}
+
+/// An entry of the EPUB as text, by its full name.
+fn entry(epub: &Path, name: &str) -> String {
     let entry = entries(epub)
         .into_iter()
-        .find(|e| e.name == format!("EPUB/text/{name}"))
+        .find(|e| e.name == name)
         .unwrap_or_else(|| panic!("no {name} in the EPUB"));
     String::from_utf8(entry.bytes).expect("UTF-8")
 }
@@ -53,14 +58,7 @@ fn mdbook_project_builds_an_epub() {
     let epub = out.path().join("mini-mdbook.epub");
     assert!(epub.is_file());
     // [book] description is the EPUB's description (escaped as XML).
-    let opf = String::from_utf8(
-        entries(&epub)
-            .into_iter()
-            .find(|e| e.name == "EPUB/package.opf")
-            .expect("opf")
-            .bytes,
-    )
-    .expect("UTF-8");
+    let opf = entry(&epub, "EPUB/package.opf");
     assert!(
         opf.contains("<dc:description>A mini book: every SUMMARY construct &amp; an include.</dc:description>"),
         "{opf}"
@@ -68,14 +66,7 @@ fn mdbook_project_builds_an_epub() {
 
     // Parts from the `# Part` headings; modules in SUMMARY order, titled by
     // their SUMMARY links (sub-chapters flattened into the same part).
-    let nav = String::from_utf8(
-        entries(&epub)
-            .into_iter()
-            .find(|e| e.name == "EPUB/nav.xhtml")
-            .expect("nav")
-            .bytes,
-    )
-    .expect("UTF-8");
+    let nav = entry(&epub, "EPUB/nav.xhtml");
     let order = [
         "Part 1: Getting Started",
         "Introduction",
