@@ -218,13 +218,26 @@ mod tests {
         struct Only {
             build: BuildToml,
         }
-        let b: Only = toml::from_str("[build]\nformats = [\"epub\", \"booklets\"]\n").expect("valid");
+        let b: Only =
+            toml::from_str("[build]\nformats = [\"epub\", \"booklets\"]\n").expect("valid");
         let f = b.build.formats().expect("given");
         assert_eq!((f.epub, f.pdf, f.booklets), (true, false, true));
-        let e = toml::from_str::<Only>("[build]\nformats = [\"mobi\"]\n").err().expect("refused");
-        assert!(e.to_string().contains("expected one of `epub`, `pdf`, `booklets`"), "{e}");
-        let e = toml::from_str::<Only>("[build]\nformat = [\"pdf\"]\n").err().expect("refused");
-        assert!(e.to_string().contains("unknown field `format`, expected `formats`"), "{e}");
+        let e = toml::from_str::<Only>("[build]\nformats = [\"mobi\"]\n")
+            .err()
+            .expect("refused");
+        assert!(
+            e.to_string()
+                .contains("expected one of `epub`, `pdf`, `booklets`"),
+            "{e}"
+        );
+        let e = toml::from_str::<Only>("[build]\nformat = [\"pdf\"]\n")
+            .err()
+            .expect("refused");
+        assert!(
+            e.to_string()
+                .contains("unknown field `format`, expected `formats`"),
+            "{e}"
+        );
     }
 
     #[test]
