@@ -37,14 +37,6 @@ impl Terms {
         }
     }
 
-    /// The spellings of the term `key`.
-    pub fn spellings(&self, key: &str) -> &[String] {
-        self.terms
-            .iter()
-            .find(|(k, _)| k == key)
-            .map_or(&[], |(_, f)| f.as_slice())
-    }
-
     /// Every whole-word mention in `text` (not touching a letter or digit on
     /// either side): (start, end, term key), in text order.
     pub fn find<'s>(&'s self, text: &str) -> Vec<(usize, usize, &'s str)> {
@@ -83,7 +75,6 @@ mod tests {
         let keys: Vec<&str> = hits.iter().map(|h| h.2).collect();
         assert_eq!(keys, ["redis", "redis", "go"]);
         assert_eq!(&"Redis, then redis"[hits[1].0..hits[1].1], "redis");
-        assert_eq!(t.spellings("redis").len(), 2);
         assert!(Terms::default().find("Redis").is_empty());
     }
 }

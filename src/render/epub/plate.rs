@@ -25,7 +25,8 @@ const MIN_GAIN: f32 = 1.3;
 /// How a figure's plate shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
-    /// Landscape figure: turned a quarter (top to the left) on portrait screens.
+    /// Shown turned a quarter (top to the left): the figure is bigger that way
+    /// on a phone's page (a wide figure).
     pub turn: bool,
     /// When even the whole figure on a page is too small to read on a phone:
     /// overlapping parts of it, each on a page of its own, large enough.
@@ -105,12 +106,8 @@ pub fn plan(img: &Image) -> Option<Plan> {
     let vector = img.format == ImageFormat::Svg;
     // A raster is not enlarged past its own pixels; a vector may be.
     let cap = |s: f32| if vector { s } else { s.min(1.0) };
-    let turn = w > h;
-    let whole = cap(if turn {
-        (PHONE_BOX / w).min(PHONE_COLUMN / h)
-    } else {
-        (PHONE_COLUMN / w).min(PHONE_BOX / h)
-    });
+    let (whole, turn) = fit(w, h);
+    let whole = cap(whole);
     // The scale the text needs (a raster: all of its pixels).
     let needed = match img.text_px {
         Some(t) => LEGIBLE_PX / t,
