@@ -59,15 +59,15 @@ impl Images {
             _ => return Err("unsupported format: use PNG, JPEG, GIF, WebP or SVG".into()),
         };
         let bytes = std::fs::read(&canon).map_err(|e| format!("cannot read: {e}"))?;
-        let (width, height) = measure(&bytes, format)?;
+        let m = measure(&bytes, format)?;
         let i = self.list.len();
         self.list.push(Image {
             path: canon.clone(),
             rel: rel.to_string(),
             format,
-            width,
-            height,
-            text_px: text_px(&bytes, format),
+            width: m.width,
+            height: m.height,
+            text_px: m.text_px,
         });
         self.by_path.insert(canon, i);
         Ok(i)
@@ -104,40 +104,44 @@ pub fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
     }
 }
 
+/// What measuring an image found: its intrinsic size in pixels and, for an
+/// SVG with text, the smallest text size in pixels at that size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measured {
+    pub width: u32,
+    pub height: u32,
+    pub text_px: Option<f32>,
+}
+
 /// Validates image bytes of a known format (decoding rasters whole, refusing
-/// active SVG content) and returns the intrinsic size in pixels.
-pub fn measure(bytes: &[u8], format: ImageFormat) -> Result<(u32, u32), String> {
+/// active SVG content) and measures them; an SVG is parsed once for all of it.
+pub fn measure(bytes: &[u8], format: ImageFormat) -> Result<Measured, String> {
     match format {
         ImageFormat::Svg => {
             let text = std::str::from_utf8(bytes).map_err(|_| "SVG is not UTF-8 text")?;
-            svg_size(text.trim_start_matches('\u{feff}'))
+            let doc = parse_svg(text.trim_start_matches('\u{feff}'))?;
+            let (width, height) = svg_size(&doc)?;
+            Ok(Measured {
+                width,
+                height,
+                text_px: svg_text_px(&doc, width),
+            })
         }
-        _ => raster_size(bytes, format),
+        _ => raster_size(bytes, format).map(|(width, height)| Measured {
+            width,
+            height,
+            text_px: None,
+        }),
     }
 }
 
-/// An SVG's smallest text size in pixels at its intrinsic width; `None` for a
-/// raster or an SVG without text. Font sizes come from `font-size` attributes,
-/// `style` declarations and `<style>` sheets (px, pt, em, %; inherited), scaled
-/// by ancestors' `scale`/`matrix` transforms and by the viewBox.
-pub fn text_px(bytes: &[u8], format: ImageFormat) -> Option<f32> {
-    if format != ImageFormat::Svg {
-        return None;
-    }
-    let text = std::str::from_utf8(bytes).ok()?;
-    let doc = parse_svg(text.trim_start_matches('\u{feff}')).ok()?;
-    let root = doc.root_element();
-    let (width, _) = svg_size(text.trim_start_matches('\u{feff}')).ok()?;
-    let view_width = root
-        .attribute("viewBox")
-        .and_then(|vb| {
-            vb.split(|c: char| c.is_whitespace() || c == ',')
-                .filter(|s| !s.is_empty())
-                .nth(2)?
-                .parse::<f64>()
-                .ok()
-        })
-        .filter(|w| *w > 0.0)
+/// An SVG's smallest text size in pixels at its intrinsic `width`; `None`
+/// without text. Font sizes come from `font-size` attributes, `style`
+/// declarations and `<style>` sheets (px, pt, em, %; inherited), scaled by
+/// ancestors' `scale`/`matrix` transforms and by the viewBox.
+fn svg_text_px(doc: &roxmltree::Document<'_>, width: u32) -> Option<f32> {
+    let view_width = view_box(doc.root_element())
+        .map(|(w, _)| w)
         .unwrap_or(f64::from(width));
     // Sizes set by a style sheet apply to some text somewhere: count the smallest.
     let sheet_min = doc
@@ -314,9 +318,19 @@ fn parse_svg(text: &str) -> Result<roxmltree::Document<'_>, String> {
         .map_err(|e| format!("not a valid SVG ({e})"))
 }
 
+/// The width and height of an SVG's viewBox, when it has a valid one.
+fn view_box(root: roxmltree::Node<'_, '_>) -> Option<(f64, f64)> {
+    let n: Vec<f64> = root
+        .attribute("viewBox")?
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    (n.len() == 4 && n[2] > 0.0 && n[3] > 0.0).then(|| (n[2], n[3]))
+}
+
 /// Reads an SVG's size from width/height, else its viewBox; refuses active content.
-fn svg_size(text: &str) -> Result<(u32, u32), String> {
-    let doc = parse_svg(text)?;
+fn svg_size(doc: &roxmltree::Document<'_>) -> Result<(u32, u32), String> {
     let root = doc.root_element();
     if root.tag_name().name() != "svg" {
         return Err("not an SVG (root element is not <svg>)".into());
@@ -340,14 +354,7 @@ fn svg_size(text: &str) -> Result<(u32, u32), String> {
         let v = v.strip_suffix("px").unwrap_or(v);
         v.parse::<f64>().ok().filter(|x| *x > 0.0)
     };
-    let vb: Option<(f64, f64)> = root.attribute("viewBox").and_then(|vb| {
-        let n: Vec<f64> = vb
-            .split(|c: char| c.is_whitespace() || c == ',')
-            .filter(|s| !s.is_empty())
-            .filter_map(|s| s.parse().ok())
-            .collect();
-        (n.len() == 4 && n[2] > 0.0 && n[3] > 0.0).then(|| (n[2], n[3]))
-    });
+    let vb = view_box(root);
     let (w, h) = match (dim("width"), dim("height"), vb) {
         (Some(w), Some(h), _) => (w, h),
         (Some(w), None, Some((vw, vh))) => (w, w * vh / vw),
@@ -366,14 +373,15 @@ mod svg_tests {
     #[test]
     fn doctype_accepted_entities_refused() {
         let dtd = "<?xml version=\"1.0\"?>\n<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"40\" height=\"20\"/>";
-        assert_eq!(svg_size(dtd), Ok((40, 20)));
+        let size = |s: &str| measure(s.as_bytes(), ImageFormat::Svg).map(|m| (m.width, m.height));
+        assert_eq!(size(dtd), Ok((40, 20)));
         assert_eq!(sniff(dtd.as_bytes()), Some(ImageFormat::Svg));
         let bomb = "<!DOCTYPE svg [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;\">]><svg xmlns=\"http://www.w3.org/2000/svg\">&b;</svg>";
-        assert!(svg_size(bomb).unwrap_err().contains("entities"));
+        assert!(size(bomb).unwrap_err().contains("entities"));
     }
 
     fn px(svg: &str) -> Option<f32> {
-        text_px(svg.as_bytes(), ImageFormat::Svg)
+        measure(svg.as_bytes(), ImageFormat::Svg).ok()?.text_px
     }
 
     #[test]
@@ -397,6 +405,5 @@ mod svg_tests {
         // No text (or only whitespace) and rasters: nothing to read.
         let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><text> </text><rect width="5" height="5"/></svg>"#;
         assert_eq!(px(svg), None);
-        assert_eq!(text_px(b"\x89PNG\r\n\x1a\n", ImageFormat::Png), None);
     }
 }

@@ -406,7 +406,7 @@ impl RemoteImages {
                 true,
             );
         }
-        let (format, width, height) = match validate(&bytes) {
+        let (format, measured) = match validate(&bytes) {
             Ok(v) => v,
             Err(why) => return fail(why),
         };
@@ -422,7 +422,7 @@ impl RemoteImages {
         {
             return fail(format!("cannot write {}: {e}", path.display()));
         }
-        let image = image(path, &entry, format, width, height);
+        let image = image(path, &entry, format, measured);
         (Outcome::Ready(Cached { entry, image }), true)
     }
 
@@ -435,10 +435,10 @@ impl RemoteImages {
         if bytes.len() as u64 != e.size || hex(&Sha256::digest(&bytes)) != e.sha256 {
             return None;
         }
-        let (sniffed, width, height) = validate(&bytes).ok()?;
+        let (sniffed, measured) = validate(&bytes).ok()?;
         (sniffed == format).then(|| Cached {
             entry: e.clone(),
-            image: image(path, e, format, width, height),
+            image: image(path, e, format, measured),
         })
     }
 
@@ -449,21 +449,14 @@ impl RemoteImages {
     }
 }
 
-fn image(path: PathBuf, e: &LockEntry, format: ImageFormat, width: u32, height: u32) -> Image {
-    // The cached file was validated just now; its text size is read from it.
-    let text_px = match format {
-        ImageFormat::Svg => std::fs::read(&path)
-            .ok()
-            .and_then(|b| images::text_px(&b, format)),
-        _ => None,
-    };
+fn image(path: PathBuf, e: &LockEntry, format: ImageFormat, m: images::Measured) -> Image {
     Image {
         path,
         rel: format!("remote/{}.{}", e.sha256, format.ext()),
         format,
-        width,
-        height,
-        text_px,
+        width: m.width,
+        height: m.height,
+        text_px: m.text_px,
     }
 }
 
@@ -532,7 +525,7 @@ fn secs(agent: &ureq::Agent) -> String {
 }
 
 /// Sniffs and decodes downloaded bytes: PNG, JPEG, GIF, WebP or a safe SVG.
-fn validate(bytes: &[u8]) -> Result<(ImageFormat, u32, u32), String> {
+fn validate(bytes: &[u8]) -> Result<(ImageFormat, images::Measured), String> {
     let format = images::sniff(bytes).ok_or_else(|| {
         let html = bytes
             .iter()
@@ -547,8 +540,7 @@ fn validate(bytes: &[u8]) -> Result<(ImageFormat, u32, u32), String> {
             "not a PNG, JPEG, GIF, WebP or SVG image".to_string()
         }
     })?;
-    let (w, h) = images::measure(bytes, format)?;
-    Ok((format, w, h))
+    Ok((format, images::measure(bytes, format)?))
 }
 
 fn format_of_media_type(t: &str) -> Option<ImageFormat> {
@@ -714,7 +706,8 @@ mod tests {
         assert!(err.contains("HTML page"), "{err}");
         assert!(validate(b"plain text").is_err());
         let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"/>"#;
-        assert_eq!(validate(svg).unwrap(), (ImageFormat::Svg, 20, 10));
+        let (format, m) = validate(svg).unwrap();
+        assert_eq!((format, m.width, m.height), (ImageFormat::Svg, 20, 10));
         let evil = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>x()</script></svg>"#;
         assert!(validate(evil).unwrap_err().contains("script"));
     }
