@@ -10,11 +10,7 @@ use std::process::Command;
 use quire::render::booklet::{BookletOptions, Sheet};
 
 fn tool(name: &str) -> bool {
-    let found = Command::new(name).arg("-v").output().is_ok();
-    if !found {
-        common::missing_tool(name);
-    }
-    found
+    common::tool(name, "qpdf poppler-utils")
 }
 
 /// An A5 PDF whose page i says only `P<i>Q`.

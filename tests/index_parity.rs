@@ -92,12 +92,7 @@ fn pdf_index(pdf: &Path, titles: &[&str]) -> BTreeMap<String, BTreeSet<String>> 
 
 #[test]
 fn epub_and_pdf_indexes_list_the_same_modules_for_every_spelling() {
-    if std::process::Command::new("pdftotext")
-        .arg("-v")
-        .output()
-        .is_err()
-    {
-        common::missing_tool("pdftotext (apt-get install poppler-utils)");
+    if !common::tool("pdftotext", "poppler-utils") {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");

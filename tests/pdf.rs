@@ -10,11 +10,7 @@ use std::process::Command;
 use quire::model::Book;
 
 fn tool(name: &str) -> bool {
-    let found = Command::new(name).arg("-v").output().is_ok();
-    if !found {
-        common::missing_tool(&format!("{name} (apt-get install qpdf poppler-utils)"));
-    }
-    found
+    common::tool(name, "qpdf poppler-utils")
 }
 
 fn fixture(name: &str) -> PathBuf {

@@ -14,13 +14,9 @@ use std::process::Command;
 use quire::model::Book;
 
 fn tools() -> bool {
-    for tool in ["pdftotext", "qpdf"] {
-        if Command::new(tool).arg("-v").output().is_err() {
-            common::missing_tool(&format!("{tool} (apt-get install qpdf poppler-utils)"));
-            return false;
-        }
-    }
-    true
+    ["pdftotext", "qpdf"]
+        .iter()
+        .all(|t| common::tool(t, "qpdf poppler-utils"))
 }
 
 /// Text of each physical page (layout order when `layout`).

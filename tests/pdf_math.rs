@@ -10,11 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn tool(name: &str) -> bool {
-    let found = Command::new(name).arg("-v").output().is_ok();
-    if !found {
-        common::missing_tool(&format!("{name} (apt-get install poppler-utils)"));
-    }
-    found
+    common::tool(name, "poppler-utils")
 }
 
 /// Prose that fills justified lines, so each page shows where its text block is.

@@ -10,11 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn tool(name: &str) -> bool {
-    let found = Command::new(name).arg("-v").output().is_ok();
-    if !found {
-        common::missing_tool(&format!("{name} (apt-get install qpdf poppler-utils)"));
-    }
-    found
+    common::tool(name, "qpdf poppler-utils")
 }
 
 const PDF_ANY: &str = "\n[pdf]\nopen = \"any\"\npart-open = \"any\"\n";

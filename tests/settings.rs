@@ -82,12 +82,7 @@ fn page_width(pdf: &Path) -> Option<f64> {
 
 #[test]
 fn paper_from_book_toml_and_the_flag_overrides_it() {
-    if std::process::Command::new("pdfinfo")
-        .arg("-v")
-        .output()
-        .is_err()
-    {
-        common::missing_tool("pdfinfo (apt-get install poppler-utils)");
+    if !common::tool("pdfinfo", "poppler-utils") {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");

@@ -102,6 +102,17 @@ pub fn repo_root() -> PathBuf {
 
 pub mod epub;
 
+/// Whether the command-line tool `name` (which answers `-v`) is installed;
+/// when not, the visible skip of `missing_tool` (a failure in CI), naming
+/// the Debian package that has it.
+pub fn tool(name: &str, package: &str) -> bool {
+    let found = Command::new(name).arg("-v").output().is_ok();
+    if !found {
+        missing_tool(&format!("{name} (apt-get install {package})"));
+    }
+    found
+}
+
 /// A missing external tool skips a test locally but fails it in CI.
 pub fn missing_tool(what: &str) {
     if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
