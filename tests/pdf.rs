@@ -23,16 +23,7 @@ fn build_pdfs(content: &Path, out: &Path) {
 
 /// Text of each physical page, in reading order (or layout order).
 fn pages(pdf: &Path, layout: bool) -> Vec<String> {
-    let mut cmd = Command::new("pdftotext");
-    if layout {
-        cmd.arg("-layout");
-    }
-    let out = cmd.arg(pdf).arg("-").output().expect("pdftotext");
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout)
-        .split('\u{c}')
-        .map(str::to_string)
-        .collect()
+    common::pdf_pages(pdf, layout)
 }
 
 fn qpdf_check(pdf: &Path) {

@@ -21,16 +21,7 @@ fn tools() -> bool {
 
 /// Text of each physical page (layout order when `layout`).
 fn pages(pdf: &Path, layout: bool) -> Vec<String> {
-    let mut cmd = Command::new("pdftotext");
-    if layout {
-        cmd.arg("-layout");
-    }
-    let out = cmd.arg(pdf).arg("-").output().expect("pdftotext");
-    assert!(out.status.success());
-    let mut v: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .split('\u{c}')
-        .map(str::to_string)
-        .collect();
+    let mut v = common::pdf_pages(pdf, layout);
     v.pop(); // after the last form feed
     v
 }

@@ -102,6 +102,22 @@ pub fn repo_root() -> PathBuf {
 
 pub mod epub;
 
+/// The text of each physical page of a PDF (pdftotext; in layout order when
+/// `layout`), split at the form feeds: the last item is what follows the
+/// last page's form feed.
+pub fn pdf_pages(pdf: &Path, layout: bool) -> Vec<String> {
+    let mut cmd = Command::new("pdftotext");
+    if layout {
+        cmd.arg("-layout");
+    }
+    let out = cmd.arg(pdf).arg("-").output().expect("pdftotext");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .split('\u{c}')
+        .map(str::to_string)
+        .collect()
+}
+
 /// Whether the command-line tool `name` (which answers `-v`) is installed;
 /// when not, the visible skip of `missing_tool` (a failure in CI), naming
 /// the Debian package that has it.
