@@ -53,8 +53,9 @@ pub enum LinkTarget {
         module: ModuleRef,
         anchor: Option<String>,
     },
-    /// A part's title page.
-    Part(usize),
+    /// A part's page (its title), optionally at a heading id of its
+    /// overview (an mdBook chapter with sub-chapters is a part's page).
+    Part { part: usize, anchor: Option<String> },
     /// Anything with a scheme (`https:`, `mailto:`), kept as written.
     External(String),
 }

@@ -75,6 +75,10 @@ pub struct Part {
     /// `_part.md`, relative to the working directory as given on the command line.
     pub source: PathBuf,
     pub overview: Vec<Block>,
+    /// The overview's headings, HTML anchors and footnotes, as a module's.
+    pub headings: Vec<HeadingInfo>,
+    pub anchors: Vec<String>,
+    pub footnotes: Vec<Footnote>,
     pub modules: Vec<Module>,
 }
 

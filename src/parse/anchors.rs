@@ -1,18 +1,53 @@
-//! What a `#fragment` of a link to a module means, and rewriting links to it.
+//! What a `#fragment` of a link to a module (or a part's page) means, and
+//! rewriting links to it.
 
 use std::collections::BTreeMap;
 
 use super::ids::{github_slug, slugify};
-use crate::model::{Block, Inline, LinkTarget, Module, ModuleRef};
+use super::resolve::Target;
+use crate::model::{Block, HeadingInfo, Inline, LinkTarget, Module, Part};
 
-/// `Some(Some(id))`: the heading or anchor `id`; `Some(None)`: the module's
+/// The names a fragment may use on a page: its id and title (its start),
+/// its headings and HTML anchors.
+pub struct Page<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub headings: &'a [HeadingInfo],
+    pub anchors: &'a [String],
+}
+
+impl<'a> Page<'a> {
+    pub fn module(m: &'a Module) -> Self {
+        Page {
+            id: &m.id,
+            title: &m.title,
+            headings: &m.headings,
+            anchors: &m.anchors,
+        }
+    }
+
+    pub fn part(p: &'a Part) -> Self {
+        Page {
+            id: &p.id,
+            title: &p.title,
+            headings: &p.headings,
+            anchors: &p.anchors,
+        }
+    }
+
+    fn has_target(&self, id: &str) -> bool {
+        self.headings.iter().any(|h| h.id == id) || self.anchors.iter().any(|a| a == id)
+    }
+}
+
+/// `Some(Some(id))`: the heading or anchor `id`; `Some(None)`: the page's
 /// start (its title); `None`: nothing of that name.
-pub fn resolve(m: &Module, anchor: &str) -> Option<Option<String>> {
+pub fn resolve(m: &Page<'_>, anchor: &str) -> Option<Option<String>> {
     if m.has_target(anchor) {
         return Some(Some(anchor.to_string()));
     }
     let loose = slugify(anchor);
-    if anchor == m.id || anchor == github_slug(&m.title) || loose == slugify(&m.title) {
+    if anchor == m.id || anchor == github_slug(m.title) || loose == slugify(m.title) {
         return Some(None);
     }
     m.headings
@@ -22,7 +57,7 @@ pub fn resolve(m: &Module, anchor: &str) -> Option<Option<String>> {
 }
 
 /// A hint for a missing anchor: the few headings whose ids are most alike.
-pub fn closest(m: &Module, anchor: &str) -> String {
+pub fn closest(m: &Page<'_>, anchor: &str) -> String {
     if m.headings.is_empty() {
         return "it has no headings".into();
     }
@@ -58,7 +93,7 @@ fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-type Rewrites = BTreeMap<(ModuleRef, String), Option<String>>;
+type Rewrites = BTreeMap<(Target, String), Option<String>>;
 
 pub fn rewrite_blocks(blocks: &mut [Block], rw: &Rewrites) {
     for b in blocks {
@@ -91,9 +126,13 @@ pub fn rewrite_blocks(blocks: &mut [Block], rw: &Rewrites) {
 }
 
 fn rewrite_target(t: &mut LinkTarget, rw: &Rewrites) {
-    if let LinkTarget::Module { module, anchor } = t
-        && let Some(a) = anchor
-        && let Some(meant) = rw.get(&(*module, a.clone()))
+    let (target, anchor) = match t {
+        LinkTarget::Module { module, anchor } => (Target::Module(*module), anchor),
+        LinkTarget::Part { part, anchor } => (Target::Part(*part), anchor),
+        LinkTarget::External(_) => return,
+    };
+    if let Some(a) = anchor
+        && let Some(meant) = rw.get(&(target, a.clone()))
     {
         *anchor = meant.clone();
     }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use crate::diag::Diagnostics;
 use crate::model::{Book, BookMeta, Index, Module, ModuleRef, Part};
 use crate::source::{MissingAnchors, Source};
-use resolve::{FileTarget, LinkStats, PendingAnchor, Resolver};
+use resolve::{FileTarget, LinkStats, PendingAnchor, Resolver, Target};
 
 /// Everything `check` reports besides the model itself.
 #[derive(Debug, Default, Clone, Copy)]
@@ -47,8 +47,14 @@ pub fn parse(
     // Every linkable file, keyed by its path relative to the content root.
     let mut files: BTreeMap<String, FileTarget> = BTreeMap::new();
     for (p, part) in parts.iter().enumerate() {
-        // An mdBook part is a heading in SUMMARY.md, not a file of its own.
-        if part.file.path.file_name().is_some_and(|n| n == "_part.md") {
+        // A part's page is a file (`_part.md`, an mdBook chapter with
+        // sub-chapters), except an mdBook part title: a line of SUMMARY.md.
+        if part
+            .file
+            .path
+            .file_name()
+            .is_some_and(|n| n != "SUMMARY.md")
+        {
             files.insert(rel_path(&root, &part.file.path), FileTarget::Part(p));
         }
         for (m, module) in part.modules.iter().enumerate() {
@@ -73,7 +79,7 @@ pub fn parse(
             stats: &mut stats.links,
             file: part.file.path.clone(),
             dir: dir.clone(),
-            current: None,
+            current: Target::Part(p),
             base_url: book.links.base_url.as_deref(),
             root: &root,
         };
@@ -83,15 +89,14 @@ pub fn parse(
             &part.file.path,
             &mut resolver,
             diags,
-        )
-        .blocks;
+        );
         let mut modules = Vec::with_capacity(part.modules.len());
         for (m, ms) in part.modules.into_iter().enumerate() {
             // Modules may sit in subfolders (mdBook chapters): links and images
             // are relative to the module's own folder.
             resolver.dir = rel_dir(&root, &ms.file.path);
             resolver.file = ms.file.path.clone();
-            resolver.current = Some(ModuleRef { part: p, module: m });
+            resolver.current = Target::Module(ModuleRef { part: p, module: m });
             let parsed = markdown::parse(
                 &ms.file.body,
                 ms.file.body_line,
@@ -123,7 +128,10 @@ pub fn parse(
             title: smart_quotes(&part.title),
             summary: smart_quotes(&part.summary),
             source: part.file.path,
-            overview,
+            overview: overview.blocks,
+            headings: overview.headings,
+            anchors: overview.anchors,
+            footnotes: overview.footnotes,
             modules,
         });
     }
@@ -132,21 +140,30 @@ pub fn parse(
     // link to a chapter's title (`ch04.md#what-is-ownership`: the title is a
     // heading on GitHub and in mdBook) and spell heading ids GitHub's way;
     // such links are rewritten to what they mean.
-    let mut rewrites: BTreeMap<(ModuleRef, String), Option<String>> = BTreeMap::new();
+    let mut rewrites: BTreeMap<(Target, String), Option<String>> = BTreeMap::new();
     let missing_anchors = book.links.missing_anchors;
     for a in &pending {
-        let target = &out_parts[a.target.part].modules[a.target.module];
-        match anchors::resolve(target, &a.anchor) {
+        let (target, source) = match a.target {
+            Target::Module(r) => {
+                let m = &out_parts[r.part].modules[r.module];
+                (anchors::Page::module(m), &m.source)
+            }
+            Target::Part(p) => {
+                let part = &out_parts[p];
+                (anchors::Page::part(part), &part.source)
+            }
+        };
+        match anchors::resolve(&target, &a.anchor) {
             Some(Some(id)) if id == a.anchor => {}
             Some(meant) => {
                 rewrites.insert((a.target, a.anchor.clone()), meant);
             }
             None => {
-                let hint = anchors::closest(target, &a.anchor);
+                let hint = anchors::closest(&target, &a.anchor);
                 let what = format!(
                     "link to missing heading '#{}' in {} ({hint})",
                     a.anchor,
-                    target.source.display()
+                    source.display()
                 );
                 if missing_anchors == MissingAnchors::Warn {
                     diags.warning(
@@ -168,6 +185,9 @@ pub fn parse(
     if !rewrites.is_empty() {
         for part in &mut out_parts {
             anchors::rewrite_blocks(&mut part.overview, &rewrites);
+            for n in &mut part.footnotes {
+                anchors::rewrite_blocks(&mut n.blocks, &rewrites);
+            }
             for m in &mut part.modules {
                 anchors::rewrite_blocks(&mut m.blocks, &rewrites);
                 for n in &mut m.footnotes {

@@ -15,10 +15,17 @@ pub enum FileTarget {
     Part(usize),
 }
 
+/// What a link's `#fragment` points into: a module, or a part's page (its overview).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    Module(ModuleRef),
+    Part(usize),
+}
+
 /// A `#anchor` that can only be checked once every module's headings are known.
 #[derive(Debug, Clone)]
 pub struct PendingAnchor {
-    pub target: ModuleRef,
+    pub target: Target,
     pub anchor: String,
     pub file: PathBuf,
     pub pos: Pos,
@@ -43,8 +50,8 @@ pub struct Resolver<'a> {
     pub file: PathBuf,
     /// Its folder relative to the content root, as components.
     pub dir: Vec<String>,
-    /// The module being parsed (`None` for a part overview).
-    pub current: Option<ModuleRef>,
+    /// The page being parsed: a module, or a part's overview.
+    pub current: Target,
     /// `[links] base-url`: where a link to a file outside the book points.
     pub base_url: Option<&'a str>,
     /// The content folder: a linked file that exists there but is no module
@@ -222,22 +229,14 @@ impl Resolver<'_> {
         let path = path.split('?').next().unwrap_or("");
         if path.is_empty() {
             // In-page link.
-            let Some(current) = self.current else {
-                diags.warning(
-                    &self.file,
-                    pos,
-                    "in-page link (#…) in a part overview, which has no sections: its text is shown without a link",
-                );
-                return None;
-            };
             let anchor = anchor.filter(|a| !a.is_empty());
             if let Some(a) = &anchor {
-                self.defer(current, a, pos);
+                self.defer(self.current, a, pos);
             }
             self.stats.internal += 1;
-            return Some(LinkTarget::Module {
-                module: current,
-                anchor,
+            return Some(match self.current {
+                Target::Module(module) => LinkTarget::Module { module, anchor },
+                Target::Part(part) => LinkTarget::Part { part, anchor },
             });
         }
         let decoded = percent_decode(path);
@@ -273,14 +272,18 @@ impl Resolver<'_> {
                 Some(FileTarget::Module(m)) => {
                     let anchor = anchor.filter(|a| !a.is_empty());
                     if let Some(a) = &anchor {
-                        self.defer(*m, a, pos);
+                        self.defer(Target::Module(*m), a, pos);
                     }
                     self.stats.internal += 1;
                     return Some(LinkTarget::Module { module: *m, anchor });
                 }
                 Some(FileTarget::Part(p)) => {
+                    let anchor = anchor.filter(|a| !a.is_empty());
+                    if let Some(a) = &anchor {
+                        self.defer(Target::Part(*p), a, pos);
+                    }
                     self.stats.internal += 1;
-                    return Some(LinkTarget::Part(*p));
+                    return Some(LinkTarget::Part { part: *p, anchor });
                 }
                 None if is_markdown(&key) && !self.root.join(&key).is_file() => {
                     diags.error(
@@ -327,7 +330,7 @@ impl Resolver<'_> {
         None
     }
 
-    fn defer(&mut self, target: ModuleRef, anchor: &str, pos: Pos) {
+    fn defer(&mut self, target: Target, anchor: &str, pos: Pos) {
         self.pending.push(PendingAnchor {
             target,
             anchor: anchor.to_string(),

@@ -384,6 +384,8 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
         plates.append(&mut w.plates);
         let mut pv = parts[p].clone();
         pv.overview_html = Value::from_safe_string(w.take());
+        w.footnotes(&part.footnotes);
+        pv.footnotes_html = Value::from_safe_string(w.take());
         let props = if w.has_math { "mathml" } else { "" };
         has_math |= w.has_math;
         warnings.append(&mut w.warnings);

@@ -84,6 +84,8 @@ pub struct PartView {
     pub summary: String,
     /// Rendered XHTML (already escaped by the writer): a safe string, never escaped again.
     pub overview_html: Value,
+    /// The overview's footnotes, rendered likewise (empty without any).
+    pub footnotes_html: Value,
     pub modules: Vec<ModuleView>,
 }
 
@@ -133,6 +135,7 @@ pub fn part_view(book: &Book, p: usize, tag_files: &TagFiles) -> PartView {
         title: part.title.clone(),
         summary: part.summary.clone(),
         overview_html: Value::from(""),
+        footnotes_html: Value::from(""),
         modules: (0..part.modules.len())
             .map(|m| module_view(book, ModuleRef { part: p, module: m }, tag_files))
             .collect(),

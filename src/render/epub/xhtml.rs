@@ -534,7 +534,10 @@ impl<'a> Writer<'a> {
     pub fn href(&self, target: &LinkTarget) -> String {
         match target {
             LinkTarget::External(url) => uri_escape(url),
-            LinkTarget::Part(p) => part_file(self.book, *p),
+            LinkTarget::Part { part, anchor } => match anchor {
+                Some(a) => format!("{}#{a}", part_file(self.book, *part)),
+                None => part_file(self.book, *part),
+            },
             LinkTarget::Module { module, anchor } => {
                 let file = if Some(*module) == self.current {
                     String::new()

@@ -250,6 +250,11 @@ pub fn part_label(book: &Book, p: usize) -> String {
     format!("<{}>", label_part(&book.parts[p].id))
 }
 
+/// A heading or anchor of a part's overview (module labels start `m-`).
+fn part_section_label(book: &Book, p: usize, id: &str) -> String {
+    format!("<{}--{}>", label_part(&book.parts[p].id), label_part(id))
+}
+
 /// `<name>` → `name`.
 fn bare(label: &str) -> &str {
     label.trim_start_matches('<').trim_end_matches('>')
@@ -395,12 +400,8 @@ impl<'a> Gen<'a> {
             Inline::Mark(c) => self.wrapped("highlight", c),
             Inline::Kbd(c) => self.wrapped("kbd", c),
             Inline::Anchor(id) => {
-                if let Some(r) = self.current {
-                    let _ = write!(
-                        self.out,
-                        "#metadata(none){}",
-                        section_label(self.book, r, id)
-                    );
+                if let Some(label) = self.here_label(id) {
+                    let _ = write!(self.out, "#metadata(none){label}");
                 }
             }
             Inline::Link { content, .. } if self.in_link => self.inlines(content),
@@ -487,10 +488,13 @@ impl<'a> Gen<'a> {
                 body(self);
                 self.out.push(']');
             }
-            LinkTarget::Part(p) => {
-                let label = part_label(self.book, *p);
-                let note = format!(" (Part {})", self.book.parts[*p].number);
-                self.internal_link(*p, Doc::Opener(*p), &label, body, note);
+            LinkTarget::Part { part, anchor } => {
+                let label = match anchor {
+                    Some(a) => part_section_label(self.book, *part, a),
+                    None => part_label(self.book, *part),
+                };
+                let note = format!(" (Part {})", self.book.parts[*part].number);
+                self.internal_link(*part, Doc::Opener(*part), &label, body, note);
             }
             LinkTarget::Module { module, anchor } => {
                 let label = match anchor {
@@ -561,9 +565,29 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// The label of heading or anchor `id` where the text is being written:
+    /// a module's section, or one of a part's overview (its opening document).
+    fn here_label(&self, id: &str) -> Option<String> {
+        match (self.current, self.doc) {
+            (Some(r), _) => Some(section_label(self.book, r, id)),
+            (None, Doc::Opener(p)) => Some(part_section_label(self.book, p, id)),
+            _ => None,
+        }
+    }
+
     fn footnote(&mut self, number: usize) {
-        let Some(r) = self.current else { return };
-        let label = format!("<fn-{}-{number}>", label_part(&self.book.module(r).id));
+        let book = self.book;
+        // A module's notes, or a part overview's (`fn--part-01-1`: no module
+        // id starts with a dash).
+        let (key, notes) = match (self.current, self.doc) {
+            (Some(r), _) => (label_part(&book.module(r).id), &book.module(r).footnotes),
+            (None, Doc::Opener(p)) => (
+                format!("-{}", label_part(&book.parts[p].id)),
+                &book.parts[p].footnotes,
+            ),
+            _ => return,
+        };
+        let label = format!("<fn-{key}-{number}>");
         if self.notes_open.contains(&number) {
             let _ = write!(self.out, "#super[{number}]");
             return;
@@ -573,13 +597,7 @@ impl<'a> Gen<'a> {
             let _ = write!(self.out, "#footnote({label})");
             return;
         }
-        let Some(note) = self
-            .book
-            .module(r)
-            .footnotes
-            .iter()
-            .find(|f| f.number == number)
-        else {
+        let Some(note) = notes.iter().find(|f| f.number == number) else {
             return;
         };
         self.notes_open.push(number);
@@ -634,16 +652,15 @@ impl<'a> Gen<'a> {
                 self.mark(*pos, false);
                 self.marked.clear();
                 // Module titles are level 2 in the PDF, so body `##` becomes 3;
-                // a level never skips one (`##` then `####` nests as 3, 4),
-                // as PDF/UA requires and the outline reads.
-                let l = (level + 1).clamp(3, 6).min(self.heading + 1);
+                // under a part's title (1) its overview's `##` is 2. A level
+                // never skips one (`##` then `####` nests as 3, 4), as PDF/UA
+                // requires and the outline reads; the top level is bookmarked.
+                let top = if self.current.is_none() { 2 } else { 3 };
+                let l = (level + top - 2).clamp(top, 6).min(self.heading + 1);
                 self.heading = l;
-                let _ = write!(self.out, "#heading(level: {l}, outlined: {})[", l == 3);
+                let _ = write!(self.out, "#heading(level: {l}, outlined: {})[", l == top);
                 self.inlines(content);
-                let label = match self.current {
-                    Some(r) => section_label(self.book, r, id),
-                    None => String::new(),
-                };
+                let label = self.here_label(id).unwrap_or_default();
                 let _ = write!(self.out, "] {label}\n\n");
             }
             Block::CodeBlock { lang, code, pos } => {
