@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -130,13 +131,9 @@ struct Pending {
 }
 
 impl Pending {
-    fn pdf(p: pdf::Pdf) -> Self {
+    fn pdf(kind: &'static str, p: pdf::Pdf) -> Self {
         Pending {
-            kind: match p.scope {
-                pdf::Scope::Book => "pdf-book",
-                pdf::Scope::Part(_) => "pdf-part",
-                pdf::Scope::Booklet(_) => "pdf-booklet",
-            },
+            kind,
             path: p.path,
             bytes: p.bytes,
             pages: Some(p.pages as u32),
@@ -306,6 +303,26 @@ pub fn build_from(
         creep_mm: settings.creep.unwrap_or(defaults.creep_mm),
     };
 
+    // The fonts, loaded once for every PDF of this build (a watch session
+    // keeps its own, to see font files change).
+    let loaded_fonts = std::sync::OnceLock::new();
+    let fonts = || {
+        loaded_fonts
+            .get_or_init(|| match &opts.session {
+                Some(s) => s.fonts().clone(),
+                None => std::sync::Arc::new(pdf::Fonts::load(&pdf::font_dirs(&book.root))),
+            })
+            .clone()
+    };
+    // Typst's memoised layouts only serve a later compile: a build frees
+    // them as soon as a stage is laid out, so peak memory is one stage's;
+    // watch keeps them for the next edit.
+    let keep = || {};
+    let release: &(dyn Fn() + Sync) = match opts.session {
+        Some(_) => &keep,
+        None => &free_layout_caches,
+    };
+
     // The EPUB is small next to the typesetting: it runs beside it.
     let (epub, typeset) = rayon::join(
         || {
@@ -322,10 +339,16 @@ pub fn build_from(
                 .then(|| {
                     progress.start("pdf");
                     let t = Instant::now();
-                    let renderer =
-                        pdf::Renderer::new(book, &pdf_options, &info, opts.session.as_ref())?;
-                    let layout = renderer.typeset()?;
-                    Ok::<_, Error>((renderer, layout, t.elapsed().as_secs_f64()))
+                    let job = pdf::Job {
+                        book,
+                        options: pdf_options,
+                        info: &info,
+                        fonts: fonts(),
+                        session: opts.session.as_deref(),
+                        release,
+                    };
+                    let layout = pdf::typeset(&job)?;
+                    Ok::<_, Error>((job, layout, t.elapsed().as_secs_f64()))
                 })
                 .transpose()
         },
@@ -360,12 +383,16 @@ pub fn build_from(
         None => &crate::render::output::Atomic,
     };
     let mut writer = Writer::new(out, sink);
-    if let Some((renderer, layout, _)) = &typeset {
+    if let Some((job, layout, _)) = &typeset {
         let t = Instant::now();
         let parts: Vec<pdf::Scope> = (0..book.parts.len()).map(pdf::Scope::Part).collect();
         let export = |scopes: &[pdf::Scope]| -> Result<Vec<Pending>> {
-            let pdfs = renderer.export_pdfs(layout, scopes, out)?;
-            Ok(pdfs.into_iter().map(Pending::pdf).collect())
+            let pdfs = pdf::export(job, layout, scopes, out)?;
+            let kinds = scopes.iter().map(|s| match s {
+                pdf::Scope::Book => "pdf-book",
+                pdf::Scope::Part(_) => "pdf-part",
+            });
+            Ok(kinds.zip(pdfs).map(|(k, p)| Pending::pdf(k, p)).collect())
         };
         if opts.session.is_some() {
             // Watch: the EPUB and the part PDFs (only the edited part is
@@ -396,10 +423,21 @@ pub fn build_from(
             part_open: pdf::Open::Right,
             ..pdf_options
         };
-        let renderer = pdf::Renderer::new(book, &booklet_options, &info, opts.session.as_ref())?;
-        for p in renderer.render_booklets(parts.as_deref(), sheet, &imposition, out)? {
-            pending.push(Pending::pdf(p));
-        }
+        let job = pdf::Job {
+            book,
+            options: booklet_options,
+            info: &info,
+            fonts: fonts(),
+            session: opts.session.as_deref(),
+            release,
+        };
+        let laid = pdf::typeset_parts(&job)?;
+        let parts = parts.unwrap_or_else(|| (0..book.parts.len()).collect());
+        let booklets: Vec<pdf::Pdf> = parts
+            .into_par_iter()
+            .map(|p| pdf::booklet(&job, &laid, p, sheet, &imposition, out))
+            .collect::<Result<_>>()?;
+        pending.extend(booklets.into_iter().map(|p| Pending::pdf("pdf-booklet", p)));
         timed("booklets", t.elapsed().as_secs_f64());
     }
 
@@ -432,6 +470,18 @@ pub fn build_from(
         let _ = cache::store(out, fp, &report);
     }
     Ok((report, warnings))
+}
+
+/// Frees Typst's memoised layouts and hands the freed heap back to the OS
+/// (glibc keeps it otherwise, and the export would add its peak on top of
+/// the layout's).
+fn free_layout_caches() {
+    comemo::evict(0);
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; no pointers are touched.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// A part named on the command line: its number (`3`, `03`), slug or folder.

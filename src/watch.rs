@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crate::build::{BuildOptions, BuildReport, Silent, build};
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
-use crate::render::pdf::Session;
+use crate::render::pdf::{Fonts, Session};
 
 /// Editors write a file in several steps; wait this long for quiet.
 const DEBOUNCE: Duration = Duration::from_millis(150);
@@ -77,7 +77,9 @@ pub fn watch(
         .map(|d| std::path::absolute(&d).unwrap_or(d))
         .collect();
     let session = |opts: &BuildOptions| BuildOptions {
-        session: Some(Arc::new(Session::new(content))),
+        session: Some(Arc::new(Session::new(Arc::new(Fonts::load(
+            &crate::render::pdf::font_dirs(content),
+        ))))),
         ..opts.clone()
     };
     let mut opts = session(opts);

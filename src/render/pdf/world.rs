@@ -3,7 +3,7 @@
 //! publisher's `fonts/`). Never system fonts, never the network.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime};
@@ -68,24 +68,6 @@ impl Fonts {
         self.fonts
             .iter()
             .any(|f| f.info().coverage.contains(c as u32))
-    }
-
-    /// The fonts of these folders, loaded once per process (every PDF of a
-    /// build, booklets included, shares them). `quire watch` loads its own,
-    /// to see font files change.
-    pub fn shared(extra_dirs: &[PathBuf]) -> Arc<Fonts> {
-        type Loaded = Vec<(Vec<PathBuf>, Arc<Fonts>)>;
-        static LOADED: OnceLock<Mutex<Loaded>> = OnceLock::new();
-        let mut loaded = LOADED
-            .get_or_init(Mutex::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some((_, fonts)) = loaded.iter().find(|(d, _)| d == extra_dirs) {
-            return fonts.clone();
-        }
-        let fonts = Arc::new(Fonts::load(extra_dirs));
-        loaded.push((extra_dirs.to_vec(), fonts.clone()));
-        fonts
     }
 }
 

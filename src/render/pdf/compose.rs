@@ -1,0 +1,342 @@
+//! The book and part PDFs, composed of the laid-out documents' pages: each
+//! document where the page map starts it, blank pages between, a module's
+//! pages moved to their side of the sheet, running heads and footers
+//! grafted on, and links between documents (an [`XREF`] destination)
+//! pointed at their place in this PDF, or dropped when it is not in it.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
+
+use typst::ecow::eco_format;
+use typst::introspection::{PagedPosition, Tag};
+use typst::layout::{Abs, Frame, FrameItem, Point};
+use typst::model::{Destination, Document as _, LinkMarker};
+use typst_layout::{Page, PagedDocument};
+
+use super::laid::{Laid, Layout, Parts};
+use super::markup::{self, Doc, PageMap, XREF};
+use super::pagemap::labelled;
+use crate::model::{Book, ModuleRef};
+
+/// A part's pages as in the book, from its opening page to its last
+/// module's last page: its opening pages, then each module from where
+/// the page map starts it (blank pages fill the gaps), running heads and
+/// footers grafted on. A module's document is laid out as if it started
+/// on a right-hand page; on the other side of the sheet its pages are
+/// moved sideways ([`mirror`]). Assembled once per layout; the book and
+/// the part PDF both start from them.
+pub(super) fn part_pages(
+    openers: &[Laid],
+    modules: &[Vec<Laid>],
+    numbers: &Laid,
+    verso_shift: Abs,
+    pages_map: &PageMap,
+    p: usize,
+) -> Vec<Page> {
+    let first = pages_map.start(Doc::Opener(p));
+    let mut pages: Vec<Page> = openers[p].doc.pages().to_vec();
+    let furniture = numbers.doc.pages();
+    for (m, laid) in modules[p].iter().enumerate() {
+        let start = pages_map.start(Doc::Module(ModuleRef { part: p, module: m }));
+        fill_to(&mut pages, (start - first) as usize);
+        for (i, page) in laid.doc.pages().iter().enumerate() {
+            let mut page = page.clone();
+            let number = start + i as u64;
+            page.number = number;
+            page.frame
+                .translate(Point::with_x(mirror(i, number, verso_shift)));
+            if let Some(f) = usize::try_from(number - 1)
+                .ok()
+                .and_then(|n| furniture.get(n))
+            {
+                page.frame.push_frame(Point::zero(), f.frame.clone());
+            }
+            pages.push(page);
+        }
+    }
+    pages
+}
+
+/// A part's documents in page order: each with the page index (in the
+/// part's pages) it starts at and the page number it starts on.
+fn part_docs<'l>(
+    parts: &'l Parts,
+    pages: &PageMap,
+    p: usize,
+) -> Vec<(Doc, &'l PagedDocument, usize, u64)> {
+    let first = pages.start(Doc::Opener(p));
+    let docs = std::iter::once((Doc::Opener(p), &parts.openers[p])).chain(
+        parts.modules[p]
+            .iter()
+            .enumerate()
+            .map(move |(m, l)| (Doc::Module(ModuleRef { part: p, module: m }), l)),
+    );
+    docs.map(|(doc, laid)| {
+        let start = pages.start(doc);
+        (doc, &laid.doc, (start - first) as usize, start)
+    })
+    .collect()
+}
+
+/// Places a part's documents whose pages start after `offset` pages of a PDF.
+fn place_part(placement: &mut Placement, parts: &Parts, pages: &PageMap, p: usize, offset: usize) {
+    for (doc, laid, at, start) in part_docs(parts, pages, p) {
+        let shift = parts.verso_shift;
+        let sideways = |i: usize| match doc {
+            Doc::Module(_) => mirror(i, start + i as u64, shift),
+            _ => Abs::zero(),
+        };
+        placement.place(Some(doc.key()), laid, offset + at, sideways);
+    }
+}
+
+/// The book: front matter (an even number of pages, so the body starts
+/// on a right-hand page), parts and indexes, each where the page map
+/// starts it, with links between them resolved.
+pub(super) fn book(layout: &Layout) -> PagedDocument {
+    let numbers = &layout.pages;
+    let mut pages: Vec<Page> = layout.front.doc.pages().to_vec();
+    pad_even(&mut pages);
+    // Body page n is at index body + n - 1.
+    let body = pages.len();
+    let mut placement = Placement::default();
+    placement.place(Some(Doc::Front.key()), &layout.front.doc, 0, unmoved);
+    for (p, part) in layout.parts.assembled.iter().enumerate() {
+        let at = body + (numbers.start(Doc::Opener(p)) - 1) as usize;
+        fill_to(&mut pages, at);
+        place_part(&mut placement, &layout.parts, numbers, p, at);
+        pages.extend(part.iter().cloned());
+    }
+    let back = body + (numbers.start(Doc::Back) - 1) as usize;
+    fill_to(&mut pages, back);
+    placement.place(Some(Doc::Back.key()), &layout.back.doc, back, unmoved);
+    pages.extend(layout.back.doc.pages().iter().cloned());
+    placement.link(&mut pages, numbers);
+    PagedDocument::new(pages.into_iter().collect(), layout.front.doc.info().clone())
+}
+
+/// A part as a document of its own: its pages (as in the book) and its
+/// own tag index; links within them resolved, links to other parts
+/// dropped (their text says where to look). A part that opens on a
+/// left-hand page (`part-open = "any"`) keeps its sides for duplex
+/// printing: a blank right-hand page comes first. `numbers`: the page map
+/// its links' page numbers come from.
+pub(super) fn part(book: &Book, parts: &Parts, numbers: &PageMap, p: usize) -> PagedDocument {
+    let part = &book.parts[p];
+    let mut info = parts.openers[p].doc.info().clone();
+    info.title = Some(format!("{}: Part {}, {}", book.meta.title, part.number, part.title).into());
+    let first = numbers.start(Doc::Opener(p));
+    let own = &parts.assembled[p];
+    let mut pages: Vec<Page> = Vec::with_capacity(own.len() + 1);
+    if first.is_multiple_of(2)
+        && let Some(opening) = own.first()
+    {
+        pages.push(blank(opening, first - 1));
+    }
+    let lead = pages.len();
+    pages.extend(own.iter().cloned());
+    let mut placement = Placement::default();
+    place_part(&mut placement, parts, numbers, p, lead);
+    let end = numbers.ends.get(p).copied().unwrap_or(first);
+    fill_to(&mut pages, lead + end.saturating_sub(first) as usize);
+    // A part whose modules have no tags and mention none has no index:
+    // not an empty page under its heading.
+    if markup::part_has_index(book, p) {
+        let index = &parts.indexes[p].doc;
+        placement.place(None, index, pages.len(), unmoved);
+        pages.extend(index.pages().iter().cloned());
+    }
+    placement.link(&mut pages, numbers);
+    PagedDocument::new(pages.into_iter().collect(), info)
+}
+
+/// A position moved `offset` pages on.
+fn shift(pos: PagedPosition, offset: usize) -> PagedPosition {
+    PagedPosition {
+        page: pos.page.saturating_add(offset),
+        point: pos.point,
+    }
+}
+
+/// A mention's position, "PAGE/Y" (page index in its part, y in pt), in a
+/// PDF where that part starts after `offset` pages.
+fn at_position(at: &str, offset: usize) -> Option<PagedPosition> {
+    let (page, y) = at.split_once('/')?;
+    Some(PagedPosition {
+        page: NonZeroUsize::new(offset + page.parse::<usize>().ok()? + 1)?,
+        point: Point::new(Abs::zero(), Abs::pt(y.parse().ok()?)),
+    })
+}
+
+/// The page number an xref target shows: a label's, or a mention's
+/// ("at/DOC/PAGE/Y": the document's first page number plus the page index).
+fn pages_number(pages: &PageMap, target: &str) -> Option<u64> {
+    match target.strip_prefix("at/") {
+        Some(at) => {
+            let mut it = at.split('/');
+            let doc = it.next()?;
+            let page: u64 = it.next()?.parse().ok()?;
+            Some(pages.starts.get(doc)? + page)
+        }
+        None => pages.labels.get(target).copied(),
+    }
+}
+
+/// Makes the page count even with a blank page, so what follows starts on a
+/// right-hand page.
+fn pad_even(pages: &mut Vec<Page>) {
+    fill_to(pages, pages.len().next_multiple_of(2));
+}
+
+/// Blank pages after the last until there are `len`.
+fn fill_to(pages: &mut Vec<Page>, len: usize) {
+    while pages.len() < len {
+        let Some(last) = pages.last() else { return };
+        let page = blank(last, last.number + 1);
+        pages.push(page);
+    }
+}
+
+/// A blank page the size of `like`, numbered `number`.
+fn blank(like: &Page, number: u64) -> Page {
+    Page {
+        frame: Frame::hard(like.frame.size()),
+        number,
+        ..like.clone()
+    }
+}
+
+/// How far page `i` (from 0) of a module's document, laid out as if the
+/// document started on a right-hand page, moves sideways to sit on page
+/// `number` of the book: not at all when both are on the same side of the
+/// sheet, otherwise by `shift` (the outside margin minus the inside one,
+/// see [`super::pagemap::verso_shift`]) or back. Inside and outside margins
+/// add up to the same on both sides, so the text area keeps its width and
+/// nothing else changes: the module is laid out once, wherever it lands.
+pub(super) fn mirror(i: usize, number: u64, shift: Abs) -> Abs {
+    match (i.is_multiple_of(2), !number.is_multiple_of(2)) {
+        (true, false) => shift,
+        (false, true) => -shift,
+        _ => Abs::zero(),
+    }
+}
+
+/// Pages of a document that stays where it was laid out (see [`mirror`]).
+fn unmoved(_page: usize) -> Abs {
+    Abs::zero()
+}
+
+/// Where the documents of one PDF sit in it: each document's first page (by
+/// [`Doc::key`], for mentions) and every label, so that an [`XREF`] target
+/// resolves to a position in this PDF, or to nothing when it is elsewhere.
+#[derive(Default)]
+struct Placement {
+    offsets: BTreeMap<String, usize>,
+    targets: BTreeMap<String, PagedPosition>,
+}
+
+impl Placement {
+    /// `doc`'s pages come after `offset` pages of the PDF, its page `i`
+    /// (from 0) moved `sideways(i)` (see [`mirror`]).
+    fn place(
+        &mut self,
+        key: Option<String>,
+        doc: &PagedDocument,
+        offset: usize,
+        sideways: impl Fn(usize) -> Abs,
+    ) {
+        for (name, mut pos) in labelled(doc) {
+            pos.point.x += sideways(pos.page.get() - 1);
+            self.targets.insert(name, shift(pos, offset));
+        }
+        if let Some(key) = key {
+            self.offsets.insert(key, offset);
+        }
+    }
+
+    /// A label, or a mention "at/DOC/PAGE/Y", in this PDF.
+    fn resolve(&self, target: &str) -> Option<PagedPosition> {
+        match target.strip_prefix("at/") {
+            Some(at) => {
+                let (key, rest) = at.split_once('/')?;
+                at_position(rest, *self.offsets.get(key)?)
+            }
+            None => self.targets.get(target).copied(),
+        }
+    }
+
+    /// Points the [`XREF`] links of these pages at their positions here (or
+    /// drops those that lead out of this PDF) and names the page they go to.
+    fn link(&self, pages: &mut [Page], numbers: &PageMap) {
+        for page in pages {
+            rewrite_xrefs(&mut page.frame, self, numbers);
+        }
+    }
+}
+
+/// Rewrites the links of a frame whose destination is an [`XREF`] string
+/// (see [`Placement::link`]). Frames without such links are left alone (and
+/// stay shared with the document they came from).
+fn rewrite_xrefs(frame: &mut Frame, placement: &Placement, numbers: &PageMap) {
+    if !has_xref(frame) {
+        return;
+    }
+    frame.retain(|item| match item {
+        FrameItem::Group(group) => {
+            rewrite_xrefs(&mut group.frame, placement, numbers);
+            true
+        }
+        FrameItem::Link(Destination::Url(url), _) if url.starts_with(XREF) => {
+            match placement.resolve(&url[XREF.len()..]) {
+                Some(pos) => {
+                    if let FrameItem::Link(d, _) = item {
+                        *d = Destination::Position(pos);
+                    }
+                    true
+                }
+                None => false,
+            }
+        }
+        FrameItem::Tag(Tag::Start(content, _)) => {
+            if let Some(marker) = content.to_packed_mut::<LinkMarker>()
+                && let Some(alt) = &marker.alt
+                && let Some(target) = alt.strip_prefix(XREF)
+            {
+                marker.alt = Some(match pages_number(numbers, target) {
+                    Some(n) => eco_format!("Page {n}"),
+                    None => "Elsewhere in the book".into(),
+                });
+            }
+            true
+        }
+        _ => true,
+    });
+}
+
+fn has_xref(frame: &Frame) -> bool {
+    frame.items().any(|(_, item)| match item {
+        FrameItem::Group(group) => has_xref(&group.frame),
+        FrameItem::Link(Destination::Url(url), _) => url.starts_with(XREF),
+        FrameItem::Tag(Tag::Start(content, _)) => content
+            .to_packed::<LinkMarker>()
+            .and_then(|m| m.alt.as_ref())
+            .is_some_and(|alt| alt.starts_with(XREF)),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_move_only_when_they_change_side() {
+        let shift = Abs::pt(-17.0);
+        // Laid out from a right-hand page, starting on page 4 (left-hand).
+        assert_eq!(mirror(0, 4, shift), shift);
+        assert_eq!(mirror(1, 5, shift), -shift);
+        // Starting on page 3: nothing moves.
+        assert_eq!(mirror(0, 3, shift), Abs::zero());
+        assert_eq!(mirror(1, 4, shift), Abs::zero());
+    }
+}

@@ -1,0 +1,52 @@
+//! A laid-out document as PDF bytes (typst-pdf): tagged, and claiming
+//! PDF/UA-1 when the content meets it.
+
+use typst::foundations::{Datetime, Smart};
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
+
+use super::Job;
+use super::diagnostics::typst_error;
+use crate::error::{Error, Result};
+use crate::render::BuildInfo;
+
+/// A laid-out document as PDF bytes: tagged, PDF/UA-1 when it qualifies.
+pub(super) fn pdf(job: &Job, doc: &PagedDocument) -> Result<Vec<u8>> {
+    let mut options = PdfOptions {
+        standards: standards(&[PdfStandard::Ua_1])?,
+        ..options(job)?
+    };
+    match typst_pdf::pdf(doc, &options) {
+        Ok(b) => Ok(b),
+        // PDF/UA-1 is strict; if some content can't meet it, a tagged PDF
+        // without the claim is still accessible and honest.
+        Err(_) => {
+            options.standards = standards(&[])?;
+            typst_pdf::pdf(doc, &options).map_err(|e| typst_error("pdf export", &e))
+        }
+    }
+}
+
+/// Export settings shared by every PDF of a book: identifier, creator,
+/// fixed date.
+pub(super) fn options(job: &Job) -> Result<PdfOptions> {
+    let meta = &job.book.meta;
+    Ok(PdfOptions {
+        ident: Smart::Custom(format!("{}#{}", meta.identifier, meta.slug)),
+        creator: Smart::Custom(Some(format!("Quire {}", job.info.quire_version))),
+        timestamp: Some(Timestamp::new_utc(today(job.info))),
+        standards: standards(&[])?,
+        ..PdfOptions::default()
+    })
+}
+
+/// The build date as Typst's (the world's `today`, the PDF's timestamp).
+pub(super) fn today(info: &BuildInfo) -> Datetime {
+    let (y, m, d, h, mi, s) = crate::time::parts(info.epoch);
+    Datetime::from_ymd_hms(y as i32, m as u8, d as u8, h as u8, mi as u8, s as u8)
+        .unwrap_or_else(|| Datetime::from_ymd(2000, 1, 1).expect("valid date"))
+}
+
+fn standards(list: &[PdfStandard]) -> Result<PdfStandards> {
+    PdfStandards::new(list).map_err(|e| Error::Internal(format!("pdf standards: {}", e.message())))
+}

@@ -1,0 +1,77 @@
+//! The book laid out, as data: each document's pages with the markup they
+//! came from, and the page numbers they settled on. Layout makes them,
+//! composition reads them.
+
+use typst::layout::Abs;
+use typst_layout::{Page, PagedDocument};
+
+use super::markup::{Generated, PageMap};
+use crate::diag::Diagnostic;
+
+/// One laid-out document and the markup it came from.
+pub(super) struct Laid {
+    pub(super) doc: PagedDocument,
+    pub(super) generated: Generated,
+    /// Typst's warnings (the markup's own are in `generated`).
+    pub(super) warnings: Vec<Diagnostic>,
+}
+
+impl Laid {
+    fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.generated.warnings.iter().chain(&self.warnings)
+    }
+}
+
+/// Every part laid out, document by document, with the page numbers known:
+/// what a part PDF (or a booklet) is composed of.
+pub struct Parts {
+    /// Each part's opening pages.
+    pub(super) openers: Vec<Laid>,
+    /// Each part's modules, one document each (running heads and footers
+    /// grafted on from `numbers`).
+    pub(super) modules: Vec<Vec<Laid>>,
+    /// Each part's own tag index (its PDF only).
+    pub(super) indexes: Vec<Laid>,
+    /// The running heads and footers of the modules' pages, page n at index n - 1.
+    pub(super) numbers: Laid,
+    /// See [`super::pagemap::verso_shift`].
+    pub(super) verso_shift: Abs,
+    pub(super) pages: PageMap,
+    /// Each part's pages, running heads and footers grafted on (see
+    /// [`super::compose::part_pages`]).
+    pub(super) assembled: Vec<Vec<Page>>,
+}
+
+impl Parts {
+    /// Every document, the running heads and footers first.
+    fn laid(&self) -> impl Iterator<Item = &Laid> {
+        std::iter::once(&self.numbers)
+            .chain(self.openers.iter())
+            .chain(self.modules.iter().flatten())
+            .chain(self.indexes.iter())
+    }
+}
+
+/// The whole book laid out, ready for export.
+pub struct Layout {
+    pub(super) parts: Parts,
+    /// The parts' page map with the back matter's labels too.
+    pub(super) pages: PageMap,
+    pub(super) front: Laid,
+    pub(super) back: Laid,
+    /// Text no font can draw (see `coverage`).
+    pub(super) coverage: Vec<Diagnostic>,
+}
+
+impl Layout {
+    /// Warnings of every document (Markdown file and line).
+    pub fn warnings(&self) -> Vec<Diagnostic> {
+        [&self.front, &self.back]
+            .into_iter()
+            .chain(self.parts.laid())
+            .flat_map(Laid::warnings)
+            .chain(self.coverage.iter())
+            .cloned()
+            .collect()
+    }
+}

@@ -1,0 +1,292 @@
+//! Laying the book out: every part's documents in parallel, then, in rounds
+//! until the page numbers settle, what prints page numbers (the parts'
+//! opening pages, running heads and footers, the indexes, the front matter).
+//! One document at a time: its markup generated, compiled, and generated
+//! again while Typst rejects some of its math (shown as TeX source) or puts
+//! a footnote on another page than its reference (a page break before it).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use typst::foundations::{Datetime, NativeElement};
+use typst::model::FootnoteEntry;
+use typst_layout::PagedDocument;
+
+use super::diagnostics::{self, Failure};
+use super::laid::{Laid, Layout, Parts};
+use super::markup::{Doc, Gen, Generated, PageMap, Settings};
+use super::pagemap;
+use super::session::Sources;
+use super::world::{Fonts, ImageStore, QuireWorld, doc_source};
+use super::{Job, PdfOptions, compose, export};
+use crate::diag::Diagnostic;
+use crate::error::{Error, Result};
+use crate::model::{Book, ModuleRef};
+use crate::render::BuildInfo;
+use crate::render::layouts::Layouts;
+
+/// What every compile of one job shares: fonts and images load once.
+pub(super) struct Context<'a> {
+    book: &'a Book,
+    opts: PdfOptions,
+    info: &'a BuildInfo,
+    fonts: Arc<Fonts>,
+    images: ImageStore,
+    template: String,
+    sources: Arc<Sources>,
+    release: &'a (dyn Fn() + Sync),
+}
+
+impl<'a> Context<'a> {
+    pub(super) fn new(job: &Job<'a>) -> Result<Self> {
+        let layouts = Layouts::new(&job.book.root, super::DEFAULT_LAYOUTS);
+        let template = layouts.get("typst/quire.typ")?.into_owned();
+        Ok(Self {
+            book: job.book,
+            opts: job.options,
+            info: job.info,
+            fonts: job.fonts.clone(),
+            images: ImageStore::new(job.book),
+            template,
+            sources: job.session.map(|s| s.sources.clone()).unwrap_or_default(),
+            release: job.release,
+        })
+    }
+
+    fn today(&self) -> Datetime {
+        export::today(self.info)
+    }
+
+    /// Lays out the whole book: the parts, then the indexes (they list the
+    /// parts' pages), then the front matter (its contents list both).
+    pub(super) fn book_layout(&self) -> Result<Layout> {
+        let parts = self.parts()?;
+        let mut pages = parts.pages.clone();
+        let mut fallback = BTreeSet::new();
+        let back = self.typeset_doc(Doc::Back, &pages, &mut fallback)?;
+        let start = pages.start(Doc::Back);
+        pagemap::add_labels(&mut pages, &back.doc, start);
+        let front = self.typeset_doc(Doc::Front, &pages, &mut fallback)?;
+        Ok(Layout {
+            parts,
+            pages,
+            front,
+            back,
+            coverage: super::coverage::missing_glyphs(self.book, &self.fonts),
+        })
+    }
+
+    /// Lays out every part as documents of their own, in parallel: its
+    /// modules, which depend on nothing else (their running heads and
+    /// footers come later, and either side of the sheet will do, see
+    /// [`compose::mirror`]), and its opening pages. Then, with every page
+    /// number known, the opening pages again (their contents give page
+    /// numbers, and they know their side; same length), the running heads
+    /// and footers and each part's own index.
+    pub(super) fn parts(&self) -> Result<Parts> {
+        let n = self.book.parts.len();
+        let mut docs: Vec<Doc> = (0..n).map(Doc::Opener).collect();
+        docs.extend(self.book.modules().map(|(r, _)| Doc::Module(r)));
+        // The longest documents first, so two workers finish at about the same time.
+        docs.sort_by_key(|d| match d {
+            Doc::Module(r) => std::cmp::Reverse(self.book.module(*r).words),
+            _ => std::cmp::Reverse(0),
+        });
+        let mut pages = PageMap::default();
+        let mut first = self.typeset_all(&docs, &pages)?;
+        let mut openers: Vec<Laid> = (0..n)
+            .map(|p| take(&mut first, Doc::Opener(p)))
+            .collect::<Result<_>>()?;
+        let modules: Vec<Vec<Laid>> = self
+            .book
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(p, part)| {
+                (0..part.modules.len())
+                    .map(|m| take(&mut first, Doc::Module(ModuleRef { part: p, module: m })))
+                    .collect::<Result<Vec<Laid>>>()
+            })
+            .collect::<Result<_>>()?;
+        // Nothing laid out so far is laid out again.
+        (self.release)();
+        let mut later: Vec<Doc> = (0..n).map(Doc::Opener).collect();
+        later.push(Doc::Numbers);
+        later.extend((0..n).map(Doc::PartIndex));
+        // An opening page's contents only change numbers in a fixed column,
+        // so its length stays; if it did not, the numbering is redone.
+        for _ in 0..3 {
+            pages = pagemap::page_map(&openers, &modules, &self.opts);
+            let mut done = self.typeset_all(&later, &pages)?;
+            let again: Vec<Laid> = (0..n)
+                .map(|p| take(&mut done, Doc::Opener(p)))
+                .collect::<Result<_>>()?;
+            let settled = again
+                .iter()
+                .zip(&openers)
+                .all(|(a, b)| a.doc.pages().len() == b.doc.pages().len());
+            openers = again;
+            if settled {
+                let numbers = take(&mut done, Doc::Numbers)?;
+                let indexes = (0..n)
+                    .map(|p| take(&mut done, Doc::PartIndex(p)))
+                    .collect::<Result<Vec<Laid>>>()?;
+                let pages = pagemap::page_map(&openers, &modules, &self.opts);
+                let verso_shift = pagemap::verso_shift(&numbers.doc);
+                let assembled = (0..n)
+                    .map(|p| {
+                        compose::part_pages(&openers, &modules, &numbers, verso_shift, &pages, p)
+                    })
+                    .collect();
+                return Ok(Parts {
+                    openers,
+                    modules,
+                    indexes,
+                    numbers,
+                    verso_shift,
+                    pages,
+                    assembled,
+                });
+            }
+        }
+        Err(Error::Internal("part openers did not settle".into()))
+    }
+
+    /// Lays out these documents in parallel: (document key, layout).
+    fn typeset_all(&self, docs: &[Doc], pages: &PageMap) -> Result<BTreeMap<String, Laid>> {
+        docs.par_iter()
+            .map(|&d| {
+                self.typeset_doc(d, pages, &mut BTreeSet::new())
+                    .map(|l| (d.key(), l))
+            })
+            .collect()
+    }
+
+    /// Generates and lays out one document. Math Typst rejects is retried as
+    /// source text; other errors are final. A module whose footnote lands on
+    /// another page than its reference is laid out again with a page break
+    /// before the reference's block (see `Gen::note_breaks`).
+    fn typeset_doc(
+        &self,
+        doc: Doc,
+        pages: &PageMap,
+        fallback: &mut BTreeSet<(PathBuf, u32, u32)>,
+    ) -> Result<Laid> {
+        let mut note_breaks = BTreeSet::new();
+        for attempt in 0..6 {
+            let settings = Settings {
+                paper: self.opts.paper.key(),
+                print: true,
+                open: self.opts.open,
+                part_open: self.opts.part_open,
+                math_fallback: fallback,
+                note_breaks: &note_breaks,
+                pages,
+            };
+            let generator = Gen::new(self.book, &settings);
+            let generated = match doc {
+                Doc::Front => generator.front_document(
+                    &self.info.date(),
+                    &format!("Quire {}", self.info.quire_version),
+                ),
+                Doc::Module(r) => generator.module_document(r),
+                Doc::Opener(p) => generator.opener_document(p),
+                Doc::Back => generator.back_document(),
+                Doc::PartIndex(p) => generator.part_index_document(p),
+                Doc::Numbers => generator.numbers_document(),
+            };
+            match self.compile(doc, &generated) {
+                Ok((laid, warnings)) => {
+                    let misplaced: Vec<String> = match doc {
+                        Doc::Module(_) => misplaced_notes(&laid),
+                        _ => Vec::new(),
+                    };
+                    let before = note_breaks.len();
+                    note_breaks.extend(misplaced);
+                    // Each attempt adds a break; what one more cannot fix is kept.
+                    if note_breaks.len() > before && attempt < 5 {
+                        continue;
+                    }
+                    return Ok(Laid {
+                        doc: laid,
+                        generated,
+                        warnings,
+                    });
+                }
+                Err(Failure::Math(spots)) if spots.iter().any(|s| !fallback.contains(s)) => {
+                    fallback.extend(spots);
+                }
+                Err(Failure::Math(_)) => break,
+                Err(Failure::Other(e)) => return Err(e),
+            }
+        }
+        Err(Error::Internal("math fallback did not converge".into()))
+    }
+
+    /// One document through Typst: its layout and Typst's warnings, or why
+    /// it failed (see [`Failure`]).
+    fn compile(
+        &self,
+        doc: Doc,
+        generated: &Generated,
+    ) -> std::result::Result<(PagedDocument, Vec<Diagnostic>), Failure> {
+        let key = doc.key();
+        let paper = self.opts.paper.key();
+        let template_path = format!("/{key}/quire.typ");
+        let templates = [(template_path.as_str(), self.template.clone())];
+        let world = if let Doc::Module(_) = doc {
+            // A module's markup is included by a small main file (see
+            // `Generated::main_file`), and kept as an edited source.
+            let body =
+                self.sources
+                    .source(paper, &format!("/{key}/body.typ"), generated.text.clone());
+            let main = doc_source(&key, generated.main_file.clone());
+            QuireWorld::new(&self.fonts, &self.images, main, &templates, self.today())
+                .with_generated(body)
+        } else {
+            let main = self
+                .sources
+                .source(paper, &format!("/{key}.typ"), generated.text.clone());
+            QuireWorld::new(&self.fonts, &self.images, main, &templates, self.today())
+        };
+        let warned = typst::compile::<PagedDocument>(&world);
+        let root = &self.book.root;
+        let warnings: Vec<Diagnostic> = warned
+            .warnings
+            .iter()
+            .filter_map(|w| diagnostics::locate(root, &world, generated, w).map(|(d, _)| d))
+            .collect();
+        let doc = warned
+            .output
+            .map_err(|errors| diagnostics::failure(root, &world, generated, &errors))?;
+        Ok((doc, warnings))
+    }
+}
+
+/// The footnotes (label names) whose entry is not on the page of their
+/// reference.
+fn misplaced_notes(doc: &PagedDocument) -> Vec<String> {
+    let introspector = doc.introspector();
+    let page = |loc: Option<typst::introspection::Location>| {
+        loc.and_then(|l| introspector.position(l)).map(|p| p.page)
+    };
+    introspector
+        .elements()
+        .query(&FootnoteEntry::ELEM.select())
+        .iter()
+        .filter_map(|elem| {
+            let entry = elem.to_packed::<FootnoteEntry>()?;
+            let note = &entry.note;
+            let (at, from) = (page(elem.location())?, page(note.location())?);
+            (at != from).then(|| note.label().map(|l| l.resolve().as_str().to_string()))?
+        })
+        .collect()
+}
+
+/// One document out of a batch laid out by `Context::typeset_all`.
+fn take(laid: &mut BTreeMap<String, Laid>, doc: Doc) -> Result<Laid> {
+    laid.remove(&doc.key())
+        .ok_or_else(|| Error::Internal(format!("{} was not laid out", doc.key())))
+}
