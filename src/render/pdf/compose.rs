@@ -1,7 +1,7 @@
 //! The book and part PDFs, composed of the laid-out documents' pages: each
 //! document where the page map starts it, blank pages between, a module's
 //! pages moved to their side of the sheet, running heads and footers
-//! grafted on, and links between documents (an [`XREF`] destination)
+//! grafted on, and links between documents (an [`XRef`] destination)
 //! pointed at their place in this PDF, or dropped when it is not in it.
 
 use std::collections::BTreeMap;
@@ -14,8 +14,9 @@ use typst::model::{Destination, Document as _, LinkMarker};
 use typst_layout::{Page, PagedDocument};
 
 use super::laid::{Laid, Layout, Parts};
-use super::markup::{self, Doc, PageMap, XREF};
+use super::markup::{self, Doc, PageMap};
 use super::pagemap::labelled;
+use super::xref::XRef;
 use crate::model::{Book, ModuleRef};
 
 /// A part's pages as in the book, from its opening page to its last
@@ -86,7 +87,7 @@ fn place_part(placement: &mut Placement, parts: &Parts, pages: &PageMap, p: usiz
             Doc::Module(_) => mirror(i, start + i as u64, shift),
             _ => Abs::zero(),
         };
-        placement.place(Some(doc.key()), laid, offset + at, sideways);
+        placement.place(Some(doc), laid, offset + at, sideways);
     }
 }
 
@@ -100,7 +101,7 @@ pub(super) fn book(layout: &Layout) -> PagedDocument {
     // Body page n is at index body + n - 1.
     let body = pages.len();
     let mut placement = Placement::default();
-    placement.place(Some(Doc::Front.key()), &layout.front.doc, 0, unmoved);
+    placement.place(Some(Doc::Front), &layout.front.doc, 0, unmoved);
     for (p, part) in layout.parts.assembled.iter().enumerate() {
         let at = body + (numbers.start(Doc::Opener(p)) - 1) as usize;
         fill_to(&mut pages, at);
@@ -109,7 +110,7 @@ pub(super) fn book(layout: &Layout) -> PagedDocument {
     }
     let back = body + (numbers.start(Doc::Back) - 1) as usize;
     fill_to(&mut pages, back);
-    placement.place(Some(Doc::Back.key()), &layout.back.doc, back, unmoved);
+    placement.place(Some(Doc::Back), &layout.back.doc, back, unmoved);
     pages.extend(layout.back.doc.pages().iter().cloned());
     placement.link(&mut pages, numbers);
     PagedDocument::new(pages.into_iter().collect(), layout.front.doc.info().clone())
@@ -158,27 +159,12 @@ fn shift(pos: PagedPosition, offset: usize) -> PagedPosition {
     }
 }
 
-/// A mention's position, "PAGE/Y" (page index in its part, y in pt), in a
-/// PDF where that part starts after `offset` pages.
-fn at_position(at: &str, offset: usize) -> Option<PagedPosition> {
-    let (page, y) = at.split_once('/')?;
-    Some(PagedPosition {
-        page: NonZeroUsize::new(offset + page.parse::<usize>().ok()? + 1)?,
-        point: Point::new(Abs::zero(), Abs::pt(y.parse().ok()?)),
-    })
-}
-
-/// The page number an xref target shows: a label's, or a mention's
-/// ("at/DOC/PAGE/Y": the document's first page number plus the page index).
-fn pages_number(pages: &PageMap, target: &str) -> Option<u64> {
-    match target.strip_prefix("at/") {
-        Some(at) => {
-            let mut it = at.split('/');
-            let doc = it.next()?;
-            let page: u64 = it.next()?.parse().ok()?;
-            Some(pages.starts.get(doc)? + page)
-        }
-        None => pages.labels.get(target).copied(),
+/// The page number a cross-reference shows: a label's, or a mention's
+/// (its document's first page number plus the page index).
+fn page_number(pages: &PageMap, target: &XRef) -> Option<u64> {
+    match target {
+        XRef::At { doc, page, .. } => Some(pages.starts.get(&doc.key())? + *page as u64),
+        XRef::Label(name) => pages.labels.get(name).copied(),
     }
 }
 
@@ -226,12 +212,12 @@ fn unmoved(_page: usize) -> Abs {
     Abs::zero()
 }
 
-/// Where the documents of one PDF sit in it: each document's first page (by
-/// [`Doc::key`], for mentions) and every label, so that an [`XREF`] target
-/// resolves to a position in this PDF, or to nothing when it is elsewhere.
+/// Where the documents of one PDF sit in it: each document's first page
+/// (for mentions) and every label, so that a cross-reference resolves to a
+/// position in this PDF, or to nothing when it is elsewhere.
 #[derive(Default)]
 struct Placement {
-    offsets: BTreeMap<String, usize>,
+    offsets: BTreeMap<Doc, usize>,
     targets: BTreeMap<String, PagedPosition>,
 }
 
@@ -240,7 +226,7 @@ impl Placement {
     /// (from 0) moved `sideways(i)` (see [`mirror`]).
     fn place(
         &mut self,
-        key: Option<String>,
+        key: Option<Doc>,
         doc: &PagedDocument,
         offset: usize,
         sideways: impl Fn(usize) -> Abs,
@@ -254,19 +240,20 @@ impl Placement {
         }
     }
 
-    /// A label, or a mention "at/DOC/PAGE/Y", in this PDF.
-    fn resolve(&self, target: &str) -> Option<PagedPosition> {
-        match target.strip_prefix("at/") {
-            Some(at) => {
-                let (key, rest) = at.split_once('/')?;
-                at_position(rest, *self.offsets.get(key)?)
-            }
-            None => self.targets.get(target).copied(),
+    /// Where a cross-reference points in this PDF.
+    fn resolve(&self, target: &XRef) -> Option<PagedPosition> {
+        match target {
+            XRef::At { doc, page, y } => Some(PagedPosition {
+                page: NonZeroUsize::new(self.offsets.get(doc)? + page + 1)?,
+                point: Point::new(Abs::zero(), Abs::pt(*y)),
+            }),
+            XRef::Label(name) => self.targets.get(name).copied(),
         }
     }
 
-    /// Points the [`XREF`] links of these pages at their positions here (or
-    /// drops those that lead out of this PDF) and names the page they go to.
+    /// Points the cross-reference links of these pages at their positions
+    /// here (or drops those that lead out of this PDF) and names the page
+    /// they go to.
     fn link(&self, pages: &mut [Page], numbers: &PageMap) {
         for page in pages {
             rewrite_xrefs(&mut page.frame, self, numbers);
@@ -274,7 +261,7 @@ impl Placement {
     }
 }
 
-/// Rewrites the links of a frame whose destination is an [`XREF`] string
+/// Rewrites the links of a frame whose destination is a cross-reference
 /// (see [`Placement::link`]). Frames without such links are left alone (and
 /// stay shared with the document they came from).
 fn rewrite_xrefs(frame: &mut Frame, placement: &Placement, numbers: &PageMap) {
@@ -286,8 +273,8 @@ fn rewrite_xrefs(frame: &mut Frame, placement: &Placement, numbers: &PageMap) {
             rewrite_xrefs(&mut group.frame, placement, numbers);
             true
         }
-        FrameItem::Link(Destination::Url(url), _) if url.starts_with(XREF) => {
-            match placement.resolve(&url[XREF.len()..]) {
+        FrameItem::Link(Destination::Url(url), _) if XRef::is(url) => {
+            match XRef::decode(url).and_then(|x| placement.resolve(&x)) {
                 Some(pos) => {
                     if let FrameItem::Link(d, _) = item {
                         *d = Destination::Position(pos);
@@ -300,9 +287,10 @@ fn rewrite_xrefs(frame: &mut Frame, placement: &Placement, numbers: &PageMap) {
         FrameItem::Tag(Tag::Start(content, _)) => {
             if let Some(marker) = content.to_packed_mut::<LinkMarker>()
                 && let Some(alt) = &marker.alt
-                && let Some(target) = alt.strip_prefix(XREF)
+                && XRef::is(alt)
             {
-                marker.alt = Some(match pages_number(numbers, target) {
+                let page = XRef::decode(alt).and_then(|x| page_number(numbers, &x));
+                marker.alt = Some(match page {
                     Some(n) => eco_format!("Page {n}"),
                     None => "Elsewhere in the book".into(),
                 });
@@ -316,11 +304,11 @@ fn rewrite_xrefs(frame: &mut Frame, placement: &Placement, numbers: &PageMap) {
 fn has_xref(frame: &Frame) -> bool {
     frame.items().any(|(_, item)| match item {
         FrameItem::Group(group) => has_xref(&group.frame),
-        FrameItem::Link(Destination::Url(url), _) => url.starts_with(XREF),
+        FrameItem::Link(Destination::Url(url), _) => XRef::is(url),
         FrameItem::Tag(Tag::Start(content, _)) => content
             .to_packed::<LinkMarker>()
             .and_then(|m| m.alt.as_ref())
-            .is_some_and(|alt| alt.starts_with(XREF)),
+            .is_some_and(|alt| XRef::is(alt)),
         _ => false,
     })
 }
@@ -328,6 +316,86 @@ fn has_xref(frame: &Frame) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn module(part: usize, module: usize) -> Doc {
+        Doc::Module(ModuleRef { part, module })
+    }
+
+    #[test]
+    fn cross_references_resolve_where_their_document_was_placed() {
+        let mut placement = Placement::default();
+        // A part's opening page after 4 pages of front matter, its module after 2 more.
+        placement.offsets.insert(Doc::Opener(0), 4);
+        placement.offsets.insert(module(0, 0), 6);
+        let at = |page: usize| PagedPosition {
+            page: NonZeroUsize::new(page).expect("page"),
+            point: Point::new(Abs::pt(10.0), Abs::pt(20.0)),
+        };
+        placement.targets.insert("m-intro".into(), at(7));
+        let mention = XRef::At {
+            doc: module(0, 0),
+            page: 1,
+            y: 300.5,
+        };
+        let pos = placement.resolve(&mention).expect("placed");
+        assert_eq!(pos.page.get(), 8, "the module's second page");
+        assert_eq!(pos.point, Point::new(Abs::zero(), Abs::pt(300.5)));
+        assert_eq!(
+            placement.resolve(&XRef::Label("m-intro".into())),
+            Some(at(7))
+        );
+        // Not in this PDF (another part's module, a label it lacks): nothing.
+        let elsewhere = XRef::At {
+            doc: module(1, 0),
+            page: 0,
+            y: 0.0,
+        };
+        assert_eq!(placement.resolve(&elsewhere), None);
+        assert_eq!(placement.resolve(&XRef::Label("m-other".into())), None);
+    }
+
+    #[test]
+    fn cross_references_show_the_book_page_number() {
+        let mut pages = PageMap::default();
+        pages.starts.insert(module(0, 1).key(), 12);
+        pages.labels.insert("tag-redis".into(), 31);
+        let mention = XRef::At {
+            doc: module(0, 1),
+            page: 2,
+            y: 0.0,
+        };
+        assert_eq!(page_number(&pages, &mention), Some(14));
+        assert_eq!(
+            page_number(&pages, &XRef::Label("tag-redis".into())),
+            Some(31)
+        );
+        let unknown = XRef::At {
+            doc: module(3, 0),
+            page: 0,
+            y: 0.0,
+        };
+        assert_eq!(page_number(&pages, &unknown), None);
+    }
+
+    #[test]
+    fn blank_pages_fill_up_to_a_length_and_to_even() {
+        let page = |number| Page {
+            frame: Frame::hard(typst::layout::Size::new(Abs::pt(100.0), Abs::pt(200.0))),
+            bleed: Default::default(),
+            fill: typst::foundations::Smart::Auto,
+            numbering: None,
+            supplement: Default::default(),
+            number,
+        };
+        let mut pages = vec![page(1)];
+        pad_even(&mut pages);
+        assert_eq!(pages.iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2]);
+        fill_to(&mut pages, 5);
+        assert_eq!(pages.len(), 5);
+        assert_eq!(pages[4].number, 5);
+        assert_eq!(pages[4].frame.size(), pages[0].frame.size());
+        assert_eq!(pages[4].frame.items().count(), 0, "blank");
+    }
 
     #[test]
     fn pages_move_only_when_they_change_side() {

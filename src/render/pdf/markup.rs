@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use super::math::tex_to_typst;
+use super::xref::XRef;
 use crate::diag::{Diagnostic, Severity};
 use crate::model::print::Open;
 use crate::model::{
@@ -66,7 +67,7 @@ pub struct PageMap {
     /// Every module: where it starts and how many pages it has.
     pub modules: Vec<(ModuleRef, u64, u64)>,
     /// Per tag key: the pages where it is mentioned, as (link target, page).
-    pub mentions: BTreeMap<String, Vec<(String, u64)>>,
+    pub mentions: BTreeMap<String, Vec<(XRef, u64)>>,
 }
 
 impl PageMap {
@@ -92,12 +93,8 @@ pub const VERSO_ORIGIN: &str = "quire-verso-origin";
 /// The label prefix of index mention markers (`<qidx-KEY>`).
 pub const MENTION: &str = "qidx-";
 
-/// A link target in another document of the book: resolved to a position
-/// when the documents are composed (or dropped from a part PDF).
-pub const XREF: &str = "quire:";
-
 /// The document a `Gen` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Doc {
     /// Cover, title, copyright and contents.
     Front,
@@ -127,6 +124,27 @@ impl Doc {
             Doc::PartIndex(p) => format!("part-{:02}-index", p + 1),
             Doc::Numbers => "numbers".into(),
         }
+    }
+
+    /// The document of a [`Doc::key`].
+    pub fn from_key(key: &str) -> Option<Doc> {
+        let Some(rest) = key.strip_prefix("part-") else {
+            return [Doc::Front, Doc::Back, Doc::Numbers]
+                .into_iter()
+                .find(|d| d.key() == key);
+        };
+        let (number, what) = rest.split_once('-')?;
+        let part = number.parse::<usize>().ok()?.checked_sub(1)?;
+        let doc = match what {
+            "opener" => Doc::Opener(part),
+            "index" => Doc::PartIndex(part),
+            m => {
+                let module = m.strip_prefix('m')?.parse::<usize>().ok()?.checked_sub(1)?;
+                Doc::Module(ModuleRef { part, module })
+            }
+        };
+        // One spelling per document ("part-1-m1" is not "part-01-m01").
+        (doc.key() == key).then_some(doc)
     }
 
     /// The part a document belongs to.
@@ -261,12 +279,12 @@ fn bare(label: &str) -> &str {
 }
 
 /// A link destination for a label: the label itself in its own document,
-/// an [`XREF`] string elsewhere.
+/// a cross-reference ([`XRef`]) elsewhere.
 fn dest(label: &str, local: bool) -> String {
     if local {
         label.to_string()
     } else {
-        lit(&format!("{XREF}{}", bare(label)))
+        lit(&XRef::Label(bare(label).to_string()).encode())
     }
 }
 
@@ -1057,19 +1075,22 @@ impl<'a> Gen<'a> {
                 let _ = writeln!(self.out, "#metadata(none) {label}");
                 continue;
             }
-            let module_pages: Vec<(String, u64)> = modules
+            let module_pages: Vec<(XRef, u64)> = modules
                 .iter()
                 .filter_map(|r| {
                     let l = module_label(book, **r);
                     let page = *self.settings.pages.labels.get(bare(&l))?;
-                    Some((format!("{XREF}{}", bare(&l)), page))
+                    Some((XRef::Label(bare(&l).to_string()), page))
                 })
                 .collect();
             // Pages where the term is mentioned, once each, and not those that
             // already list it as a module of its own.
-            let mut mentions: Vec<&(String, u64)> = Vec::new();
+            let mut mentions: Vec<&(XRef, u64)> = Vec::new();
             // Mentions in this part's documents (opening pages and modules).
-            let here: Option<String> = part.map(|p| format!("{XREF}at/part-{:02}-", p + 1));
+            let here = |x: &XRef| match x {
+                XRef::At { doc, .. } => part.is_none_or(|p| doc.part() == Some(p)),
+                XRef::Label(_) => part.is_none(),
+            };
             for m in self
                 .settings
                 .pages
@@ -1077,15 +1098,17 @@ impl<'a> Gen<'a> {
                 .get(&label_part(key))
                 .into_iter()
                 .flatten()
-                .filter(|m| here.as_ref().is_none_or(|h| m.0.starts_with(h.as_str())))
+                .filter(|m| here(&m.0))
             {
                 let repeat = mentions.last().is_some_and(|last| last.1 == m.1);
                 if !repeat && !module_pages.iter().any(|(_, p)| *p == m.1) {
                     mentions.push(m);
                 }
             }
-            let pairs = |list: &mut dyn Iterator<Item = &(String, u64)>| {
-                array(list.map(|(d, p)| format!("({}, {})", lit(d), lit(&p.to_string()))))
+            let pairs = |list: &mut dyn Iterator<Item = &(XRef, u64)>| {
+                array(list.map(|(d, p)| {
+                    format!("({}, {})", lit(&d.encode()), lit(&p.to_string()))
+                }))
             };
             let _ = writeln!(
                 self.out,

@@ -33,6 +33,7 @@ mod pagemap;
 mod paper;
 mod session;
 mod world;
+mod xref;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

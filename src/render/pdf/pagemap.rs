@@ -9,7 +9,8 @@ use typst_layout::PagedDocument;
 
 use super::PdfOptions;
 use super::laid::Laid;
-use super::markup::{self, Doc, PageMap, XREF};
+use super::markup::{self, Doc, PageMap};
+use super::xref::XRef;
 use crate::model::ModuleRef;
 use crate::model::print::Open;
 
@@ -95,10 +96,15 @@ pub(super) fn page_map(openers: &[Laid], parts: &[Vec<Laid>], opts: &PdfOptions)
                     continue;
                 };
                 let page = pos.page.get() - 1;
-                map.mentions.entry(key.to_string()).or_default().push((
-                    format!("{XREF}at/{}/{page}/{:.1}", doc.key(), pos.point.y.to_pt()),
-                    start + page as u64,
-                ));
+                let at = XRef::At {
+                    doc,
+                    page,
+                    y: pos.point.y.to_pt(),
+                };
+                map.mentions
+                    .entry(key.to_string())
+                    .or_default()
+                    .push((at, start + page as u64));
             }
         }
     }
