@@ -213,3 +213,429 @@ fn mdbook_errors_point_at_summary_and_directives() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("src/SUMMARY.md:4:"), "{err}");
 }
+
+// ---------------------------------------------------------------------------
+// `tests/fixtures/mdbook-chapters`: SUMMARY.md without part titles. Each
+// top-level chapter with sub-chapters is a part whose page is its content;
+// the first top-level chapter without sub-chapters after it opens a part of
+// its own; the prefix chapter opens the book in a part named after it; the
+// suffix chapter closes the last part. Chapters link to the top-level ones
+// (`.md` and `.html`, with and without a fragment, to a heading, an HTML
+// anchor and the title), and a part's page links within itself.
+
+fn chapters() -> std::path::PathBuf {
+    repo_root().join("tests/fixtures/mdbook-chapters")
+}
+
+/// Parts (the nav's "Part N: …" labels) and modules, in SUMMARY order.
+const CHAPTERS_OUTLINE: [&str; 12] = [
+    "Part 1: Chapters Without Parts",
+    "Preface",
+    "Part 2: Basics",
+    "Values",
+    "Numbers",
+    "Floats",
+    "Names",
+    "Part 3: Interlude",
+    "Glossary",
+    "Part 4: Advanced",
+    "Traits",
+    "Credits",
+];
+
+#[test]
+fn mdbook_without_part_titles_maps_top_level_chapters_to_parts() {
+    let (code, out, err) = check(&chapters());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("parts          4"), "{out}");
+    assert!(out.contains("modules        8"), "{out}");
+    // Only the draft: every link to a part's page and its headings resolved.
+    assert_eq!(err.matches("warning:").count(), 1, "{err}");
+    assert!(
+        err.contains("src/SUMMARY.md:14:5: warning: draft chapter 'Macros' has no file"),
+        "{err}"
+    );
+
+    let book = quire::load(&chapters()).expect("loads").book;
+    let outline: Vec<String> = book
+        .parts
+        .iter()
+        .flat_map(|p| {
+            std::iter::once(format!("Part {}: {}", p.number, p.title))
+                .chain(p.modules.iter().map(|m| m.title.clone()))
+        })
+        .collect();
+    assert_eq!(outline, CHAPTERS_OUTLINE);
+    // The part's page is its chapter: the body without its title heading.
+    let basics = &book.parts[1];
+    assert!(basics.source.ends_with("src/basics/README.md"));
+    let ids: Vec<&str> = basics.headings.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["setup", "options"]);
+    assert_eq!(basics.footnotes.len(), 1);
+    assert!(book.parts[0].overview.is_empty());
+    assert!(book.parts[2].anchors.contains(&"breath".to_string()));
+}
+
+#[test]
+fn mdbook_without_part_titles_epub_links_reach_part_pages() {
+    let out = tempfile::tempdir().expect("tempdir");
+    build(&chapters(), out.path(), &["--epub"]);
+    let epub = out.path().join("chapters-without-parts.epub");
+
+    let nav = entry(&epub, "EPUB/nav.xhtml");
+    let mut at = 0;
+    for label in CHAPTERS_OUTLINE {
+        let found = nav[at..]
+            .find(&format!(">{label}</a>"))
+            .unwrap_or_else(|| panic!("'{label}' missing or out of order in the nav:\n{nav}"));
+        at += found;
+    }
+
+    // The part's page holds the chapter: headings with ids, the included
+    // code, the figure, the note; an in-page link to its own heading.
+    let basics = page(&epub, "part-02.xhtml");
+    for want in [
+        "<h1 id=\"part-title\">Basics</h1>",
+        "<h2 id=\"setup\">Setup</h2>",
+        "<h3 id=\"options\">Options</h3>",
+        "hello from an include",
+        "<img src=\"../images/",
+        "id=\"quire-fn-1\"",
+        "href=\"part-02.xhtml#setup\"",
+        "href=\"m-values.xhtml#ranges\"",
+    ] {
+        assert!(
+            basics.contains(want),
+            "'{want}' not in part-02.xhtml:\n{basics}"
+        );
+    }
+    // Its title heading is printed once, as the part's title.
+    assert_eq!(basics.matches(">Basics</h").count(), 1, "{basics}");
+    // The page's code loses mdBook's hidden lines, as a module's does.
+    let advanced = page(&epub, "part-04.xhtml");
+    assert!(
+        advanced.contains("shown") && !advanced.contains("hidden"),
+        "{advanced}"
+    );
+
+    // Links to the top-level chapters: .md and .html, a heading, the title
+    // (the part's start), an HTML anchor of the page.
+    for (file, href) in [
+        ("m-preface.xhtml", "part-02.xhtml"),
+        ("m-preface.xhtml", "part-02.xhtml#setup"),
+        ("m-preface.xhtml", "part-04.xhtml"),
+        ("m-preface.xhtml", "part-04.xhtml#roadmap"),
+        ("m-preface.xhtml", "part-03.xhtml"),
+        ("m-values.xhtml", "part-02.xhtml#options"),
+        ("m-floats.xhtml", "part-02.xhtml#options"),
+        ("m-numbers.xhtml", "part-03.xhtml#a-pause"),
+        ("m-glossary.xhtml", "part-03.xhtml#breath"),
+        ("m-traits.xhtml", "part-04.xhtml#roadmap"),
+    ] {
+        let p = page(&epub, file);
+        assert!(
+            p.contains(&format!("href=\"{href}\"")),
+            "{file}: no {href}:\n{p}"
+        );
+    }
+    // Every internal href reaches a file of the EPUB and an id in it.
+    let book = quire::load(&chapters()).expect("loads").book;
+    common::epub::check_structure(&epub, &book);
+    assert!(nested_anchors(&epub).is_empty());
+    if let Some(report) = epubcheck(&epub) {
+        assert!(
+            report.contains("0 fatals / 0 errors / 0 warnings"),
+            "epubcheck:\n{report}"
+        );
+    }
+}
+
+/// A word of a PDF page from `pdftotext -bbox`: its box from the page's top
+/// left (pt) and its text.
+#[derive(Debug, Clone)]
+struct Word {
+    left: f64,
+    top: f64,
+    right: f64,
+    bottom: f64,
+    text: String,
+}
+
+/// The words of every page of a PDF, in order.
+fn pdf_words(pdf: &Path) -> Vec<Vec<Word>> {
+    let out = std::process::Command::new("pdftotext")
+        .arg("-bbox")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext -bbox");
+    assert!(out.status.success(), "pdftotext -bbox {}", pdf.display());
+    let html = String::from_utf8_lossy(&out.stdout).into_owned();
+    let attr = |tag: &str, name: &str| -> f64 {
+        let start = tag.find(&format!("{name}=\"")).expect("attribute") + name.len() + 2;
+        let end = start + tag[start..].find('"').expect("closing quote");
+        tag[start..end].parse().expect("a number")
+    };
+    html.split("<page ")
+        .skip(1)
+        .map(|page| {
+            page.split("<word ")
+                .skip(1)
+                .map(|w| {
+                    let (tag, rest) = w.split_once('>').expect("word tag");
+                    let text = rest.split("</word>").next().unwrap_or_default();
+                    Word {
+                        left: attr(tag, "xMin"),
+                        top: attr(tag, "yMin"),
+                        right: attr(tag, "xMax"),
+                        bottom: attr(tag, "yMax"),
+                        text: text
+                            .replace("&lt;", "<")
+                            .replace("&gt;", ">")
+                            .replace("&quot;", "\"")
+                            .replace("&#39;", "'")
+                            .replace("&amp;", "&"),
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// An internal link of a PDF: the page it is on and the words it covers;
+/// the page it goes to and the height there (pt from the page's top).
+#[derive(Debug)]
+struct PdfLink {
+    page: usize,
+    text: String,
+    to_page: usize,
+    to_top: f64,
+}
+
+/// The internal links of a PDF, read with `qpdf --json`; panics on one
+/// whose destination is not a page of the file.
+fn pdf_links(pdf: &Path, words: &[Vec<Word>]) -> Vec<PdfLink> {
+    let out = std::process::Command::new("qpdf")
+        .args(["--json=2", "--json-key=qpdf"])
+        .arg(pdf)
+        .output()
+        .expect("qpdf");
+    assert!(out.status.success(), "qpdf --json {}", pdf.display());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("qpdf json");
+    let objects = json["qpdf"][1].as_object().expect("objects");
+    // "12 0 R" → that object's value; anything else as it is.
+    let value = |v: &serde_json::Value| -> serde_json::Value {
+        match v.as_str().filter(|r| r.ends_with(" R")) {
+            Some(r) => objects
+                .get(&format!("obj:{r}"))
+                .map(|o| o["value"].clone())
+                .unwrap_or_default(),
+            None => v.clone(),
+        }
+    };
+    // The pages in order (the page tree from the catalog): reference, height.
+    let root = value(&objects["trailer"]["value"]["/Root"]);
+    let mut pages: Vec<(String, f64)> = Vec::new();
+    let mut stack = vec![root["/Pages"].clone()];
+    while let Some(node_ref) = stack.pop() {
+        let node = value(&node_ref);
+        if node["/Type"] == "/Pages" {
+            let kids = node["/Kids"].as_array().expect("kids");
+            stack.extend(kids.iter().rev().cloned());
+        } else {
+            let height = node["/MediaBox"][3].as_f64().expect("page height");
+            pages.push((node_ref.as_str().unwrap_or_default().to_string(), height));
+        }
+    }
+    // Named destinations (a link within one of the book's documents): name → array.
+    let mut named: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
+    let mut stack = vec![value(&root["/Names"])["/Dests"].clone()];
+    while let Some(node) = stack.pop() {
+        let node = value(&node);
+        if let Some(pairs) = node["/Names"].as_array() {
+            for pair in pairs.chunks(2) {
+                if let [n, d] = pair {
+                    named.insert(n.as_str().unwrap_or_default().to_string(), value(d));
+                }
+            }
+        }
+        stack.extend(node["/Kids"].as_array().into_iter().flatten().cloned());
+    }
+    let mut links = Vec::new();
+    for (i, (page_ref, height)) in pages.iter().enumerate() {
+        let page = value(&serde_json::Value::String(page_ref.clone()));
+        let annots = value(&page["/Annots"]);
+        for a in annots.as_array().into_iter().flatten() {
+            let a = value(a);
+            if a["/Subtype"] != "/Link" || !a["/A"]["/URI"].is_null() {
+                continue;
+            }
+            let dest = if a["/Dest"].is_null() {
+                value(&value(&a["/A"])["/D"])
+            } else {
+                value(&a["/Dest"])
+            };
+            let dest = match dest.as_str() {
+                Some(name) => named.get(name).cloned().unwrap_or_default(),
+                None => dest,
+            };
+            let target = dest[0].as_str().unwrap_or_default();
+            let to_page = pages
+                .iter()
+                .position(|(r, _)| r == target)
+                .unwrap_or_else(|| panic!("link {a} on page {} goes nowhere", i + 1));
+            let to_top = pages[to_page].1 - dest[3].as_f64().unwrap_or(pages[to_page].1);
+            let rect: Vec<f64> = a["/Rect"]
+                .as_array()
+                .expect("rect")
+                .iter()
+                .filter_map(serde_json::Value::as_f64)
+                .collect();
+            let (left, right) = (rect[0].min(rect[2]), rect[0].max(rect[2]));
+            let (top, bottom) = (height - rect[1].max(rect[3]), height - rect[1].min(rect[3]));
+            let text: Vec<&str> = words[i]
+                .iter()
+                .filter(|w| {
+                    let (x, y) = ((w.left + w.right) / 2.0, (w.top + w.bottom) / 2.0);
+                    x >= left && x <= right && y >= top && y <= bottom
+                })
+                .map(|w| w.text.as_str())
+                .collect();
+            links.push(PdfLink {
+                page: i,
+                text: text.join(" "),
+                to_page,
+                to_top,
+            });
+        }
+    }
+    links
+}
+
+#[test]
+fn mdbook_without_part_titles_pdf_links_land_on_their_headings() {
+    if !common::tool("pdftotext", "poppler-utils") || !common::tool("qpdf", "qpdf") {
+        return;
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    build(&chapters(), out.path(), &["--pdf"]);
+    let pdf = out.path().join("chapters-without-parts.pdf");
+    let words = pdf_words(&pdf);
+    let links = pdf_links(&pdf, &words);
+    let text_of = |page: &[Word]| -> String {
+        page.iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let page_with = |phrase: &str| -> usize {
+        words
+            .iter()
+            .position(|p| text_of(p).contains(phrase))
+            .unwrap_or_else(|| panic!("no page shows '{phrase}'"))
+    };
+    // Every chapter link: on the page of the chapter that has it (found by
+    // a phrase of that chapter), by its text, to the page and height where
+    // the heading (its first word) or anchored text is.
+    let expected = [
+        ("no part titles", "the basics", "Part 2: Basics"),
+        ("no part titles", "how to set up", "Setup"),
+        ("no part titles", "advanced topics", "Part 4: Advanced"),
+        ("no part titles", "the roadmap", "Roadmap"),
+        ("no part titles", "the interlude", "Part 3: Interlude"),
+        ("The basics overview", "setup", "Setup"),
+        ("The basics overview", "ranges", "Ranges"),
+        ("Values have ranges", "the basics", "Part 2: Basics"),
+        ("Values have ranges", "setup", "Setup"),
+        ("Values have ranges", "its options", "Options"),
+        ("three levels down", "options", "Options"),
+        ("Numbers are values", "a pause", "A pause"),
+        ("The breath", "breath", "Breathe."),
+        ("The breath", "the interlude", "Part 3: Interlude"),
+        ("The breath", "advanced topics", "Part 4: Advanced"),
+        ("Back to the roadmap", "the roadmap", "Roadmap"),
+        ("Back to the roadmap", "the basics", "Part 2: Basics"),
+    ];
+    for (chapter, link, heading) in expected {
+        let on = page_with(chapter);
+        let found: Vec<&PdfLink> = links
+            .iter()
+            // A word carries the punctuation after it; a link into another
+            // part is followed by "(Part N)", which keeps it off.
+            .filter(|l| l.page == on && l.text.trim_end_matches(['.', ',']) == link)
+            .collect();
+        assert!(
+            !found.is_empty(),
+            "no link '{link}' on page {} ('{chapter}'); its links: {:?}",
+            on + 1,
+            links.iter().filter(|l| l.page == on).collect::<Vec<_>>()
+        );
+        let first = heading.split_whitespace().next().expect("a word");
+        for l in found {
+            let at = &words[l.to_page];
+            assert!(
+                at.iter()
+                    .any(|w| w.text == first && (w.top - l.to_top).abs() < 24.0),
+                "'{link}' on page {} goes to page {} at {:.0} pt, where '{heading}' is not: {}",
+                on + 1,
+                l.to_page + 1,
+                l.to_top,
+                text_of(at)
+            );
+            assert!(text_of(at).contains(heading), "{heading}: {}", text_of(at));
+        }
+    }
+
+    // Parts and modules in SUMMARY order; the part's page holds its
+    // chapter's text, the included code, the figure and the note.
+    let all = words
+        .iter()
+        .map(|p| text_of(p))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // From the first part's opening page (after the contents).
+    let body = words[page_with("In this part")..]
+        .iter()
+        .map(|p| text_of(p))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut at = 0;
+    for title in CHAPTERS_OUTLINE {
+        at += body[at..]
+            .find(title)
+            .unwrap_or_else(|| panic!("'{title}' missing or out of order in the PDF"));
+    }
+    let basics = text_of(&words[page_with("The basics overview")]);
+    for want in [
+        "Setup",
+        "hello from an include",
+        "A box diagram",
+        "A part’s page can carry notes",
+    ] {
+        assert!(
+            basics.contains(want),
+            "'{want}' not on the part's page: {basics}"
+        );
+    }
+    assert!(!all.contains("fn hidden"), "a hidden line was printed");
+
+    // Bookmarks: a part's page's sections before its modules.
+    let json = std::process::Command::new("qpdf")
+        .args(["--json", "--json-key=outlines"])
+        .arg(&pdf)
+        .output()
+        .expect("qpdf --json");
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let top = v["outlines"].as_array().expect("outlines");
+    let basics = top
+        .iter()
+        .find(|o| o["title"] == "Part 2: Basics")
+        .unwrap_or_else(|| panic!("no bookmark for Part 2: {top:#?}"));
+    let kids: Vec<&str> = basics["kids"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k["title"].as_str())
+        .collect();
+    assert_eq!(kids, ["Setup", "Values", "Numbers", "Floats", "Names"]);
+}
