@@ -13,10 +13,10 @@ use typst::layout::{Abs, Frame, FrameItem, Point};
 use typst::model::{Destination, Document as _, LinkMarker};
 use typst_layout::{Page, PagedDocument};
 
+use super::doc::{Doc, PageMap, XRef};
 use super::laid::{Laid, Layout, Parts};
-use super::markup::{self, Doc, PageMap};
+use super::markup;
 use super::pagemap::labelled;
-use super::xref::XRef;
 use crate::model::{Book, ModuleRef};
 
 /// A part's pages as in the book, from its opening page to its last

@@ -5,7 +5,8 @@
 use typst::layout::Abs;
 use typst_layout::{Page, PagedDocument};
 
-use super::markup::{Generated, PageMap};
+use super::doc::PageMap;
+use super::markup::Generated;
 use crate::diag::Diagnostic;
 
 /// One laid-out document and the markup it came from.

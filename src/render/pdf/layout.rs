@@ -15,8 +15,9 @@ use typst::model::FootnoteEntry;
 use typst_layout::PagedDocument;
 
 use super::diagnostics::{self, Failure};
+use super::doc::{Doc, PageMap};
 use super::laid::{Laid, Layout, Parts};
-use super::markup::{Doc, Gen, Generated, PageMap, Settings};
+use super::markup::{self, Generated, Settings};
 use super::pagemap;
 use super::session::Sources;
 use super::world::{Fonts, ImageStore, QuireWorld, doc_source};
@@ -178,25 +179,19 @@ impl<'a> Context<'a> {
         for attempt in 0..6 {
             let settings = Settings {
                 paper: self.opts.paper.key(),
-                print: true,
                 open: self.opts.open,
                 part_open: self.opts.part_open,
                 math_fallback: fallback,
                 note_breaks: &note_breaks,
                 pages,
             };
-            let generator = Gen::new(self.book, &settings);
-            let generated = match doc {
-                Doc::Front => generator.front_document(
-                    &self.info.date(),
-                    &format!("Quire {}", self.info.quire_version),
-                ),
-                Doc::Module(r) => generator.module_document(r),
-                Doc::Opener(p) => generator.opener_document(p),
-                Doc::Back => generator.back_document(),
-                Doc::PartIndex(p) => generator.part_index_document(p),
-                Doc::Numbers => generator.numbers_document(),
-            };
+            let generated = markup::generate(
+                self.book,
+                &settings,
+                doc,
+                &self.info.date(),
+                &format!("Quire {}", self.info.quire_version),
+            );
             match self.compile(doc, &generated) {
                 Ok((laid, warnings)) => {
                     let misplaced: Vec<String> = match doc {

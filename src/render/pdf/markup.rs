@@ -1,19 +1,31 @@
-//! Model → Typst markup. All text from the book goes out as Typst string
-//! literals (`#"…"`), never as markup, so no character in the Markdown can
-//! turn into Typst code. Every block that can fail records where it came from,
-//! so Typst errors are reported against the Markdown file and line.
+//! Model → Typst markup, one document at a time ([`generate`]). All text
+//! from the book goes out as Typst string literals (`#"…"`, see `literal`),
+//! never as markup, so no character in the Markdown can turn into Typst
+//! code. This file writes the body (modules and part openings, block by
+//! block: every block that can fail records where it came from, so Typst
+//! errors are reported against the Markdown file and line); `matter` writes
+//! the documents around it (front matter, indexes, running heads); `labels`
+//! names the places links go to.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+mod labels;
+mod literal;
+mod matter;
+
+use super::doc::MENTION;
 use super::math::tex_to_typst;
-use super::xref::XRef;
 use crate::diag::{Diagnostic, Severity};
 use crate::model::print::Open;
-use crate::model::{
-    Align, Block, Book, Difficulty, ImageSource, Inline, LinkTarget, ModuleRef, Pos,
-};
+use crate::model::{Align, Block, Book, ImageSource, Inline, LinkTarget, ModuleRef, Pos};
+use labels::{dest, image_path, module_label, part_label, part_section_label, section_label};
+use literal::{array, difficulty_arg, label_part, lit, text_code};
+use matter::Matter;
+// The book's documents and their page numbers (re-exported for the
+// renderer's other rooms, which know them from here).
+pub(super) use super::doc::{Doc, PageMap};
 
 /// A point in the generated source and the Markdown it came from.
 #[derive(Debug, Clone)]
@@ -37,7 +49,6 @@ pub struct Generated {
 /// Options the markup depends on.
 pub struct Settings<'a> {
     pub paper: &'a str,
-    pub print: bool,
     /// Where modules open.
     pub open: Open,
     /// Where part openings and the indexes open.
@@ -49,131 +60,6 @@ pub struct Settings<'a> {
     pub note_breaks: &'a BTreeSet<String>,
     /// Where things landed in the last layout (page numbers printed across documents).
     pub pages: &'a PageMap,
-}
-
-/// The book is typeset as separate documents (front matter, one per part, back
-/// matter) composed into one PDF afterwards. What one document prints about
-/// another comes from the previous layout, until nothing changes.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PageMap {
-    /// Displayed page number of every labelled place (label name, no `<>`).
-    pub labels: BTreeMap<String, u64>,
-    /// The first page number of each document of the book, by [`Doc::key`].
-    pub starts: BTreeMap<String, u64>,
-    /// The page number after each part (its PDF's own index starts there).
-    pub ends: Vec<u64>,
-    /// The number of the modules' pages (footers to typeset).
-    pub body_pages: u64,
-    /// Every module: where it starts and how many pages it has.
-    pub modules: Vec<(ModuleRef, u64, u64)>,
-    /// Per tag key: the pages where it is mentioned, as (link target, page).
-    pub mentions: BTreeMap<String, Vec<(XRef, u64)>>,
-}
-
-impl PageMap {
-    /// Where a document starts (1 before anything is laid out).
-    pub fn start(&self, doc: Doc) -> u64 {
-        self.starts.get(&doc.key()).copied().unwrap_or(1)
-    }
-
-    fn page(&self, label: &str) -> String {
-        // Before the first layout nothing is known; a 3-digit stand-in keeps
-        // the text close to its final width.
-        self.labels
-            .get(label)
-            .map_or_else(|| "000".to_string(), u64::to_string)
-    }
-}
-
-/// Labels marking where the text area of a right-hand and of a left-hand
-/// page starts (the first two pages of [`Doc::Numbers`]).
-pub const RECTO_ORIGIN: &str = "quire-recto-origin";
-pub const VERSO_ORIGIN: &str = "quire-verso-origin";
-
-/// The label prefix of index mention markers (`<qidx-KEY>`).
-pub const MENTION: &str = "qidx-";
-
-/// The document a `Gen` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Doc {
-    /// Cover, title, copyright and contents.
-    Front,
-    /// A part's opening pages: title, summary, overview, its own contents.
-    Opener(usize),
-    /// One module: modules open on a right-hand page, so each is a document
-    /// of its own (the finest unit of parallel work and of relayout on edit).
-    Module(ModuleRef),
-    /// The indexes.
-    Back,
-    /// A part's own tag index, at the end of its PDF (not in the book).
-    PartIndex(usize),
-    /// Page footers (numbers) for the modules' pages, grafted onto them.
-    Numbers,
-}
-
-impl Doc {
-    /// Each document gets its own file paths, so no two documents' elements
-    /// share a span (Typst derives locations from them) and the composed book
-    /// has one location per element.
-    pub fn key(self) -> String {
-        match self {
-            Doc::Front => "front".into(),
-            Doc::Opener(p) => format!("part-{:02}-opener", p + 1),
-            Doc::Module(r) => format!("part-{:02}-m{:02}", r.part + 1, r.module + 1),
-            Doc::Back => "back".into(),
-            Doc::PartIndex(p) => format!("part-{:02}-index", p + 1),
-            Doc::Numbers => "numbers".into(),
-        }
-    }
-
-    /// The document of a [`Doc::key`].
-    pub fn from_key(key: &str) -> Option<Doc> {
-        let Some(rest) = key.strip_prefix("part-") else {
-            return [Doc::Front, Doc::Back, Doc::Numbers]
-                .into_iter()
-                .find(|d| d.key() == key);
-        };
-        let (number, what) = rest.split_once('-')?;
-        let part = number.parse::<usize>().ok()?.checked_sub(1)?;
-        let doc = match what {
-            "opener" => Doc::Opener(part),
-            "index" => Doc::PartIndex(part),
-            m => {
-                let module = m.strip_prefix('m')?.parse::<usize>().ok()?.checked_sub(1)?;
-                Doc::Module(ModuleRef { part, module })
-            }
-        };
-        // One spelling per document ("part-1-m1" is not "part-01-m01").
-        (doc.key() == key).then_some(doc)
-    }
-
-    /// The part a document belongs to.
-    pub fn part(self) -> Option<usize> {
-        match self {
-            Doc::Opener(p) | Doc::PartIndex(p) => Some(p),
-            Doc::Module(r) => Some(r.part),
-            _ => None,
-        }
-    }
-}
-
-/// A Typst string literal.
-pub fn lit(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => {}
-            c if (c as u32) < 0x20 => {}
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// A block quote's attribution: its last paragraph when that starts with a
@@ -197,98 +83,29 @@ fn attribution(blocks: &[Block]) -> Option<(&[Block], Vec<Inline>)> {
     Some((body, by))
 }
 
-/// Text as Typst code, its brand names (a capital inside a word:
-/// ClickHouse, DynamoDB, OpenAI) set unhyphenated: a dictionary's patterns
-/// would split them where the name does not ("Dy-namoDB").
-fn text_code(t: &str) -> String {
-    let is_name = |w: &str| {
-        let mut chars = w.chars();
-        chars.next().is_some_and(char::is_alphabetic)
-            && w.chars().any(char::is_lowercase)
-            && chars.any(char::is_uppercase)
-    };
-    let mut out = String::new();
-    // Where the text not yet written starts, and where the current word does.
-    let (mut plain, mut word) = (0, None);
-    for (i, c) in t.char_indices().chain([(t.len(), ' ')]) {
-        match (c.is_alphanumeric(), word) {
-            (true, None) => word = Some(i),
-            (false, Some(start)) => {
-                word = None;
-                if is_name(&t[start..i]) {
-                    if plain < start {
-                        let _ = write!(out, "#{}", lit(&t[plain..start]));
-                    }
-                    let _ = write!(out, "#text(hyphenate: false, {})", lit(&t[start..i]));
-                    plain = i;
-                }
-            }
-            _ => {}
-        }
-    }
-    if plain < t.len() || out.is_empty() {
-        let _ = write!(out, "#{}", lit(&t[plain..]));
-    }
-    out
-}
-
-/// A Typst array literal of already-written items: `()`, `(a,)`, `(a, b,)`
-/// (the trailing comma keeps a single item an array).
-fn array(items: impl IntoIterator<Item = String>) -> String {
-    let items: Vec<String> = items.into_iter().collect();
-    if items.is_empty() {
-        "()".into()
-    } else {
-        format!("({},)", items.join(", "))
+/// The markup of one document of the book. `build_date` and `version_line`
+/// go on the copyright page.
+pub fn generate(
+    book: &Book,
+    settings: &Settings,
+    doc: Doc,
+    build_date: &str,
+    version_line: &str,
+) -> Generated {
+    let matter = || Matter::new(book, settings, doc);
+    match doc {
+        Doc::Module(r) => Gen::new(book, settings, doc).module_document(r),
+        Doc::Opener(p) => Gen::new(book, settings, doc).opener_document(p),
+        Doc::Front => matter().front_document(build_date, version_line),
+        Doc::Back => matter().back_document(),
+        Doc::PartIndex(p) => matter().part_index_document(p),
+        Doc::Numbers => matter().numbers_document(),
     }
 }
 
-/// A label name Typst accepts literally: ASCII letters, digits, `-` and `_`.
-pub fn label_part(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-            out.push(c);
-        } else {
-            let _ = write!(out, "_u{:x}_", c as u32);
-        }
-    }
-    out
-}
-
-pub fn module_label(book: &Book, r: ModuleRef) -> String {
-    format!("<m-{}>", label_part(&book.module(r).id))
-}
-
-fn section_label(book: &Book, r: ModuleRef, id: &str) -> String {
-    format!("<m-{}--{}>", label_part(&book.module(r).id), label_part(id))
-}
-
-pub fn part_label(book: &Book, p: usize) -> String {
-    format!("<{}>", label_part(&book.parts[p].id))
-}
-
-/// A heading or anchor of a part's overview (module labels start `m-`).
-fn part_section_label(book: &Book, p: usize, id: &str) -> String {
-    format!("<{}--{}>", label_part(&book.parts[p].id), label_part(id))
-}
-
-/// `<name>` → `name`.
-fn bare(label: &str) -> &str {
-    label.trim_start_matches('<').trim_end_matches('>')
-}
-
-/// A link destination for a label: the label itself in its own document,
-/// a cross-reference ([`XRef`]) elsewhere.
-fn dest(label: &str, local: bool) -> String {
-    if local {
-        label.to_string()
-    } else {
-        lit(&XRef::Label(bare(label).to_string()).encode())
-    }
-}
-
-pub struct Gen<'a> {
+/// Writes a document's body: a module, or a part's opening pages (its
+/// overview), block by block, recording where each came from.
+struct Gen<'a> {
     book: &'a Book,
     settings: &'a Settings<'a>,
     out: String,
@@ -314,21 +131,29 @@ pub struct Gen<'a> {
 }
 
 impl<'a> Gen<'a> {
-    pub fn new(book: &'a Book, settings: &'a Settings<'a>) -> Self {
+    /// A writer of `doc`, a module or a part's opening pages: where its
+    /// text comes from is known from the start.
+    fn new(book: &'a Book, settings: &'a Settings<'a>, doc: Doc) -> Self {
+        let (current, file, heading) = match doc {
+            Doc::Module(r) => (Some(r), book.module(r).source.clone(), 2),
+            // Under the part's title (level 1) its overview's headings start at 2.
+            Doc::Opener(p) => (None, book.parts[p].source.clone(), 1),
+            _ => (None, PathBuf::new(), 2),
+        };
         Self {
             book,
             settings,
             out: String::with_capacity(1 << 20),
             map: Vec::new(),
             warnings: Vec::new(),
-            current: None,
-            doc: Doc::Front,
-            file: PathBuf::new(),
+            current,
+            doc,
+            file,
             notes_open: Vec::new(),
             notes_emitted: BTreeSet::new(),
             marked: BTreeSet::new(),
             in_link: false,
-            heading: 2,
+            heading,
         }
     }
 
@@ -491,7 +316,6 @@ impl<'a> Gen<'a> {
         // On paper a web link cannot be followed: its address follows in
         // small type, unless its text already is the address.
         if let LinkTarget::External(url) = target
-            && self.settings.print
             && needs_address(url, &crate::model::inline_text(content))
         {
             let _ = write!(self.out, "#url-note({})", lit(url));
@@ -545,7 +369,7 @@ impl<'a> Gen<'a> {
         let _ = write!(self.out, "#link({})[", dest(label, self.doc == doc));
         body(self);
         self.out.push(']');
-        if self.settings.print && self.doc.part() != Some(part) {
+        if self.doc.part() != Some(part) {
             let _ = write!(self.out, "#{}", lit(&where_note));
         }
     }
@@ -858,13 +682,8 @@ impl<'a> Gen<'a> {
         let book = self.book;
         let m = book.module(r);
         let part = &book.parts[r.part];
-        self.current = Some(r);
-        self.heading = 2;
-        self.file = m.source.clone();
-        self.notes_emitted.clear();
-        self.marked.clear();
         self.mark(Pos { line: 1, col: 1 }, false);
-        let _ = writeln!(self.out, "#recto({})", self.right(self.settings.open));
+        let _ = writeln!(self.out, "#recto({})", self.settings.open == Open::Right);
         let _ = writeln!(
             self.out,
             "#module-kicker[#{}]",
@@ -970,12 +789,12 @@ impl<'a> Gen<'a> {
     fn opener(&mut self, p: usize) {
         let book = self.book;
         let part = &book.parts[p];
-        self.file = part.source.clone();
-        self.marked.clear();
-        // Under the part's title (level 1) its overview's headings start at 2.
-        self.heading = 1;
         self.mark(Pos { line: 1, col: 1 }, false);
-        let _ = writeln!(self.out, "#recto({})", self.right(self.settings.part_open));
+        let _ = writeln!(
+            self.out,
+            "#recto({})",
+            self.settings.part_open == Open::Right
+        );
         let _ = writeln!(
             self.out,
             "#heading(level: 1)[#{}] {}",
@@ -993,216 +812,11 @@ impl<'a> Gen<'a> {
         // The part's own contents: its PDF opens here.
         if !part.modules.is_empty() {
             self.out.push_str("#part-contents[\n");
-            self.toc_modules(p);
+            let mut contents = Matter::new(book, self.settings, self.doc);
+            contents.toc_modules(p);
+            self.out.push_str(&contents.finish().text);
             self.out.push_str("]\n\n");
         }
-    }
-
-    fn toc(&mut self) {
-        let book = self.book;
-        self.out
-            .push_str("#[\n#set page(numbering: \"i\")\n#toc-title[Contents]\n");
-        for (p, part) in book.parts.iter().enumerate() {
-            let label = part_label(book, p);
-            let _ = writeln!(
-                self.out,
-                "#toc-part({}, {})[#{}]",
-                dest(&label, false),
-                self.page_arg(&label),
-                lit(&format!("Part {}: {}", part.number, part.title))
-            );
-            self.toc_modules(p);
-        }
-        let difficulty_index = !book.index.by_difficulty.is_empty();
-        for (label, title) in [
-            ("<tag-index>", "Index of technologies"),
-            ("<difficulty-index>", "Modules by difficulty"),
-        ]
-        .into_iter()
-        .filter(|(l, _)| difficulty_index || *l != "<difficulty-index>")
-        {
-            let _ = writeln!(
-                self.out,
-                "#toc-part({}, {})[#{}]",
-                dest(label, false),
-                self.page_arg(label),
-                lit(title)
-            );
-        }
-        self.out.push_str("]\n");
-    }
-
-    /// The page of a label in another document, from the last layout.
-    fn page_arg(&self, label: &str) -> String {
-        lit(&self.settings.pages.page(bare(label)))
-    }
-
-    /// Contents lines for the modules of one part (in another document).
-    fn toc_modules(&mut self, p: usize) {
-        let book = self.book;
-        let part = &book.parts[p];
-        for (m, module) in part.modules.iter().enumerate() {
-            let r = ModuleRef { part: p, module: m };
-            let label = module_label(book, r);
-            let page = self.page_arg(&label);
-            let _ = writeln!(
-                self.out,
-                "#toc-module({}, {page}, {}, {}, {})[#{}]",
-                dest(&label, false),
-                lit(&format!("{}.{}", part.number, module.number)),
-                difficulty_arg(module.difficulty),
-                module.minutes,
-                lit(&module.title)
-            );
-        }
-    }
-
-    /// The tag index of the book, or of one part (its modules and mentions).
-    fn tag_index(&mut self, part: Option<usize>) {
-        let book = self.book;
-        let in_scope = |r: &ModuleRef| part.is_none_or(|p| r.part == p);
-        let _ = writeln!(self.out, "#recto({})", self.right(self.settings.part_open));
-        self.out
-            .push_str("#heading(level: 1)[#\"Index of technologies\"] <tag-index>\n");
-        self.out.push_str("#text(size: 0.9em)[#\"Bold page numbers: the modules tagged with the technology. Others: pages where it is mentioned.\"]\n\n");
-        self.out.push_str("#columns(2, gutter: 1.5em)[\n");
-        for (key, tag) in &book.index.tags {
-            let modules: Vec<&ModuleRef> = tag.modules.iter().filter(|r| in_scope(r)).collect();
-            let mentioned = tag.occurrences.iter().any(|o| in_scope(&o.module));
-            let label = format!("<{}>", label_part(&tag.id));
-            if modules.is_empty() && !mentioned {
-                // Keep module pages' tag links valid even when the tag has no entry here.
-                let _ = writeln!(self.out, "#metadata(none) {label}");
-                continue;
-            }
-            let module_pages: Vec<(XRef, u64)> = modules
-                .iter()
-                .filter_map(|r| {
-                    let l = module_label(book, **r);
-                    let page = *self.settings.pages.labels.get(bare(&l))?;
-                    Some((XRef::Label(bare(&l).to_string()), page))
-                })
-                .collect();
-            // Pages where the term is mentioned, once each, and not those that
-            // already list it as a module of its own.
-            let mut mentions: Vec<&(XRef, u64)> = Vec::new();
-            // Mentions in this part's documents (opening pages and modules).
-            let here = |x: &XRef| match x {
-                XRef::At { doc, .. } => part.is_none_or(|p| doc.part() == Some(p)),
-                XRef::Label(_) => part.is_none(),
-            };
-            for m in self
-                .settings
-                .pages
-                .mentions
-                .get(&label_part(key))
-                .into_iter()
-                .flatten()
-                .filter(|m| here(&m.0))
-            {
-                let repeat = mentions.last().is_some_and(|last| last.1 == m.1);
-                if !repeat && !module_pages.iter().any(|(_, p)| *p == m.1) {
-                    mentions.push(m);
-                }
-            }
-            let pairs = |list: &mut dyn Iterator<Item = &(XRef, u64)>| {
-                array(list.map(|(d, p)| {
-                    format!("({}, {})", lit(&d.encode()), lit(&p.to_string()))
-                }))
-            };
-            let _ = writeln!(
-                self.out,
-                "#metadata(none) {label}\n#index-entry({}, {}, {})",
-                lit(&tag.name),
-                pairs(&mut module_pages.iter()),
-                pairs(&mut mentions.into_iter()),
-            );
-        }
-        self.out.push_str("]\n\n");
-    }
-
-    fn difficulty_index(&mut self) {
-        let book = self.book;
-        // No module has a difficulty: no index of them at all.
-        if book.index.by_difficulty.is_empty() {
-            return;
-        }
-        let _ = writeln!(self.out, "#recto({})", self.right(self.settings.part_open));
-        self.out
-            .push_str("#heading(level: 1)[#\"Modules by difficulty\"] <difficulty-index>\n");
-        for d in Difficulty::ALL {
-            let entries: Vec<String> = book
-                .index
-                .by_difficulty
-                .get(&d)
-                .map(|v| {
-                    v.iter()
-                        .map(|r| {
-                            let label = module_label(book, *r);
-                            format!(
-                                "({}, {}, [#{}])",
-                                dest(&label, false),
-                                self.page_arg(&label),
-                                lit(&book.module(*r).title)
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            if entries.is_empty() {
-                continue;
-            }
-            let _ = writeln!(
-                self.out,
-                "#difficulty-group({}, {})",
-                lit(d.as_str()),
-                array(entries)
-            );
-        }
-    }
-
-    /// Every document starts alike: the template (at a path of its own, see
-    /// [`Doc::key`]) and the book's settings.
-    fn preamble(&mut self) {
-        let text = self.preamble_text(self.doc);
-        self.out.push_str(&text);
-    }
-
-    fn preamble_text(&self, doc: Doc) -> String {
-        let book = self.book;
-        let meta = &book.meta;
-        let keywords: Vec<String> = book.index.tags.values().map(|t| lit(&t.name)).collect();
-        // A document typeset once its start is known may start on a
-        // left-hand page (`open = "any"`); a module is laid out as if on the
-        // right and moved when it lands on the left.
-        let first = match doc {
-            Doc::Opener(_) | Doc::Back => Some(self.settings.pages.start(doc)),
-            Doc::PartIndex(p) => self.settings.pages.ends.get(p).copied(),
-            _ => None,
-        };
-        let mut out = String::new();
-        let _ = writeln!(out, "#import \"/{}/quire.typ\": *", doc.key());
-        let _ = writeln!(
-            out,
-            "#show: book.with(title: {}, authors: {}, lang: {}, paper: {}, print: {}, keywords: {}, verso: {})",
-            lit(&meta.title),
-            self.authors(),
-            lit(&meta.language),
-            lit(self.settings.paper),
-            self.settings.print,
-            array(keywords),
-            first.is_some_and(|n| n.is_multiple_of(2)),
-        );
-        out
-    }
-
-    /// Whether a division opening `open` starts on a right-hand page.
-    fn right(&self, open: Open) -> bool {
-        self.settings.print && open == Open::Right
-    }
-
-    fn authors(&self) -> String {
-        array(self.book.meta.authors.iter().map(|a| lit(a)))
     }
 
     fn finish(self) -> Generated {
@@ -1218,58 +832,10 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// Cover, title page, copyright page and contents (pages numbered i, ii…).
-    pub fn front_document(mut self, build_date: &str, version_line: &str) -> Generated {
-        self.doc = Doc::Front;
-        self.preamble();
-        let book = self.book;
-        let meta = &book.meta;
-        let authors_arr = self.authors();
-        let subtitle = meta
-            .subtitle
-            .as_deref()
-            .map(lit)
-            .unwrap_or_else(|| "none".into());
-        let _ = writeln!(
-            self.out,
-            "#cover({}, {subtitle}, {authors_arr}, {})",
-            lit(&meta.title),
-            lit(&meta.version)
-        );
-        let publisher = meta
-            .publisher
-            .as_deref()
-            .map(lit)
-            .unwrap_or_else(|| "none".into());
-        let _ = writeln!(
-            self.out,
-            "#title-page({}, {subtitle}, {authors_arr}, {publisher})",
-            lit(&meta.title)
-        );
-        let mut copyright = vec![format!("#strong[#{}]", lit(&meta.title))];
-        if let Some(c) = &meta.copyright {
-            copyright.push(format!("#{}", lit(c)));
-        }
-        copyright.push(format!(
-            "#{}",
-            lit(&format!(
-                "Version {}. Built {build_date} with {version_line}.",
-                meta.version
-            ))
-        ));
-        copyright.push(format!(
-            "#{}",
-            lit(&format!("Identifier: {}", meta.identifier))
-        ));
-        let _ = writeln!(self.out, "#copyright-page[{}]", copyright.join("\n\n"));
-        self.toc();
-        self.finish()
-    }
-
     /// A part's opening pages, numbered from where the part starts.
-    pub fn opener_document(mut self, p: usize) -> Generated {
-        self.doc = Doc::Opener(p);
-        self.preamble();
+    fn opener_document(mut self, p: usize) -> Generated {
+        let preamble = matter::preamble(self.book, self.settings, self.doc);
+        self.out.push_str(&preamble);
         let start = self.settings.pages.start(self.doc);
         let _ = writeln!(self.out, "#counter(page).update({start})");
         self.opener(p);
@@ -1279,44 +845,9 @@ impl<'a> Gen<'a> {
     /// One module. Nothing in it depends on page numbers: its footers are
     /// typeset apart ([`Doc::Numbers`]) once the page numbers are known, so
     /// it is laid out once, whatever comes before it.
-    pub fn module_document(mut self, r: ModuleRef) -> Generated {
-        self.doc = Doc::Module(r);
+    fn module_document(mut self, r: ModuleRef) -> Generated {
         let _ = writeln!(self.out, "#import \"/{}/quire.typ\": *", self.doc.key());
         self.module(r);
-        self.finish()
-    }
-
-    /// The running heads and footers of the modules' pages, one page per
-    /// page number, grafted onto the module pages: left pages run the
-    /// part's title, right pages the module's, nothing on a module's first
-    /// page. Its first two pages mark where a right-hand and a left-hand
-    /// page's text area starts.
-    pub fn numbers_document(mut self) -> Generated {
-        self.doc = Doc::Numbers;
-        self.preamble();
-        let book = self.book;
-        let count = self.settings.pages.body_pages.max(2);
-        let mut heads = vec!["none".to_string(); count as usize];
-        for &(r, start, len) in &self.settings.pages.modules {
-            let part = &book.parts[r.part];
-            let running = lit(&format!("Part {}: {}", part.number, part.title));
-            let title = lit(&book.module(r).title);
-            for number in start + 1..start + len {
-                if let Some(head) = heads.get_mut(number as usize - 1) {
-                    let left = number.is_multiple_of(2);
-                    head.clone_from(if left { &running } else { &title });
-                }
-            }
-        }
-        let _ = writeln!(
-            self.out,
-            "#set page(header: page-heads({}))\n#counter(page).update(1)\n\
-             #place(top + left)[#metadata(none) <{RECTO_ORIGIN}>]\n#pagebreak()\n\
-             #place(top + left)[#metadata(none) <{VERSO_ORIGIN}>]\n\
-             #for _ in range({}) {{ pagebreak() }}",
-            array(heads),
-            count - 2
-        );
         self.finish()
     }
 
@@ -1325,37 +856,13 @@ impl<'a> Gen<'a> {
     /// same when only the settings change.
     fn module_main(&self, r: ModuleRef) -> String {
         let doc = Doc::Module(r);
-        let mut main = self.preamble_text(doc);
+        let mut main = matter::preamble(self.book, self.settings, doc);
         let _ = writeln!(
             main,
             "#set page(header: none, footer: none)\n#include \"/{}/body.typ\"",
             doc.key()
         );
         main
-    }
-
-    /// The indexes, numbered on from the last part.
-    pub fn back_document(mut self) -> Generated {
-        self.doc = Doc::Back;
-        self.preamble();
-        let _ = writeln!(
-            self.out,
-            "#counter(page).update({})",
-            self.settings.pages.start(Doc::Back)
-        );
-        self.tag_index(None);
-        self.difficulty_index();
-        self.finish()
-    }
-
-    /// A part's own tag index, numbered on from the part's last page.
-    pub fn part_index_document(mut self, p: usize) -> Generated {
-        self.doc = Doc::PartIndex(p);
-        self.preamble();
-        let start = self.settings.pages.ends.get(p).copied().unwrap_or(1);
-        let _ = writeln!(self.out, "#counter(page).update({start})");
-        self.tag_index(Some(p));
-        self.finish()
     }
 }
 
@@ -1419,32 +926,14 @@ fn block_notes(b: &Block, out: &mut Vec<usize>) {
     }
 }
 
-/// A difficulty as the template's badge argument: `none` draws no badge.
-fn difficulty_arg(d: Option<Difficulty>) -> String {
-    d.map_or_else(|| "none".to_string(), |d| lit(d.as_str()))
-}
-
 /// What a remote image (never fetched) is called in its link.
 fn remote_label<'s>(url: &'s str, alt: &'s str) -> &'s str {
     if alt.is_empty() { url } else { alt }
 }
 
-/// The virtual path an image is served under.
-pub fn image_path(book: &Book, idx: usize) -> String {
-    // Typst picks the decoder by this extension (PNG, JPEG, GIF, WebP, SVG).
-    format!("/img/{idx}.{}", book.images[idx].format.ext())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn literals_escape_everything() {
-        assert_eq!(lit(r#"a "b" \c"#), r#""a \"b\" \\c""#);
-        assert_eq!(lit("x\ny"), "\"x\\ny\"");
-        assert_eq!(label_part("a.b c"), "a_u2e_b_u20_c");
-    }
 
     #[test]
     fn web_links_print_their_address_unless_it_is_their_text() {
@@ -1458,16 +947,5 @@ mod tests {
             "https://example.com/a"
         ));
         assert!(!needs_address("mailto:a@b.c", "write to us"));
-    }
-
-    #[test]
-    fn brand_names_are_set_unhyphenated_plain_words_not() {
-        assert_eq!(
-            text_code("DynamoDB, or OpenAI"),
-            r##"#text(hyphenate: false, "DynamoDB")#", or "#text(hyphenate: false, "OpenAI")"##
-        );
-        // Capitalised or all-capital words, numbers: one plain literal.
-        let plain = "The SQL database holds 2PC logs; Über x86.";
-        assert_eq!(text_code(plain), format!("#{}", lit(plain)));
     }
 }

@@ -23,6 +23,7 @@
 mod compose;
 mod coverage;
 mod diagnostics;
+mod doc;
 mod export;
 mod impose;
 mod laid;
@@ -33,7 +34,6 @@ mod pagemap;
 mod paper;
 mod session;
 mod world;
-mod xref;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -62,26 +62,21 @@ pub static DEFAULT_LAYOUTS: &[(&str, &str)] = &[(
 pub fn markup(book: &Book, paper: Paper) -> String {
     let fallback = BTreeSet::new();
     let no_breaks = BTreeSet::new();
-    let pages = markup::PageMap::default();
+    let pages = doc::PageMap::default();
     let settings = markup::Settings {
         paper: paper.key(),
-        print: true,
         open: Open::MODULES,
         part_open: Open::PARTS,
         math_fallback: &fallback,
         note_breaks: &no_breaks,
         pages: &pages,
     };
-    let generator = || markup::Gen::new(book, &settings);
-    let mut out = generator().front_document("2000-01-01", "Quire").text;
-    for p in 0..book.parts.len() {
-        out.push_str(&generator().opener_document(p).text);
-    }
-    for (r, _) in book.modules() {
-        out.push_str(&generator().module_document(r).text);
-    }
-    out.push_str(&generator().back_document().text);
-    out
+    let docs = std::iter::once(doc::Doc::Front)
+        .chain((0..book.parts.len()).map(doc::Doc::Opener))
+        .chain(book.modules().map(|(r, _)| doc::Doc::Module(r)))
+        .chain([doc::Doc::Back]);
+    docs.map(|d| markup::generate(book, &settings, d, "2000-01-01", "Quire").text)
+        .collect()
 }
 
 /// A publisher's font folders: `fonts/` next to the content folder, or inside it.

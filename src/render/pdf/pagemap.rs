@@ -8,9 +8,8 @@ use typst::layout::Abs;
 use typst_layout::PagedDocument;
 
 use super::PdfOptions;
+use super::doc::{self, Doc, PageMap, XRef};
 use super::laid::Laid;
-use super::markup::{self, Doc, PageMap};
-use super::xref::XRef;
 use crate::model::ModuleRef;
 use crate::model::print::Open;
 
@@ -89,7 +88,7 @@ pub(super) fn page_map(openers: &[Laid], parts: &[Vec<Laid>], opts: &PdfOptions)
             for elem in introspector.elements().query_labelled().iter() {
                 let Some(label) = elem.label() else { continue };
                 let name = label.resolve();
-                let Some(key) = name.as_str().strip_prefix(markup::MENTION) else {
+                let Some(key) = name.as_str().strip_prefix(doc::MENTION) else {
                     continue;
                 };
                 let Some(pos) = elem.location().and_then(|l| introspector.position(l)) else {
@@ -124,7 +123,7 @@ pub(super) fn labelled(doc: &PagedDocument) -> Vec<(String, PagedPosition)> {
         .iter()
         .filter_map(|elem| {
             let name = elem.label()?.resolve().as_str().to_string();
-            if name.starts_with(markup::MENTION) {
+            if name.starts_with(doc::MENTION) {
                 return None;
             }
             Some((name, introspector.position(elem.location()?)?))
@@ -150,7 +149,7 @@ pub(super) fn verso_shift(numbers: &PagedDocument) -> Abs {
             .find(|(n, _)| n == name)
             .map(|(_, pos)| pos.point.x)
     };
-    match (x(markup::RECTO_ORIGIN), x(markup::VERSO_ORIGIN)) {
+    match (x(doc::RECTO_ORIGIN), x(doc::VERSO_ORIGIN)) {
         (Some(recto), Some(verso)) => verso - recto,
         _ => Abs::zero(),
     }
