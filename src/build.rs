@@ -15,11 +15,15 @@ use crate::diag::{Diagnostic, Severity};
 use crate::error::{Error, Result};
 use crate::model::print::PdfSettings;
 use crate::render::booklet::BookletOptions;
-use crate::render::{BuildInfo, epub, pdf};
+use crate::render::{BuildInfo, pdf, readers};
 
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     pub epub: bool,
+    /// The Kindle file (`<book>.kindle.epub`).
+    pub kindle: bool,
+    /// The Kobo file (`<book>.kepub.epub`).
+    pub kobo: bool,
     /// The part booklets and the combined book.
     pub pdf: bool,
     /// The command line named no format: write what book.toml's `[build]
@@ -49,8 +53,10 @@ impl BuildOptions {
     /// Everything about the invocation that changes the output, for the cache.
     fn cache_key(&self) -> String {
         format!(
-            "epub={} pdf={} from-book={} booklets={:?} pdf-settings={:?} deny-warnings={} fetch-images={:?} SOURCE_DATE_EPOCH={:?}",
+            "epub={} kindle={} kobo={} pdf={} from-book={} booklets={:?} pdf-settings={:?} deny-warnings={} fetch-images={:?} SOURCE_DATE_EPOCH={:?}",
             self.epub,
+            self.kindle,
+            self.kobo,
             self.pdf,
             self.formats_from_book,
             self.booklets,
@@ -121,6 +127,10 @@ pub struct BuildReport {
     /// fetching was on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_images: Option<crate::parse::remote::Report>,
+    /// What the build chose to leave out, and why (not warnings: nothing is
+    /// wrong with the book), e.g. page numbers in an EPUB built alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
 }
 
 struct Pending {
@@ -284,13 +294,24 @@ pub fn build_from(
     let book = &loaded.book;
     let settings = opts.pdf_settings.or(book.meta.pdf);
     // The formats: the command line's, else book.toml's `[build] formats`.
-    let (want_epub, want_pdf, booklets) = if opts.formats_from_book {
+    let (readers, want_pdf, booklets) = if opts.formats_from_book {
         let f = book.meta.formats.unwrap_or_default();
         let booklets = opts.booklets.clone().or(f.booklets.then_some(None));
-        (f.epub, f.pdf, booklets)
+        let readers = readers::Wanted {
+            epub: f.epub,
+            kindle: f.kindle,
+            kobo: f.kobo,
+        };
+        (readers, f.pdf, booklets)
     } else {
-        (opts.epub, opts.pdf, opts.booklets.clone())
+        let readers = readers::Wanted {
+            epub: opts.epub,
+            kindle: opts.kindle,
+            kobo: opts.kobo,
+        };
+        (readers, opts.pdf, opts.booklets.clone())
     };
+    let mut notices = Vec::new();
     let pdf_options = pdf::PdfOptions {
         paper: settings.paper.unwrap_or_default(),
         open: settings.open.unwrap_or(pdf::Open::MODULES),
@@ -323,46 +344,82 @@ pub fn build_from(
         None => &free_layout_caches,
     };
 
-    // The EPUB is small next to the typesetting: it runs beside it.
-    let (epub, typeset) = rayon::join(
-        || {
-            want_epub
-                .then(|| {
-                    progress.start("epub");
-                    let t = Instant::now();
-                    epub::render(book, &info).map(|e| (e, t.elapsed().as_secs_f64()))
-                })
-                .transpose()
-        },
-        || {
-            want_pdf
-                .then(|| {
-                    progress.start("pdf");
-                    let t = Instant::now();
-                    let job = pdf::Job {
-                        book,
-                        options: pdf_options,
-                        info: &info,
-                        fonts: fonts(),
-                        session: opts.session.as_deref(),
-                        release,
-                    };
-                    let layout = pdf::typeset(&job)?;
-                    Ok::<_, Error>((job, layout, t.elapsed().as_secs_f64()))
-                })
-                .transpose()
-        },
-    );
+    // The page map of the book PDF, for the readers' print page numbers:
+    // kept by a hash of everything it depends on, for EPUB-only builds.
+    let page_key = content.and_then(|c| {
+        let what = format!(
+            "page map {:?} SOURCE_DATE_EPOCH={:?}",
+            pdf_options, opts.source_date_epoch
+        );
+        cache::fingerprint(c, &pdf::font_dirs(c), &what).ok()
+    });
+    let typeset_pdf = || {
+        want_pdf
+            .then(|| {
+                progress.start("pdf");
+                let t = Instant::now();
+                let job = pdf::Job {
+                    book,
+                    options: pdf_options,
+                    info: &info,
+                    fonts: fonts(),
+                    session: opts.session.as_deref(),
+                    release,
+                };
+                let layout = pdf::typeset(&job)?;
+                Ok::<_, Error>((job, layout, t.elapsed().as_secs_f64()))
+            })
+            .transpose()
+    };
+    let render_readers = |pages: Option<&crate::render::pagelist::PageList>| {
+        readers
+            .any()
+            .then(|| {
+                progress.start("epub");
+                let t = Instant::now();
+                readers::render(book, &info, out, readers, pages, &fonts())
+                    .map(|e| (e, t.elapsed().as_secs_f64()))
+            })
+            .transpose()
+    };
+    let (epub, typeset) = if want_pdf {
+        // The readers' page numbers are the book PDF's: it is laid out
+        // first (once), the readers follow.
+        let typeset = typeset_pdf();
+        let pages = match &typeset {
+            Ok(Some((_, layout, _))) => {
+                let list = pdf::page_list(layout, readers::page_source(book, pdf_options.paper));
+                if let Some(key) = &page_key {
+                    readers::store_pages(out, key, &list);
+                }
+                Some(list)
+            }
+            _ => None,
+        };
+        (render_readers(pages.as_ref()), typeset)
+    } else {
+        let pages = page_key
+            .as_deref()
+            .and_then(|key| readers::load_pages(out, key));
+        if pages.is_none() && readers.any() {
+            notices.push(
+                "no print page navigation in the EPUB: no PDF of this content and paper was built yet (build with --pdf, or both at once)".to_string(),
+            );
+        }
+        (render_readers(pages.as_ref()), Ok(None))
+    };
     let mut pending: Vec<Pending> = Vec::new();
     if let Some((e, seconds)) = epub? {
         timed("epub", seconds);
         warnings.extend(e.warnings);
-        pending.push(Pending {
-            kind: "epub",
-            path: epub::output_path(book, out),
-            bytes: e.bytes,
-            pages: None,
-        });
+        for f in e.files {
+            pending.push(Pending {
+                kind: f.kind,
+                path: f.path,
+                bytes: f.bytes,
+                pages: None,
+            });
+        }
     }
     let typeset = typeset?;
     if let Some((_, layout, seconds)) = &typeset {
@@ -463,6 +520,7 @@ pub fn build_from(
             .collect(),
         timings,
         remote_images: (remote.fetching || remote.cached > 0).then_some(remote),
+        notices,
     };
     if let Some(fp) = &fingerprint {
         // A build that can't record itself is still a good build; the next

@@ -187,6 +187,17 @@ pub struct BuildArgs {
     #[arg(long)]
     pub pdf: bool,
 
+    /// Build the Kindle file (`<out>/<book-slug>.kindle.epub`, for Send to
+    /// Kindle and KDP): formulas as images, a JPEG cover, no MathML, checked
+    /// against Kindle's publishing guidelines.
+    #[arg(long)]
+    pub kindle: bool,
+
+    /// Build the Kobo file (`<out>/<book-slug>.kepub.epub`): the EPUB with
+    /// every sentence in a koboSpan, as Kobo's own books have them.
+    #[arg(long)]
+    pub kobo: bool,
+
     /// Paper profile for the PDFs (inner/outer margins for duplex printing);
     /// default: `paper` in book.toml's `[pdf]`, else a4.
     #[arg(long, value_enum)]

@@ -171,7 +171,9 @@ fn build_options(args: &cli::BuildArgs) -> quire::Result<BuildOptions> {
     Ok(BuildOptions {
         epub: args.epub,
         pdf: args.pdf,
-        formats_from_book: !args.epub && !args.pdf,
+        kindle: args.kindle,
+        kobo: args.kobo,
+        formats_from_book: !args.epub && !args.pdf && !args.kindle && !args.kobo,
         pdf_settings: pdf_settings(args.paper, args.open, args.part_open, &args.imposition)?,
         deny_warnings: args.deny_warnings,
         booklets: args.booklet.then_some(None),
@@ -326,6 +328,11 @@ fn build_with(
     let (report, warnings) = quire::build::build(&cli.content, &cli.out, opts, &progress)?;
     progress.clear();
     print_diagnostics(&warnings, cli.quiet);
+    if !cli.quiet {
+        for n in &report.notices {
+            eprintln!("note: {n}");
+        }
+    }
     if let Some(path) = report_path {
         let json = serde_json::to_vec_pretty(&report)
             .map_err(|e| Error::Internal(format!("report: {e}")))?;

@@ -47,6 +47,10 @@ pub struct Formats {
     pub pdf: bool,
     /// Every part imposed as a study booklet.
     pub booklets: bool,
+    /// The Kindle file (`<book>.kindle.epub`).
+    pub kindle: bool,
+    /// The Kobo file (`<book>.kepub.epub`).
+    pub kobo: bool,
 }
 
 impl Default for Formats {
@@ -55,6 +59,8 @@ impl Default for Formats {
             epub: true,
             pdf: true,
             booklets: false,
+            kindle: false,
+            kobo: false,
         }
     }
 }

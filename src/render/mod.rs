@@ -5,6 +5,8 @@ pub mod booklet;
 pub mod epub;
 pub mod layouts;
 pub mod output;
+pub mod pagelist;
+pub mod readers;
 pub mod pdf;
 /// Calendar arithmetic lives outside the renderers (the loader checks dates too).
 pub use crate::time;

@@ -55,6 +55,8 @@ pub enum Format {
     Epub,
     Pdf,
     Booklets,
+    Kindle,
+    Kobo,
 }
 
 impl BuildToml {
@@ -63,6 +65,8 @@ impl BuildToml {
             epub: list.contains(&Format::Epub),
             pdf: list.contains(&Format::Pdf),
             booklets: list.contains(&Format::Booklets),
+            kindle: list.contains(&Format::Kindle),
+            kobo: list.contains(&Format::Kobo),
         })
     }
 }

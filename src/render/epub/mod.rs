@@ -8,6 +8,8 @@
 pub mod assets;
 mod container;
 mod highlight;
+pub mod kindle;
+pub mod kobo;
 mod math;
 mod mathfit;
 mod plate;
@@ -23,10 +25,11 @@ use serde::Serialize;
 
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
-use crate::model::{Book, ModuleRef};
+use crate::model::{Book, ImageFormat, ModuleRef};
 use crate::render::BuildInfo;
 use crate::render::layouts::Layouts;
 use crate::render::output::write_atomic;
+use crate::render::pagelist::{self, Owner, PageList};
 use view::{
     IndexPage, LetterGroup, LetterLink, ModuleView, PartView, module_view, part_view, to_value,
 };
@@ -103,6 +106,56 @@ pub static DEFAULT_LAYOUTS: &[(&str, &str)] = &[
 pub struct Epub {
     pub bytes: Vec<u8>,
     pub warnings: Vec<Diagnostic>,
+    /// The zip's entries (the Kobo file is made from them).
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// The spine's XHTML pages, as zip entry names.
+    pub pages: Vec<String>,
+}
+
+impl Epub {
+    /// The Kobo file (`<book>.kepub.epub`): these pages with Kobo's spans.
+    pub fn kepub(&self, info: &BuildInfo) -> Result<Vec<u8>> {
+        container::zip(&kobo::kepub_files(&self.files, &self.pages), info.epoch)
+    }
+}
+
+/// `out_dir/<book-slug>.kepub.epub`.
+pub fn kobo_path(book: &Book, out_dir: &Path) -> PathBuf {
+    out_dir.join(format!("{}.kepub.epub", book.meta.slug))
+}
+
+/// `out_dir/<book-slug>.kindle.epub`.
+pub fn kindle_path(book: &Book, out_dir: &Path) -> PathBuf {
+    out_dir.join(format!("{}.kindle.epub", book.meta.slug))
+}
+
+/// What sets an EPUB apart from the plain one.
+#[derive(Default, Clone, Copy)]
+pub struct Variant<'a> {
+    /// The book PDF's page numbers, when known: page-break markers, a
+    /// page-list and the metadata naming the print edition.
+    pub pages: Option<&'a PageList>,
+    /// The Kindle file (see `kindle`): formulas as these images, a JPEG
+    /// cover, SVG text rasterized, no negative margins, and its check.
+    pub kindle: Option<&'a kindle::Assets>,
+}
+
+/// Print page markers at the top of a page: before its title.
+fn with_top_marks(html: String, labels: &[String]) -> String {
+    if labels.is_empty() {
+        return html;
+    }
+    let marks: String = labels.iter().map(|l| pagelist::marker(l)).collect();
+    let at = html
+        .find("<h1")
+        .or_else(|| {
+            html.find("<body")
+                .and_then(|b| html[b..].find('>').map(|e| b + e + 1))
+        })
+        .unwrap_or(0);
+    let mut out = html;
+    out.insert_str(at, &marks);
+    out
 }
 
 /// `out_dir/<book-slug>.epub`.
@@ -137,6 +190,9 @@ struct NcxPoint {
 
 struct ModulePage {
     file: String,
+    /// Print pages marked on it.
+    marked: Vec<String>,
+    source: PathBuf,
     plates: Vec<xhtml::PlateRef>,
     id: String,
     html: String,
@@ -234,6 +290,15 @@ fn render_template(env: &Environment<'_>, name: &str, ctx: Value) -> Result<Stri
 }
 
 pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
+    render_with(book, info, Variant::default())
+}
+
+pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Result<Epub> {
+    let kindle = variant.kindle;
+    // Print page breaks marked, by label: the page file they are on.
+    let mut placed: BTreeMap<String, String> = BTreeMap::new();
+    // Which Markdown file each page comes from (the Kindle check's reports).
+    let mut sources: std::collections::HashMap<String, PathBuf> = Default::default();
     let layouts = Layouts::new(&book.root, DEFAULT_LAYOUTS);
     let env = environment(&layouts)?;
     let lang = book.meta.language.clone();
@@ -246,24 +311,61 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
 
     // Resources: stylesheet, cover, images (once each, in model order); the
     // font once the pages are written (it keeps only the characters they use).
-    pkg.add(
-        "css/book.css",
-        "css",
-        "text/css",
-        "",
-        layouts.get("epub/book.css")?.into_owned().into_bytes(),
-    );
-    pkg.add(
-        "images/cover.png",
-        "cover-image",
-        "image/png",
-        "cover-image",
-        assets::cover_png(book)?,
-    );
+    let css = layouts.get("epub/book.css")?.into_owned();
+    let css = match kindle {
+        Some(_) => kindle::stylesheet(&css),
+        None => css,
+    };
+    pkg.add("css/book.css", "css", "text/css", "", css.into_bytes());
+    let cover_png = assets::cover_png(book)?;
+    let cover_src = match kindle {
+        Some(_) => {
+            let jpeg = kindle::cover_jpeg(&cover_png)?;
+            pkg.add(
+                "images/cover.jpg",
+                "cover-image",
+                "image/jpeg",
+                "cover-image",
+                jpeg,
+            );
+            "../images/cover.jpg"
+        }
+        None => {
+            pkg.add(
+                "images/cover.png",
+                "cover-image",
+                "image/png",
+                "cover-image",
+                cover_png,
+            );
+            "../images/cover.png"
+        }
+    };
     let mut image_hrefs = Vec::with_capacity(book.images.len());
     for (i, img) in book.images.iter().enumerate() {
         // WebP is stored as PNG (EPUB 3.2 readers need not show WebP).
         let (bytes, format) = assets::image_bytes(img)?;
+        // Kindle sets SVG text in its own fonts, or not at all: drawn here.
+        let (bytes, format) = match kindle {
+            Some(_) if format == ImageFormat::Svg && kindle::has_live_text(&bytes) => {
+                let width = img.width.max(1).saturating_mul(2).min(assets::MAX_IMAGE_PX);
+                match kindle::rasterize_svg(&bytes, width) {
+                    Ok(png) => (png, ImageFormat::Png),
+                    Err(e) => {
+                        warnings.push(Diagnostic {
+                            severity: crate::diag::Severity::Warning,
+                            file: img.path.clone(),
+                            pos: crate::model::Pos { line: 1, col: 1 },
+                            message: format!(
+                                "Kindle: an SVG with live text that could not be drawn as PNG ({e})"
+                            ),
+                        });
+                        (bytes, format)
+                    }
+                }
+            }
+            _ => (bytes, format),
+        };
         let href = format!(
             "images/img-{:03}-{}.{}",
             i + 1,
@@ -322,7 +424,7 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
         "epub/cover.xhtml.j2",
         ctx(
             base(&book.meta.title, ""),
-            vec![("cover_src", Value::from("../images/cover.png"))],
+            vec![("cover_src", Value::from(cover_src))],
         ),
     )?;
     pkg.page("cover.xhtml", "cover", "", cover);
@@ -380,6 +482,14 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
     for (p, part) in book.parts.iter().enumerate() {
         let file = part_file(book, p);
         let mut w = Writer::new(book, None, &image_hrefs, &part.source, file.clone());
+        w.math_images = kindle.map(|k| &k.math);
+        let marks = variant.pages.map(|l| l.marks(Owner::Part(p)));
+        if let Some(m) = &marks {
+            w.mark_pages(
+                m.at.clone(),
+                pagelist::owner_containers(book, Owner::Part(p)),
+            );
+        }
         w.blocks(&part.overview);
         plates.append(&mut w.plates);
         let mut pv = parts[p].clone();
@@ -395,6 +505,12 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
             "epub/part.xhtml.j2",
             ctx(base(&title, "bodymatter"), vec![("part", to_value(&pv))]),
         )?;
+        let top = marks.map(|m| m.top).unwrap_or_default();
+        let html = with_top_marks(html, &top);
+        for label in top.into_iter().chain(std::mem::take(&mut w.marked)) {
+            placed.insert(label, format!("{file}#page-"));
+        }
+        sources.insert(format!("EPUB/text/{file}"), part.source.clone());
         pkg.page(&file, &part.id, props, html);
         // Module pages are independent: render them in parallel, keep book order.
         let pages: Vec<Result<ModulePage>> = (0..part.modules.len())
@@ -404,6 +520,12 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
                 let module = book.module(r);
                 let file = module_file(book, r);
                 let mut w = Writer::new(book, Some(r), &image_hrefs, &module.source, file.clone());
+                w.math_images = kindle.map(|k| &k.math);
+                let owner = Owner::Module(p, m);
+                let marks = variant.pages.map(|l| l.marks(owner));
+                if let Some(marks) = &marks {
+                    w.mark_pages(marks.at.clone(), pagelist::owner_containers(book, owner));
+                }
                 w.blocks(&module.blocks);
                 let body = w.take();
                 w.footnotes(&module.footnotes);
@@ -419,7 +541,14 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
                         vec![("module", to_value(&mv))],
                     ),
                 )?;
+                let top = marks.map(|m| m.top).unwrap_or_default();
+                let html = with_top_marks(html, &top);
                 Ok(ModulePage {
+                    marked: top
+                        .into_iter()
+                        .chain(std::mem::take(&mut w.marked))
+                        .collect(),
+                    source: module.source.clone(),
                     file,
                     plates: std::mem::take(&mut w.plates),
                     id: format!("m-{}", module.id),
@@ -435,6 +564,10 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
             has_math |= page.has_math;
             warnings.append(&mut page.warnings);
             let props = if page.has_math { "mathml" } else { "" };
+            for label in page.marked {
+                placed.insert(label, format!("{}#page-", page.file));
+            }
+            sources.insert(format!("EPUB/text/{}", page.file), page.source);
             pkg.page(&page.file, &page.id, props, page.html);
         }
     }
@@ -523,6 +656,21 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
         }
     }
 
+    if let Some(k) = kindle {
+        let mut images: Vec<&kindle::MathImage> = k.math.values().collect();
+        images.sort_by(|a, b| a.href.cmp(&b.href));
+        images.dedup_by(|a, b| a.href == b.href);
+        for (n, img) in images.into_iter().enumerate() {
+            pkg.add(
+                &img.href,
+                &format!("math-{}", n + 1),
+                "image/png",
+                "",
+                img.png.clone(),
+            );
+        }
+    }
+
     // The monospace font, cut down to the characters the pages show in it.
     let mut mono_chars = BTreeSet::new();
     for (name, bytes) in &pkg.files {
@@ -537,6 +685,27 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
         "",
         assets::mono_font_subset(&mono_chars)?,
     );
+
+    // The page-list: every print page marked, in page order.
+    let page_list: Vec<Value> = variant
+        .pages
+        .map(|l| {
+            l.breaks
+                .iter()
+                .filter_map(|b| {
+                    let href = placed.get(&b.label)?;
+                    Some(Value::from_pairs([
+                        ("href", Value::from(format!("{href}{}", b.label))),
+                        ("label", Value::from(b.label.clone())),
+                    ]))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let page_source = match variant.pages {
+        Some(l) if !page_list.is_empty() => l.source.clone(),
+        _ => String::new(),
+    };
 
     // Navigation: nav.xhtml (EPUB 3) and toc.ncx (for EPUB 2 readers).
     let index_files: Vec<Value> = index_pages
@@ -557,6 +726,7 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
             ("parts", to_value(&parts)),
             ("has_difficulty", Value::from(has_difficulty)),
             ("index_files", Value::from(index_files)),
+            ("page_list", Value::from(page_list.clone())),
         ]),
     )?;
     pkg.add(
@@ -598,7 +768,16 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
             ("subjects", to_value(&subjects)),
             ("has_images", Value::from(!book.images.is_empty())),
             ("has_math", Value::from(has_math)),
-            ("a11y_summary", Value::from(a11y_summary(book, has_math))),
+            (
+                "a11y_summary",
+                Value::from(a11y_summary(
+                    book,
+                    has_math,
+                    kindle.is_some_and(|k| !k.math.is_empty()),
+                    !page_source.is_empty(),
+                )),
+            ),
+            ("page_source", Value::from(page_source.clone())),
             (
                 "certified_by",
                 Value::from(format!("Quire {} automated checks", info.quire_version)),
@@ -608,12 +787,24 @@ pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
         ]),
     )?;
     let container = render_template(&env, "epub/container.xml.j2", Value::UNDEFINED)?;
+    let pages: Vec<String> = pkg
+        .spine
+        .iter()
+        .filter_map(|item| pkg.manifest.iter().find(|m| m.id == item.id))
+        .map(|m| format!("EPUB/{}", m.href))
+        .collect();
     let mut files = pkg.files;
     files.insert("EPUB/package.opf".into(), opf.into_bytes());
     files.insert("META-INF/container.xml".into(), container.into_bytes());
+    if let Some(k) = kindle {
+        warnings.extend(k.warnings.iter().cloned());
+        warnings.extend(kindle::check(&files, &sources, "EPUB/images/cover.jpg"));
+    }
     Ok(Epub {
         bytes: container::zip(&files, info.epoch)?,
         warnings,
+        files,
+        pages,
     })
 }
 
@@ -673,7 +864,7 @@ fn index_title(page: &IndexPage) -> String {
     }
 }
 
-fn a11y_summary(book: &Book, has_math: bool) -> String {
+fn a11y_summary(book: &Book, has_math: bool, math_images: bool, print_pages: bool) -> String {
     let mut s = String::from(
         "Structured with headings, a table of contents, landmarks and an index; reading order follows the print book. ",
     );
@@ -684,6 +875,12 @@ fn a11y_summary(book: &Book, has_math: bool) -> String {
         s.push_str(
             "Mathematics is in MathML with the TeX source as alternative text, and written out as plain text (10⁵, a/b) for reading systems without MathML. ",
         );
+    }
+    if math_images {
+        s.push_str("Formulas are images with their TeX source as alternative text. ");
+    }
+    if print_pages {
+        s.push_str("Page-break markers and a page list give the page numbers of the print book. ");
     }
     s.push_str(
         "Difficulty is shown as text, not by colour alone. No flashing content, sound or motion.",

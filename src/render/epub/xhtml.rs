@@ -1,6 +1,7 @@
 //! Model blocks and inlines → XHTML fragments. Everything from the source is
 //! escaped; raw HTML reached the model as its own nodes, never as markup.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{highlight, math};
@@ -95,6 +96,27 @@ pub struct Writer<'a> {
     page_file: String,
     /// Figures on this page that get a plate, in order.
     pub plates: Vec<PlateRef>,
+    /// Print page breaks to mark on this page (see `render::pagelist`), by
+    /// container, and the containers by address.
+    page_marks: BTreeMap<u32, Vec<(u32, String)>>,
+    containers: std::collections::HashMap<usize, u32>,
+    /// In a container with marks to place: see [`PageCursor`].
+    cursor: Option<PageCursor>,
+    /// The print pages marked on this page, in order.
+    pub marked: Vec<String>,
+    /// The Kindle file: formulas as these images (by TeX and display), not MathML.
+    pub math_images:
+        Option<&'a std::collections::HashMap<(String, bool), super::kindle::MathImage>>,
+}
+
+/// Where the writer is in a container that has page breaks to place.
+struct PageCursor {
+    /// Character offsets and labels still to place, in order.
+    pending: std::collections::VecDeque<(u32, String)>,
+    /// Characters of the container written so far.
+    chars: u32,
+    /// Whether the last character written was a space (a word starts next).
+    space: bool,
 }
 
 /// A figure's plate page (see `plate`), collected while its page is written.
@@ -132,6 +154,49 @@ impl<'a> Writer<'a> {
             tables: 0,
             last_heading: 1,
             in_link: false,
+            page_marks: BTreeMap::new(),
+            containers: Default::default(),
+            cursor: None,
+            marked: Vec::new(),
+            math_images: None,
+        }
+    }
+
+    /// Marks print page breaks in this page's containers (see `render::pagelist`).
+    pub fn mark_pages(
+        &mut self,
+        marks: BTreeMap<u32, Vec<(u32, String)>>,
+        containers: std::collections::HashMap<usize, u32>,
+    ) {
+        self.page_marks = marks;
+        self.containers = containers;
+    }
+
+    /// Text, with the page breaks that fall in it at the next word start.
+    fn text(&mut self, t: &str) {
+        let Some(cur) = self.cursor.as_mut() else {
+            escape_into(t, &mut self.out);
+            return;
+        };
+        let mut written = 0;
+        while let Some((at, _)) = cur.pending.front() {
+            let local = at.saturating_sub(cur.chars) as usize;
+            match crate::render::pagelist::word_start(t, local, cur.space) {
+                Some(i) if i >= written => {
+                    escape_into(&t[written..i], &mut self.out);
+                    written = i;
+                    if let Some((_, label)) = cur.pending.pop_front() {
+                        self.out.push_str(&crate::render::pagelist::marker(&label));
+                        self.marked.push(label);
+                    }
+                }
+                _ => break,
+            }
+        }
+        escape_into(&t[written..], &mut self.out);
+        cur.chars += t.chars().count() as u32;
+        if let Some(last) = t.chars().last() {
+            cur.space = last.is_whitespace();
         }
     }
 
@@ -406,6 +471,22 @@ impl<'a> Writer<'a> {
     /// MathML, and beside it the same formula as text for reading systems
     /// that don't render MathML (see `math`): `10⁵` must never read "105".
     fn math(&mut self, tex: &str, display: bool, pos: Pos) {
+        if let Some(images) = self.math_images {
+            // The Kindle file; a formula Typst could not set is a warning of the build already.
+            match images.get(&(tex.trim().to_string(), display)) {
+                Some(img) => self
+                    .out
+                    .push_str(&super::kindle::math_img(img, tex, display)),
+                None => {
+                    let _ = write!(
+                        self.out,
+                        "<code class=\"math-source\">{}</code>",
+                        escape(tex)
+                    );
+                }
+            }
+            return;
+        }
         match math::to_xhtml(tex, display) {
             Some(m) => {
                 self.has_math = true;
@@ -429,8 +510,34 @@ impl<'a> Writer<'a> {
     }
 
     pub fn inlines(&mut self, inlines: &[Inline]) {
+        let entered = self
+            .containers
+            .get(&(inlines.as_ptr() as usize))
+            .and_then(|c| self.page_marks.remove(c));
+        let outer = entered.map(|pending| {
+            self.cursor.replace(PageCursor {
+                pending: pending.into(),
+                chars: 0,
+                space: true,
+            })
+        });
         for i in inlines {
             self.inline(i);
+            if !matches!(i, Inline::Text(_) | Inline::SoftBreak | Inline::HardBreak)
+                && let Some(cur) = self.cursor.as_mut()
+            {
+                cur.space = false;
+            }
+        }
+        if let Some(outer) = outer {
+            // A break after the container's last word: at its end.
+            if let Some(cur) = self.cursor.take() {
+                for (_, label) in cur.pending {
+                    self.out.push_str(&crate::render::pagelist::marker(&label));
+                    self.marked.push(label);
+                }
+            }
+            self.cursor = outer;
         }
     }
 
@@ -442,7 +549,7 @@ impl<'a> Writer<'a> {
 
     fn inline(&mut self, i: &Inline) {
         match i {
-            Inline::Text(t) => escape_into(t, &mut self.out),
+            Inline::Text(t) => self.text(t),
             Inline::Code(c) => {
                 self.out.push_str("<code>");
                 escape_into(c, &mut self.out);
@@ -525,7 +632,7 @@ impl<'a> Writer<'a> {
                     "<sup><a epub:type=\"noteref\" role=\"doc-noteref\" id=\"quire-fnref-{number}-{nth}\" href=\"#quire-fn-{number}\">{number}</a></sup>"
                 );
             }
-            Inline::SoftBreak => self.out.push('\n'),
+            Inline::SoftBreak => self.text("\n"),
             Inline::HardBreak => self.out.push_str("<br/>\n"),
         }
     }

@@ -193,7 +193,7 @@ impl<'a> Context<'a> {
                 &format!("Quire {}", self.info.quire_version),
             );
             match self.compile(doc, &generated) {
-                Ok((laid, warnings)) => {
+                Ok((laid, warnings, starts)) => {
                     let misplaced: Vec<String> = match doc {
                         Doc::Module(_) => misplaced_notes(&laid),
                         _ => Vec::new(),
@@ -204,6 +204,8 @@ impl<'a> Context<'a> {
                     if note_breaks.len() > before && attempt < 5 {
                         continue;
                     }
+                    let mut generated = generated;
+                    generated.page_starts = starts;
                     return Ok(Laid {
                         doc: laid,
                         generated,
@@ -226,7 +228,8 @@ impl<'a> Context<'a> {
         &self,
         doc: Doc,
         generated: &Generated,
-    ) -> std::result::Result<(PagedDocument, Vec<Diagnostic>), Failure> {
+    ) -> std::result::Result<(PagedDocument, Vec<Diagnostic>, PageStarts), Failure> {
+        let kind = doc;
         let key = doc.key();
         let paper = self.opts.paper.key();
         let template_path = format!("/{key}/quire.typ");
@@ -256,9 +259,20 @@ impl<'a> Context<'a> {
         let doc = warned
             .output
             .map_err(|errors| diagnostics::failure(root, &world, generated, &errors))?;
-        Ok((doc, warnings))
+        // Where each page begins in the book's text (the EPUB's print page numbers).
+        let starts = match kind {
+            Doc::Module(_) | Doc::Opener(_) => {
+                let range = |span| typst::WorldExt::range(&world, span);
+                super::pagestart::page_starts(&doc, world.generated_id(), &range, generated)
+            }
+            _ => Vec::new(),
+        };
+        Ok((doc, warnings, starts))
     }
 }
+
+/// Per page of a document, where its text begins (see `pagestart`).
+type PageStarts = Vec<Option<crate::render::pagelist::TextPos>>;
 
 /// The footnotes (label names) whose entry is not on the page of their
 /// reference.

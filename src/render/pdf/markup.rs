@@ -44,6 +44,13 @@ pub struct Generated {
     /// A module's main file: the settings, then the module itself (`text`,
     /// included from `/<doc>/body.typ`). Empty for other documents.
     pub main_file: String,
+    /// Where the text of each container starts in `text` (part openings
+    /// and modules; for the EPUB's print page numbers, see `pagestart`).
+    pub texts: Vec<super::pagestart::TextRun>,
+    /// Containers of the body (those after are footnotes').
+    pub body_containers: u32,
+    /// Where each laid-out page begins, once compiled.
+    pub page_starts: Vec<Option<crate::render::pagelist::TextPos>>,
 }
 
 /// Options the markup depends on.
@@ -128,6 +135,12 @@ struct Gen<'a> {
     in_link: bool,
     /// The level of the last heading written (2: the module's title).
     heading: u8,
+    /// The containers of the document's text, by address (see
+    /// `render::pagelist`); the one being written and its characters so far.
+    containers: std::collections::HashMap<usize, u32>,
+    body_containers: u32,
+    cursor: Option<(u32, u32)>,
+    texts: Vec<super::pagestart::TextRun>,
 }
 
 impl<'a> Gen<'a> {
@@ -154,7 +167,17 @@ impl<'a> Gen<'a> {
             marked: BTreeSet::new(),
             in_link: false,
             heading,
+            containers: Default::default(),
+            body_containers: 0,
+            cursor: None,
+            texts: Vec::new(),
         }
+    }
+
+    /// Records where this document's containers are (see `render::pagelist`).
+    fn find_containers(&mut self, blocks: &[Block], notes: &[crate::model::Footnote]) {
+        self.body_containers = crate::render::pagelist::containers(blocks, &[]).len() as u32;
+        self.containers = crate::render::pagelist::containers(blocks, notes);
     }
 
     fn mark(&mut self, pos: Pos, math: bool) {
@@ -170,6 +193,20 @@ impl<'a> Gen<'a> {
         if t.is_empty() {
             return;
         }
+        let start = self.out.len();
+        self.write_text(t);
+        if let Some((container, chars)) = self.cursor {
+            self.texts.push(super::pagestart::TextRun {
+                start,
+                end: self.out.len(),
+                container,
+                chars,
+            });
+            self.cursor = Some((container, chars + t.chars().count() as u32));
+        }
+    }
+
+    fn write_text(&mut self, t: &str) {
         // Split around tag mentions so each gets an index marker right after it.
         // Every spelling of every tag, whole words, by the index stage's own
         // finder: the PDF marks exactly the mentions the tag index found.
@@ -207,6 +244,16 @@ impl<'a> Gen<'a> {
     }
 
     fn inlines(&mut self, inlines: &[Inline]) {
+        // A container's text counts its characters from its start.
+        let entered = self.containers.get(&(inlines.as_ptr() as usize)).copied();
+        let outer = entered.map(|c| self.cursor.replace((c, 0)));
+        self.inline_runs(inlines);
+        if let Some(outer) = outer {
+            self.cursor = outer;
+        }
+    }
+
+    fn inline_runs(&mut self, inlines: &[Inline]) {
         // Runs of text and soft breaks become one string: fewer Typst elements.
         let mut run = String::new();
         for i in inlines {
@@ -829,11 +876,16 @@ impl<'a> Gen<'a> {
             map: self.map,
             warnings: self.warnings,
             main_file,
+            texts: self.texts,
+            body_containers: self.body_containers,
+            page_starts: Vec::new(),
         }
     }
 
     /// A part's opening pages, numbered from where the part starts.
     fn opener_document(mut self, p: usize) -> Generated {
+        let book = self.book;
+        self.find_containers(&book.parts[p].overview, &[]);
         let preamble = matter::preamble(self.book, self.settings, self.doc);
         self.out.push_str(&preamble);
         let start = self.settings.pages.start(self.doc);
@@ -846,6 +898,9 @@ impl<'a> Gen<'a> {
     /// typeset apart ([`Doc::Numbers`]) once the page numbers are known, so
     /// it is laid out once, whatever comes before it.
     fn module_document(mut self, r: ModuleRef) -> Generated {
+        let module = self.book.module(r);
+        let (blocks, notes) = (&module.blocks, &module.footnotes);
+        self.find_containers(blocks, notes);
         let _ = writeln!(self.out, "#import \"/{}/quire.typ\": *", self.doc.key());
         self.module(r);
         self.finish()
