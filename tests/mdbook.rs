@@ -217,9 +217,10 @@ fn mdbook_errors_point_at_summary_and_directives() {
 // ---------------------------------------------------------------------------
 // `tests/fixtures/mdbook-chapters`: SUMMARY.md without part titles. Each
 // top-level chapter with sub-chapters is a part whose page is its content;
-// the first top-level chapter without sub-chapters after it opens a part of
-// its own; the prefix chapter opens the book in a part named after it; the
-// suffix chapter closes the last part. Chapters link to the top-level ones
+// a top-level chapter without sub-chapters after such a part opens a part of
+// its own (one is its page alone, the next gets the suffix chapter, which
+// closes the last part); the prefix chapter opens the book in a part named
+// after it. Chapters link to the top-level ones
 // (`.md` and `.html`, with and without a fragment, to a heading, an HTML
 // anchor and the title), and a part's page links within itself.
 
@@ -237,9 +238,9 @@ const CHAPTERS_OUTLINE: [&str; 12] = [
     "Floats",
     "Names",
     "Part 3: Interlude",
-    "Glossary",
     "Part 4: Advanced",
     "Traits",
+    "Part 5: Glossary",
     "Credits",
 ];
 
@@ -247,12 +248,12 @@ const CHAPTERS_OUTLINE: [&str; 12] = [
 fn mdbook_without_part_titles_maps_top_level_chapters_to_parts() {
     let (code, out, err) = check(&chapters());
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("parts          4"), "{out}");
-    assert!(out.contains("modules        8"), "{out}");
+    assert!(out.contains("parts          5"), "{out}");
+    assert!(out.contains("modules        7"), "{out}");
     // Only the draft: every link to a part's page and its headings resolved.
     assert_eq!(err.matches("warning:").count(), 1, "{err}");
     assert!(
-        err.contains("src/SUMMARY.md:14:5: warning: draft chapter 'Macros' has no file"),
+        err.contains("src/SUMMARY.md:13:5: warning: draft chapter 'Macros' has no file"),
         "{err}"
     );
 
@@ -274,6 +275,7 @@ fn mdbook_without_part_titles_maps_top_level_chapters_to_parts() {
     assert_eq!(basics.footnotes.len(), 1);
     assert!(book.parts[0].overview.is_empty());
     assert!(book.parts[2].anchors.contains(&"breath".to_string()));
+    assert!(book.parts[2].modules.is_empty());
 }
 
 #[test]
@@ -311,6 +313,10 @@ fn mdbook_without_part_titles_epub_links_reach_part_pages() {
     }
     // Its title heading is printed once, as the part's title.
     assert_eq!(basics.matches(">Basics</h").count(), 1, "{basics}");
+    // A part that is its page alone lists no modules (nor does the nav).
+    let interlude = page(&epub, "part-03.xhtml");
+    assert!(interlude.contains("Breathe") && !interlude.contains("In this part"));
+    assert!(!nav.contains("<ol>\n</ol>"), "{nav}");
     // The page's code loses mdBook's hidden lines, as a module's does.
     let advanced = page(&epub, "part-04.xhtml");
     assert!(
@@ -329,7 +335,8 @@ fn mdbook_without_part_titles_epub_links_reach_part_pages() {
         ("m-values.xhtml", "part-02.xhtml#options"),
         ("m-floats.xhtml", "part-02.xhtml#options"),
         ("m-numbers.xhtml", "part-03.xhtml#a-pause"),
-        ("m-glossary.xhtml", "part-03.xhtml#breath"),
+        ("part-05.xhtml", "part-03.xhtml#breath"),
+        ("part-05.xhtml", "part-03.xhtml"),
         ("m-traits.xhtml", "part-04.xhtml#roadmap"),
     ] {
         let p = page(&epub, file);
