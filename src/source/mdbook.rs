@@ -6,10 +6,11 @@
 //! backend), whose chapter tree is flattened into the same SUMMARY items and
 //! whose texts come already preprocessed.
 //!
-//! - `# Part` headings of SUMMARY.md are parts; without any, the whole book
-//!   is one part named after the book. Prefix chapters open the first part,
-//!   suffix chapters close the last one.
-//! - Every chapter is a module, sub-chapters too (in reading order); the
+//! - `# Part` headings of SUMMARY.md are parts, every chapter under one a
+//!   module. Without any, a top-level chapter with sub-chapters is a part
+//!   whose page is its text (see `groups_by_chapters` for the whole rule).
+//!   Prefix chapters open the first part, suffix chapters close the last one.
+//! - Sub-chapters are modules in reading order, at every depth; the
 //!   module title is the SUMMARY link text (as in mdBook's TOC), and the
 //!   chapter's own opening heading is taken out of the body (Quire prints the
 //!   title itself). Draft chapters `[Name]()` have no file: skipped, warned.
