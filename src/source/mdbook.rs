@@ -1277,6 +1277,36 @@ mod tests {
     }
 
     #[test]
+    fn a_render_context_without_part_titles_maps_chapters_to_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        let chapter = |name: &str, path: &str, number: Vec<u32>, subs: serde_json::Value| {
+            serde_json::json!({"Chapter": {"name": name, "content": format!("# {name}\n\nText of {name}.\n"),
+                "number": number, "sub_items": subs, "path": path, "source_path": path, "parent_names": []}})
+        };
+        let json = serde_json::json!({
+            "version": "0.4.52",
+            "root": r,
+            "book": {"sections": [
+                chapter("One", "one.md", vec![1], serde_json::json!([chapter("Deep", "a/deep.md", vec![1, 1], serde_json::json!([]))])),
+                chapter("Two", "two.md", vec![2], serde_json::json!([])),
+            ]},
+            "config": {"book": {"title": "Mini"}, "output": {"quire": {}}},
+            "destination": r.join("book/quire")
+        });
+        let ctx: RenderContext = serde_json::from_value(json).expect("context");
+        let mut diags = Diagnostics::new();
+        let (s, _) = load_rendered(&ctx, &mut diags).unwrap();
+        assert!(!diags.has_errors());
+        assert_eq!(
+            shape(&s, r),
+            vec![part("One", "one.md", &["Deep"]), part("Two", "two.md", &[])]
+        );
+        // The page's text came from mdBook, its title heading taken out.
+        assert_eq!(s.parts[0].file.body, "\nText of One.\n");
+    }
+
+    #[test]
     fn quire_settings_from_output_quire() {
         let dir = tempfile::tempdir().unwrap();
         let r = dir.path();
