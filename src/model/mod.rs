@@ -4,6 +4,7 @@
 //! rendering here: just types and small accessors.
 
 mod inline;
+pub mod paper;
 pub mod print;
 pub mod terms;
 

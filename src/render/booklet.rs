@@ -9,6 +9,8 @@
 
 use std::fmt::Write as _;
 
+use crate::model::paper::{self, Profile};
+
 /// How a booklet is laid out on its sheets.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BookletOptions {
@@ -91,14 +93,16 @@ pub struct Sheet {
 }
 
 impl Sheet {
-    pub const A4: Sheet = Sheet {
-        width_mm: 297.0,
-        height_mm: 210.0,
-    };
-    pub const LETTER: Sheet = Sheet {
-        width_mm: 279.4,
-        height_mm: 215.9,
-    };
+    pub const A4: Sheet = Sheet::landscape(&paper::A4);
+    pub const LETTER: Sheet = Sheet::landscape(&paper::LETTER);
+
+    /// A paper of the table (`model::paper`) turned landscape.
+    pub const fn landscape(p: &Profile) -> Sheet {
+        Sheet {
+            width_mm: p.height.mm(),
+            height_mm: p.width.mm(),
+        }
+    }
 }
 
 /// How far in from a sheet's edge its marks start: office printers cannot

@@ -178,7 +178,7 @@ impl<'a> Context<'a> {
         let mut note_breaks = BTreeSet::new();
         for attempt in 0..6 {
             let settings = Settings {
-                paper: self.opts.paper.key(),
+                paper: crate::model::paper::Profile::of(self.opts.paper),
                 open: self.opts.open,
                 part_open: self.opts.part_open,
                 math_fallback: fallback,

@@ -55,7 +55,8 @@ pub struct Generated {
 
 /// Options the markup depends on.
 pub struct Settings<'a> {
-    pub paper: &'a str,
+    /// The paper's row of the table (size, margins, type).
+    pub paper: &'static crate::model::paper::Profile,
     /// Where modules open.
     pub open: Open,
     /// Where part openings and the indexes open.

@@ -67,7 +67,7 @@ pub fn markup(book: &Book, paper: Paper) -> String {
     let no_breaks = BTreeSet::new();
     let pages = doc::PageMap::default();
     let settings = markup::Settings {
-        paper: paper.key(),
+        paper: crate::model::paper::Profile::of(paper),
         open: Open::MODULES,
         part_open: Open::PARTS,
         math_fallback: &fallback,

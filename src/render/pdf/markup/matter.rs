@@ -235,11 +235,11 @@ impl<'a> Matter<'a> {
         let _ = writeln!(out, "#import \"/{}/quire.typ\": *", doc.key());
         let _ = writeln!(
             out,
-            "#show: book.with(title: {}, authors: {}, lang: {}, paper: {}, keywords: {}, verso: {})",
+            "#show: book.with(title: {}, authors: {}, lang: {}, {}, keywords: {}, verso: {})",
             lit(&meta.title),
             self.authors(),
             lit(&meta.language),
-            lit(self.settings.paper),
+            crate::render::pdf::paper::template_args(self.settings.paper),
             array(keywords),
             first.is_some_and(|n| n.is_multiple_of(2)),
         );
