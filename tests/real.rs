@@ -246,6 +246,27 @@ fn markup_in(text: &str) -> Vec<String> {
     found
 }
 
+/// pdftotext's text with what the PDF puts inside a code line taken out: a
+/// long line's wrap mark (`↪`) and a page break (the footer's number, the
+/// form feed), so that a wrapped `Result<i32, ParseIntError>` still reads as
+/// the code it is, not as a tag printed raw.
+fn joined_pages(text: &str) -> String {
+    let pages: Vec<&str> = text.split('\u{c}').collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, page) in pages.iter().enumerate() {
+        let page = if i + 1 < pages.len() {
+            page.trim_end()
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                .trim_end()
+        } else {
+            page
+        };
+        out.push_str(page);
+        out.push('\n');
+    }
+    out.replace('↪', "")
+}
+
 fn pdf_pages(pdf: &Path) -> Option<u32> {
     let out = Command::new("pdfinfo").arg(pdf).output().ok()?;
     String::from_utf8_lossy(&out.stdout)
@@ -624,7 +645,7 @@ fn check_book(name: &str, book: &Path, served_dir: Option<&Path>) {
                 .arg("-")
                 .output()
                 .expect("pdftotext");
-            let text = String::from_utf8_lossy(&text.stdout);
+            let text = joined_pages(&String::from_utf8_lossy(&text.stdout));
             // Code may show tags; anything else that looks like markup was printed raw.
             let flat_code: String = code_text.split_whitespace().collect();
             for f in markup_in(&text) {
@@ -783,6 +804,12 @@ fn try_books_from_env() {
         }
     }
     assert!(failed.is_empty(), "failed: {failed:?}");
+}
+
+#[test]
+fn pdf_text_joins_wrapped_code_and_page_breaks() {
+    let t = joined_pages("let r: Result<i32,\n↪ ParseIntError>\n\n188\n\n\u{c}\"C\" fn\n");
+    assert_eq!(t, "let r: Result<i32,\n ParseIntError>\n\"C\" fn\n\n");
 }
 
 #[test]
