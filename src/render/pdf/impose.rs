@@ -54,7 +54,7 @@ pub(super) fn impose_with(
     };
     let bytes =
         typst_pdf::pdf(&imposed, &options).map_err(|e| typst_error("booklet export", &e))?;
-    Ok((bytes, imposed.pages().len()))
+    Ok((super::export::pack(&bytes)?, imposed.pages().len()))
 }
 
 /// Typesets standalone Typst markup with Quire's fonts (test documents,
