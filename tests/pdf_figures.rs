@@ -164,7 +164,10 @@ fn a_tall_figure_floats_to_the_next_page_and_the_text_fills_this_one() {
         ));
     }
     files.push(("03-floats/_part.md".into(), common::PART.into()));
-    let extra: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let extra: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
     let dir = common::book(&extra);
     common::write(dir.path(), "images/tall.svg", TALL_SVG.as_bytes());
     common::write(dir.path(), "images/small.svg", SMALL_SVG.as_bytes());
@@ -197,7 +200,8 @@ fn a_tall_figure_floats_to_the_next_page_and_the_text_fills_this_one() {
         for depth in 0..6 {
             let (fig, fy) = find(&pages, &format!("Tallcap{depth}")).expect("tall caption");
             let (after, ay) = find(&pages, &format!("FIGAFTER{depth}")).expect("paragraph after");
-            let (before, _) = find(&pages, &format!("MID{depth}x{depth}")).expect("paragraph before");
+            let (before, _) =
+                find(&pages, &format!("MID{depth}x{depth}")).expect("paragraph before");
             if before == fig {
                 // It fits: in place, the text after it below it.
                 assert!(
@@ -246,7 +250,10 @@ fn a_tall_figure_floats_to_the_next_page_and_the_text_fills_this_one() {
                 fig + 1
             );
         }
-        assert!(floated >= 1, "{profile}: no tall figure needed to float; the test tests nothing");
+        assert!(
+            floated >= 1,
+            "{profile}: no tall figure needed to float; the test tests nothing"
+        );
     }
 }
 
