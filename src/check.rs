@@ -56,6 +56,10 @@ impl Summary {
         for (_, m) in book.modules() {
             count_blocks(&m.blocks, &mut figures, &mut code_blocks);
         }
+        // Part pages too (an mdBook chapter with sub-chapters is one).
+        for p in &book.parts {
+            count_blocks(&p.overview, &mut figures, &mut code_blocks);
+        }
         let by = |d: Difficulty| book.index.by_difficulty.get(&d).map(Vec::len).unwrap_or(0);
         Summary {
             title: book.meta.title.clone(),
@@ -70,7 +74,8 @@ impl Summary {
             internal_links: loaded.stats.links.internal,
             external_links: loaded.stats.links.external,
             anchors_checked: loaded.stats.anchors_checked,
-            footnotes: book.modules().map(|(_, m)| m.footnotes.len()).sum(),
+            footnotes: book.modules().map(|(_, m)| m.footnotes.len()).sum::<usize>()
+                + book.parts.iter().map(|p| p.footnotes.len()).sum::<usize>(),
             figures,
             code_blocks,
             by_difficulty: [

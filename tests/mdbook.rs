@@ -250,6 +250,11 @@ fn mdbook_without_part_titles_maps_top_level_chapters_to_parts() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("parts          5"), "{out}");
     assert!(out.contains("modules        7"), "{out}");
+    // Counted on the parts' pages too.
+    assert!(
+        out.contains("footnotes      1, figures 1, code blocks 2"),
+        "{out}"
+    );
     // Only the draft: every link to a part's page and its headings resolved.
     assert_eq!(err.matches("warning:").count(), 1, "{err}");
     assert!(
