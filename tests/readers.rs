@@ -183,11 +183,24 @@ fn sample_pages(epub: &Path, pdf: &Path, count: usize, seed: u64) -> (usize, Vec
             .wrapping_add(1442695040888963407);
         picked.insert((state >> 33) as usize % list.len());
     }
+    let misses = check_pages(&files, &list, &labels, pdf, picked.iter().copied());
+    (picked.len(), misses)
+}
+
+/// Looks for the text after each of these page-list entries on its PDF
+/// page; returns the misses.
+fn check_pages(
+    files: &BTreeMap<String, Vec<u8>>,
+    list: &[(String, String, String)],
+    labels: &BTreeMap<String, usize>,
+    pdf: &Path,
+    which: impl Iterator<Item = usize>,
+) -> Vec<String> {
     let mut misses = Vec::new();
-    for &k in &picked {
+    for k in which {
         let (label, file, frag) = &list[k];
         assert_eq!(frag, &format!("page-{label}"));
-        let want = text_after(&text_of(&files, file), frag, 24);
+        let want = text_after(&text_of(files, file), frag, 24);
         assert!(
             want.len() >= 6,
             "page {label}: too little text after the marker in {file}: {want:?}"
@@ -202,7 +215,7 @@ fn sample_pages(epub: &Path, pdf: &Path, count: usize, seed: u64) -> (usize, Vec
             ));
         }
     }
-    (picked.len(), misses)
+    misses
 }
 
 fn tools_for_pages() -> bool {
@@ -227,6 +240,15 @@ fn shipped_book_page_numbers_land_on_their_print_page() {
         misses.len(),
         misses.join("\n")
     );
+    // And every page of the part openings (their own contents run on).
+    let all = files(&epub);
+    let list = page_list(&all);
+    let parts: Vec<usize> = (0..list.len())
+        .filter(|&k| list[k].1.contains("/part-"))
+        .collect();
+    assert!(parts.len() > 12, "{} part-opening pages", parts.len());
+    let misses = check_pages(&all, &list, &page_labels(&pdf), &pdf, parts.into_iter());
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
     assert_epubcheck_clean(&epub);
     let opf = text_of(&files(&epub), "EPUB/package.opf");
     // The print source as EPUB 3.2 names it (dc:source, source-of

@@ -41,6 +41,9 @@ pub enum Start {
     /// The page opens the document: the marker goes before its title.
     Top,
     At(TextPos),
+    /// A part opening's page that begins inside its own contents: the
+    /// marker goes before this module's entry (by its index in the part).
+    Entry(usize),
 }
 
 /// One page of the print book that the EPUB marks.
@@ -68,6 +71,7 @@ impl PageList {
         for b in self.breaks.iter().filter(|b| b.owner == owner) {
             match b.start {
                 Start::Top => marks.top.push(b.label.clone()),
+                Start::Entry(m) => marks.entries.push((m, b.label.clone())),
                 Start::At(pos) => marks
                     .at
                     .entry(pos.container)
@@ -86,6 +90,8 @@ impl PageList {
 #[derive(Debug, Clone, Default)]
 pub struct Marks {
     pub top: Vec<String>,
+    /// Before a module's entry in a part's contents: (module index, label).
+    pub entries: Vec<(usize, String)>,
     pub at: BTreeMap<u32, Vec<(u32, String)>>,
 }
 

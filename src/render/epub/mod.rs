@@ -505,8 +505,19 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
             "epub/part.xhtml.j2",
             ctx(base(&title, "bodymatter"), vec![("part", to_value(&pv))]),
         )?;
-        let top = marks.map(|m| m.top).unwrap_or_default();
-        let html = with_top_marks(html, &top);
+        let (top, entries) = marks.map(|m| (m.top, m.entries)).unwrap_or_default();
+        let mut html = with_top_marks(html, &top);
+        // Print pages that begin inside the part's own contents: at the entry.
+        for (m, label) in entries {
+            let entry = format!(
+                "<li><a href=\"{}\"",
+                module_file(book, ModuleRef { part: p, module: m })
+            );
+            if let Some(at) = html.find(&entry) {
+                html.insert_str(at + "<li>".len(), &pagelist::marker(&label));
+                w.marked.push(label);
+            }
+        }
         for label in top.into_iter().chain(std::mem::take(&mut w.marked)) {
             placed.insert(label, format!("{file}#page-"));
         }

@@ -263,7 +263,21 @@ impl<'a> Context<'a> {
         let starts = match kind {
             Doc::Module(_) | Doc::Opener(_) => {
                 let range = |span| typst::WorldExt::range(&world, span);
-                super::pagestart::page_starts(&doc, world.generated_id(), &range, generated)
+                let entries: Vec<&str> = match kind {
+                    Doc::Opener(p) => self.book.parts[p]
+                        .modules
+                        .iter()
+                        .map(|m| m.title.as_str())
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                super::pagestart::page_starts(
+                    &doc,
+                    world.generated_id(),
+                    &range,
+                    generated,
+                    &entries,
+                )
             }
             _ => Vec::new(),
         };
@@ -272,7 +286,7 @@ impl<'a> Context<'a> {
 }
 
 /// Per page of a document, where its text begins (see `pagestart`).
-type PageStarts = Vec<Option<crate::render::pagelist::TextPos>>;
+type PageStarts = Vec<Option<super::pagestart::PageStart>>;
 
 /// The footnotes (label names) whose entry is not on the page of their
 /// reference.

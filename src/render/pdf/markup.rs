@@ -50,7 +50,7 @@ pub struct Generated {
     /// Containers of the body (those after are footnotes').
     pub body_containers: u32,
     /// Where each laid-out page begins, once compiled.
-    pub page_starts: Vec<Option<crate::render::pagelist::TextPos>>,
+    pub page_starts: Vec<Option<super::pagestart::PageStart>>,
 }
 
 /// Options the markup depends on.

@@ -16,6 +16,14 @@ use typst_layout::PagedDocument;
 use super::markup::Generated;
 use crate::render::pagelist::{Owner, PageBreak, PageList, Start, TextPos};
 
+/// Where a laid-out page begins: in the book's text, or (a part opening's
+/// own contents) at a module's entry, by its index in the part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageStart {
+    Text(TextPos),
+    Entry(usize),
+}
+
 /// Text the generator wrote from a container: `start..end` in the markup,
 /// the container's ordinal and how many of its characters came before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,37 +35,62 @@ pub struct TextRun {
 }
 
 /// Per page of `doc`, where its text begins (`None`: no body text on it).
-/// `range` gives a span's byte range in the generated markup (`body`).
+/// `range` gives a span's byte range in the generated markup (`body`);
+/// `entries`: the titles of a part opening's contents entries (a page with
+/// no body text begins at the first of them on it).
 pub fn page_starts(
     doc: &PagedDocument,
     body: FileId,
     range: &dyn Fn(Span) -> Option<Range<usize>>,
     generated: &Generated,
-) -> Vec<Option<TextPos>> {
+    entries: &[&str],
+) -> Vec<Option<PageStart>> {
     let mut last: Option<TextPos> = None;
     doc.pages()
         .iter()
         .map(|page| {
-            let mut found: Vec<(Abs, Abs, TextPos)> = Vec::new();
+            let mut found: Vec<(Abs, Abs, Range<usize>, u16)> = Vec::new();
             collect(&page.frame, Point::zero(), &mut |at, span, offset| {
                 if span.id() != Some(body) {
                     return;
                 }
-                if let Some(pos) = range(span).and_then(|r| locate(generated, r.start, offset)) {
-                    found.push((at.y, at.x, pos));
+                if let Some(r) = range(span) {
+                    found.push((at.y, at.x, r, offset));
                 }
             });
             found.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
             let start = found
-                .into_iter()
-                .map(|(_, _, p)| p)
+                .iter()
+                .filter_map(|(_, _, r, offset)| locate(generated, r.start, *offset))
                 .find(|p| p.container < generated.body_containers && last.is_none_or(|l| *p > l));
-            if start.is_some() {
-                last = start;
+            if let Some(pos) = start {
+                last = Some(pos);
+                return Some(PageStart::Text(pos));
             }
-            start
+            found.iter().find_map(|(_, _, r, _)| {
+                let value = literal_value(generated.text.get(r.clone())?)?;
+                entries.iter().position(|t| *t == value).map(PageStart::Entry)
+            })
         })
         .collect()
+}
+
+/// The value of a string literal (`"…"`, escapes undone).
+fn literal_value(src: &str) -> Option<String> {
+    let inner = src.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut it = inner.chars();
+    while let Some(c) = it.next() {
+        out.push(match c {
+            '\\' => match it.next()? {
+                'n' => '\n',
+                't' => '\t',
+                other => other,
+            },
+            c => c,
+        });
+    }
+    Some(out)
 }
 
 /// Calls `f` with the position, span and offset of the first glyph of every
@@ -158,7 +191,8 @@ pub fn page_list(layout: &super::laid::Layout, source: String) -> PageList {
             for (i, start) in laid.generated.page_starts.iter().enumerate() {
                 let start = match (i, start) {
                     (0, _) => Start::Top,
-                    (_, Some(pos)) => Start::At(*pos),
+                    (_, Some(PageStart::Text(pos))) => Start::At(*pos),
+                    (_, Some(PageStart::Entry(m))) => Start::Entry(*m),
                     (_, None) => continue,
                 };
                 breaks.push(PageBreak {
@@ -186,6 +220,15 @@ mod tests {
         // The first 3 bytes of "Déf": D and é.
         assert_eq!(literal_chars(r#""Déf""#, 3), 2);
         assert_eq!(literal_chars(r#""Déf""#, 0), 0);
+    }
+
+    #[test]
+    fn literal_values_are_read_back() {
+        assert_eq!(
+            literal_value(r#""Caching: \"fast\"""#).as_deref(),
+            Some("Caching: \"fast\"")
+        );
+        assert_eq!(literal_value("raw"), None);
     }
 
     #[test]
