@@ -929,6 +929,16 @@ fn ncx_points(parts: &[PartView], index: &[IndexPage], has_difficulty: bool) -> 
             src: format!("text/{}", p.href),
             children: vec![],
         };
+        // A part's page's sections, before its modules (as in the nav).
+        for (k, s) in p.sections.iter().enumerate() {
+            part.children.push(NcxPoint {
+                id: format!("nav-{}-{}", p.id, k + 1),
+                order: next(),
+                label: s.title.clone(),
+                src: format!("text/{}", s.href),
+                children: vec![],
+            });
+        }
         for m in &p.modules {
             let mut module = NcxPoint {
                 id: format!("nav-m-{}", m.id),

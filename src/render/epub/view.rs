@@ -86,7 +86,21 @@ pub struct PartView {
     pub overview_html: Value,
     /// The overview's footnotes, rendered likewise (empty without any).
     pub footnotes_html: Value,
+    /// The overview's `##` headings (an mdBook chapter's, as a part's page).
+    pub sections: Vec<SectionView>,
     pub modules: Vec<ModuleView>,
+}
+
+/// A page's `##` headings as nav entries (`href`: the page's file).
+fn sections(headings: &[crate::model::HeadingInfo], href: &str) -> Vec<SectionView> {
+    headings
+        .iter()
+        .filter(|h| h.level == 2 && !h.text.trim().is_empty())
+        .map(|h| SectionView {
+            title: h.text.clone(),
+            href: format!("{href}#{}", h.id),
+        })
+        .collect()
 }
 
 pub fn module_view(book: &Book, r: ModuleRef, tag_files: &TagFiles) -> ModuleView {
@@ -111,15 +125,7 @@ pub fn module_view(book: &Book, r: ModuleRef, tag_files: &TagFiles) -> ModuleVie
                 href: tag_href(tag_files, &t.id),
             })
             .collect(),
-        sections: m
-            .headings
-            .iter()
-            .filter(|h| h.level == 2 && !h.text.trim().is_empty())
-            .map(|h| SectionView {
-                title: h.text.clone(),
-                href: format!("{href}#{}", h.id),
-            })
-            .collect(),
+        sections: sections(&m.headings, &href),
         href,
         body_html: Value::from(""),
         footnotes_html: Value::from(""),
@@ -136,6 +142,7 @@ pub fn part_view(book: &Book, p: usize, tag_files: &TagFiles) -> PartView {
         summary: part.summary.clone(),
         overview_html: Value::from(""),
         footnotes_html: Value::from(""),
+        sections: sections(&part.headings, &part_file(book, p)),
         modules: (0..part.modules.len())
             .map(|m| module_view(book, ModuleRef { part: p, module: m }, tag_files))
             .collect(),
