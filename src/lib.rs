@@ -5,7 +5,6 @@
 //! and `build` can never disagree about the content.
 
 pub mod build;
-pub mod cache;
 pub mod check;
 pub mod diag;
 pub mod error;

@@ -6,7 +6,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use quire::Error;
-use quire::build::{BuildOptions, Progress};
+use quire::build::{BuildOptions, Progress, Stage};
 use quire::check::Summary;
 use quire::diag::{Diagnostic, Severity};
 use quire::model::print::{Open, Paper, PdfSettings};
@@ -82,6 +82,7 @@ fn run(cli: &Cli) -> quire::Result<()> {
                 },
                 source_date_epoch: source_date_epoch()?,
                 sink: fault_sink()?,
+                binary: std::env::current_exe().ok(),
                 ..BuildOptions::default()
             };
             build_with(cli, &opts, None)
@@ -178,7 +179,6 @@ fn build_options(args: &cli::BuildArgs) -> quire::Result<BuildOptions> {
         deny_warnings: args.deny_warnings,
         booklets: args.booklet.then_some(None),
         force: args.force,
-        session: None,
         images: FetchOptions {
             fetch: if args.fetch_images {
                 Fetch::Always
@@ -190,6 +190,7 @@ fn build_options(args: &cli::BuildArgs) -> quire::Result<BuildOptions> {
         },
         source_date_epoch: source_date_epoch()?,
         sink: fault_sink()?,
+        binary: std::env::current_exe().ok(),
     })
 }
 
@@ -273,7 +274,7 @@ fn watch(cli: &Cli, args: &cli::BuildArgs) -> quire::Result<()> {
                 let fresh = report
                     .timings
                     .iter()
-                    .find(|t| t.stage == "parts written")
+                    .find(|t| t.stage == Stage::PartsWritten)
                     .map(|t| format!("; EPUB and part PDFs fresh after {:.2} s", t.seconds))
                     .unwrap_or_default();
                 let _ = writeln!(
@@ -405,13 +406,13 @@ impl Reporter {
 }
 
 impl Progress for Reporter {
-    fn start(&self, what: &str) {
+    fn start(&self, what: Stage) {
         if let Some(b) = &self.bar {
             b.set_message(format!("building {what}…"));
         }
     }
 
-    fn finish(&self, what: &str, secs: f64) {
+    fn finish(&self, what: Stage, secs: f64) {
         match &self.bar {
             Some(b) => b.println(format!("  {what} done in {secs:.2} s")),
             None if self.plain => eprintln!("{what}: {secs:.2} s"),

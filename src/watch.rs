@@ -12,7 +12,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 
 use std::sync::Arc;
 
-use crate::build::{BuildOptions, BuildReport, Silent, build};
+use crate::build::{BuildOptions, BuildReport, Silent, rebuild};
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
 use crate::render::pdf::{Fonts, Session};
@@ -76,13 +76,12 @@ pub fn watch(
         .into_iter()
         .map(|d| std::path::absolute(&d).unwrap_or(d))
         .collect();
-    let session = |opts: &BuildOptions| BuildOptions {
-        session: Some(Arc::new(Session::new(Arc::new(Fonts::load(
-            &crate::render::pdf::font_dirs(content),
-        ))))),
-        ..opts.clone()
+    let new_session = || {
+        Session::new(Arc::new(Fonts::load(&crate::render::pdf::font_dirs(
+            content,
+        ))))
     };
-    let mut opts = session(opts);
+    let mut session = new_session();
     let mut changed: Vec<PathBuf> = Vec::new();
     let mut done = 0;
     loop {
@@ -92,7 +91,7 @@ pub fn watch(
             .iter()
             .any(|p| font_dirs.iter().any(|d| p.starts_with(d)))
         {
-            opts = session(&opts);
+            session = new_session();
         }
         // The first round always typesets (even when the outputs are up to
         // date): the edits that follow are then laid out incrementally.
@@ -100,7 +99,7 @@ pub fn watch(
             force: opts.force || done == 0,
             ..opts.clone()
         };
-        let round = match build(content, out, &this, &Silent) {
+        let round = match rebuild(content, out, &this, &Silent, &session) {
             Ok((report, warnings)) => Round::Built {
                 report,
                 warnings,

@@ -1,10 +1,10 @@
 //! Print settings a book states once (`[pdf]` in `book.toml`) and a command
 //! line may override: each is optional, an unset one takes its default.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Paper profiles; inner and outer margins differ for duplex printing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Paper {
     #[default]
@@ -20,7 +20,7 @@ pub enum Paper {
 }
 
 /// Where a module (or a part) opens in print.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Open {
     /// On a right-hand page: a blank left-hand page comes first when needed.
@@ -66,7 +66,7 @@ impl Default for Formats {
 }
 
 /// PDF settings as a book or a command line gives them; `None` is "not said".
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct PdfSettings {
     pub paper: Option<Paper>,
     /// Where each module opens.

@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::images;
-use crate::cache::hex;
 use crate::diag::Diagnostics;
 use crate::model::{Image, ImageFormat, Pos};
 
@@ -36,7 +35,7 @@ const PARALLEL: usize = 8;
 const LOCK_VERSION: u32 = 1;
 
 /// When the network may be used.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub enum Fetch {
     /// Never (`quire check`): only what the lock and the cache hold.
     Never,
@@ -643,6 +642,11 @@ fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
+}
+
+/// Bytes as lowercase hex (a sha256 in quire.lock).
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -1,23 +1,35 @@
-//! `quire build`: the whole pipeline, rendering every requested format into
-//! memory first and only then writing, so a failure (or `--deny-warnings`)
-//! leaves the previous outputs exactly as they were.
+//! `quire build`: plan, then run. The plan lists the targets (`plan`); the
+//! run renders every one of them into memory, and only then are they written
+//! (`write`), so a failure (or `--deny-warnings`) leaves the previous outputs
+//! exactly as they were. A build whose inputs and outputs are unchanged does
+//! nothing (`cache`); what it did is its report (`report`).
+
+mod cache;
+mod plan;
+mod report;
+mod write;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use serde::Serialize;
 
-use crate::cache::{self, hex};
+pub use cache::hex;
+pub use plan::{Plan, Target};
+pub use report::{BuildReport, OutputFile, Stage, Timing, WarningEntry};
 
 use crate::diag::{Diagnostic, Severity};
 use crate::error::{Error, Result};
 use crate::model::print::PdfSettings;
-use crate::render::booklet::BookletOptions;
 use crate::render::{BuildInfo, pdf, readers};
+use write::{Artifact, Writer};
 
-#[derive(Debug, Clone, Default)]
+/// How a build is asked for. Everything here that changes an output is part
+/// of the cache key: the options are serialised whole (what must not count,
+/// such as `force`, is skipped by name), so a new option counts unless it
+/// says otherwise.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct BuildOptions {
     pub epub: bool,
     /// The Kindle file (`<book>.kindle.epub`).
@@ -38,169 +50,53 @@ pub struct BuildOptions {
     /// some (a part's number, slug or folder name).
     pub booklets: Option<Option<Vec<String>>>,
     /// Build even if nothing changed since the last build.
+    #[serde(skip)]
     pub force: bool,
-    /// Fonts and Typst state kept for the next build of this process (watch).
-    pub session: Option<std::sync::Arc<pdf::Session>>,
-    /// Whether remote images are downloaded (`--fetch-images`, `--update-images`).
+    /// Whether remote images are downloaded (`--fetch-images`, `--update-images`;
+    /// only whether they are fetched counts for the cache: an update never
+    /// is up to date, and the time limit changes no output).
+    #[serde(serialize_with = "fetch_mode")]
     pub images: crate::parse::remote::FetchOptions,
     /// SOURCE_DATE_EPOCH, read by the caller: the build date of every output.
     pub source_date_epoch: Option<i64>,
+    /// The running Quire binary, found by the caller: a rebuilt Quire must
+    /// not take the outputs of the old one as up to date (none: never).
+    #[serde(skip)]
+    pub binary: Option<PathBuf>,
     /// Where the files go (default: atomically to disk).
+    #[serde(skip)]
     pub sink: Option<std::sync::Arc<dyn crate::render::output::Sink>>,
+}
+
+fn fetch_mode<S: serde::Serializer>(
+    images: &crate::parse::remote::FetchOptions,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    images.fetch.serialize(s)
 }
 
 impl BuildOptions {
     /// Everything about the invocation that changes the output, for the cache.
     fn cache_key(&self) -> String {
-        format!(
-            "epub={} kindle={} kobo={} pdf={} from-book={} booklets={:?} pdf-settings={:?} deny-warnings={} fetch-images={:?} SOURCE_DATE_EPOCH={:?}",
-            self.epub,
-            self.kindle,
-            self.kobo,
-            self.pdf,
-            self.formats_from_book,
-            self.booklets,
-            self.pdf_settings,
-            self.deny_warnings,
-            self.images.fetch,
-            self.source_date_epoch
-        )
+        // Plain data: serialising it cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
     }
 }
 
 /// Progress of a build, for a terminal bar or plain log lines.
 pub trait Progress: Sync {
-    /// A stage starts (`what` is e.g. "epub").
-    fn start(&self, what: &str);
+    /// A stage starts.
+    fn start(&self, what: Stage);
     /// A stage finished after `secs`.
-    fn finish(&self, what: &str, secs: f64);
+    fn finish(&self, what: Stage, secs: f64);
 }
 
 /// No progress output (tests, `--quiet`).
 pub struct Silent;
 
 impl Progress for Silent {
-    fn start(&self, _: &str) {}
-    fn finish(&self, _: &str, _: f64) {}
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OutputFile {
-    pub kind: String,
-    pub path: PathBuf,
-    pub bytes: u64,
-    pub sha256: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pages: Option<u32>,
-    /// False when the file already held exactly these bytes (left untouched).
-    #[serde(default)]
-    pub written: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Timing {
-    pub stage: String,
-    pub seconds: f64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WarningEntry {
-    pub file: PathBuf,
-    pub line: u32,
-    pub col: u32,
-    pub message: String,
-}
-
-/// What a build did: the machine-readable report (`--report FILE`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BuildReport {
-    pub quire_version: String,
-    /// Nothing changed since the last build: no file was rendered or written.
-    #[serde(default)]
-    pub up_to_date: bool,
-    pub book: String,
-    pub build_date: String,
-    pub outputs: Vec<OutputFile>,
-    pub warnings: Vec<WarningEntry>,
-    pub timings: Vec<Timing>,
-    /// What became of the remote images, when any came from quire.lock or
-    /// fetching was on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote_images: Option<crate::parse::remote::Report>,
-    /// What the build chose to leave out, and why (not warnings: nothing is
-    /// wrong with the book), e.g. page numbers in an EPUB built alone.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notices: Vec<String>,
-}
-
-struct Pending {
-    kind: &'static str,
-    path: PathBuf,
-    bytes: Vec<u8>,
-    pages: Option<u32>,
-}
-
-impl Pending {
-    fn pdf(kind: &'static str, p: pdf::Pdf) -> Self {
-        Pending {
-            kind,
-            path: p.path,
-            bytes: p.bytes,
-            pages: Some(p.pages as u32),
-        }
-    }
-}
-
-/// Writes outputs (each to a temporary file, then renamed into place). The
-/// first write clears leftovers of a killed build and the cache record, which
-/// is stored again only once everything is written.
-struct Writer<'a> {
-    out: &'a Path,
-    started: bool,
-    outputs: Vec<OutputFile>,
-    sink: &'a dyn crate::render::output::Sink,
-}
-
-impl<'a> Writer<'a> {
-    fn new(out: &'a Path, sink: &'a dyn crate::render::output::Sink) -> Self {
-        Self {
-            out,
-            started: false,
-            outputs: Vec::new(),
-            sink,
-        }
-    }
-
-    fn write(&mut self, pending: Vec<Pending>) -> Result<()> {
-        if !self.started {
-            self.started = true;
-            // Leftovers of a build that was killed mid-write.
-            for dir in [
-                self.out.to_path_buf(),
-                self.out.join("pdf"),
-                self.out.join("booklets"),
-            ] {
-                crate::render::output::remove_stale_temps(&dir);
-            }
-            cache::invalidate(self.out);
-        }
-        for p in pending {
-            // An output that comes out byte-identical keeps its file (and mtime).
-            let same = std::fs::read(&p.path).is_ok_and(|old| old == p.bytes);
-            if !same {
-                self.sink.write(&p.path, &p.bytes)?;
-            }
-            self.outputs.push(OutputFile {
-                kind: p.kind.to_string(),
-                written: !same,
-                bytes: p.bytes.len() as u64,
-                sha256: hex(&Sha256::digest(&p.bytes)),
-                pages: p.pages,
-                path: p.path,
-            });
-        }
-        Ok(())
-    }
+    fn start(&self, _: Stage) {}
+    fn finish(&self, _: Stage, _: f64) {}
 }
 
 /// What a build reads: a book folder, or a book another loader read (the
@@ -217,32 +113,55 @@ pub fn build(
     opts: &BuildOptions,
     progress: &dyn Progress,
 ) -> Result<(BuildReport, Vec<Diagnostic>)> {
-    build_from(Input::Folder(content), out, opts, progress)
+    run(Input::Folder(content), out, opts, progress, None)
 }
 
+/// A build of a book another loader read (see [`Input`]).
 pub fn build_from(
     input: Input<'_>,
     out: &Path,
     opts: &BuildOptions,
     progress: &dyn Progress,
 ) -> Result<(BuildReport, Vec<Diagnostic>)> {
+    run(input, out, opts, progress, None)
+}
+
+/// A build in a long-running process (`quire watch`): fonts, Typst's
+/// sources and caches and the last part PDFs stay in `session` for the next.
+pub fn rebuild(
+    content: &Path,
+    out: &Path,
+    opts: &BuildOptions,
+    progress: &dyn Progress,
+    session: &pdf::Session,
+) -> Result<(BuildReport, Vec<Diagnostic>)> {
+    run(Input::Folder(content), out, opts, progress, Some(session))
+}
+
+fn run(
+    input: Input<'_>,
+    out: &Path,
+    opts: &BuildOptions,
+    progress: &dyn Progress,
+    session: Option<&pdf::Session>,
+) -> Result<(BuildReport, Vec<Diagnostic>)> {
     let content = match &input {
         Input::Folder(c) => Some(*c),
         Input::Loaded(..) => None,
     };
     let mut timings = Vec::new();
-    let mut timed = |stage: &str, seconds: f64| {
+    let mut timed = |stage: Stage, seconds: f64| {
         progress.finish(stage, seconds);
-        timings.push(Timing {
-            stage: stage.to_string(),
-            seconds,
-        });
+        timings.push(Timing { stage, seconds });
     };
 
     let started = Instant::now();
     let t = Instant::now();
-    let fingerprint_now =
-        || content.and_then(|c| cache::fingerprint(c, &pdf::font_dirs(c), &opts.cache_key()).ok());
+    let fingerprint_now = || {
+        // Without the binary's identity a build is never taken as up to date.
+        let (c, binary) = (content?, opts.binary.as_deref()?);
+        cache::fingerprint(c, &pdf::font_dirs(c), binary, &opts.cache_key()).ok()
+    };
     let mut fingerprint = fingerprint_now();
     // --update-images asks the servers again: never "up to date".
     if !opts.force
@@ -255,7 +174,7 @@ pub fn build_from(
             o.written = false;
         }
         report.timings.clear();
-        timed("up to date", t.elapsed().as_secs_f64());
+        timed(Stage::UpToDate, t.elapsed().as_secs_f64());
         report.timings = timings;
         let warnings = report
             .warnings
@@ -273,13 +192,13 @@ pub fn build_from(
         return Ok((report, warnings));
     }
 
-    progress.start("load");
+    progress.start(Stage::Load);
     let t = Instant::now();
     let loaded = match input {
         Input::Folder(c) => crate::load_with(c, &opts.images)?,
         Input::Loaded(source, diags) => crate::load_source(*source, diags, &opts.images)?,
     };
-    timed("load", t.elapsed().as_secs_f64());
+    timed(Stage::Load, t.elapsed().as_secs_f64());
     let remote = loaded.stats.remote;
     if remote.lock_written {
         // quire.lock is an input: what the next build sees is the new one.
@@ -292,44 +211,19 @@ pub fn build_from(
     let info = BuildInfo::new(&loaded.book, opts.source_date_epoch);
     let mut warnings = loaded.warnings;
     let book = &loaded.book;
-    let settings = opts.pdf_settings.or(book.meta.pdf);
-    // The formats: the command line's, else book.toml's `[build] formats`.
-    let (readers, want_pdf, booklets) = if opts.formats_from_book {
-        let f = book.meta.formats.unwrap_or_default();
-        let booklets = opts.booklets.clone().or(f.booklets.then_some(None));
-        let readers = readers::Wanted {
-            epub: f.epub,
-            kindle: f.kindle,
-            kobo: f.kobo,
-        };
-        (readers, f.pdf, booklets)
-    } else {
-        let readers = readers::Wanted {
-            epub: opts.epub,
-            kindle: opts.kindle,
-            kobo: opts.kobo,
-        };
-        (readers, opts.pdf, opts.booklets.clone())
-    };
+    let plan = Plan::new(book, opts)?;
+    let readers = plan.readers();
+    let scopes = plan.pdfs();
+    let want_pdf = !scopes.is_empty();
+    let pdf_options = plan.pdf;
     let mut notices = Vec::new();
-    let pdf_options = pdf::PdfOptions {
-        paper: settings.paper.unwrap_or_default(),
-        open: settings.open.unwrap_or(pdf::Open::MODULES),
-        part_open: settings.part_open.unwrap_or(pdf::Open::PARTS),
-    };
-    let defaults = BookletOptions::default();
-    let imposition = BookletOptions {
-        signature: settings.signature.map_or(defaults.signature, usize::from),
-        marks: settings.marks.unwrap_or(defaults.marks),
-        creep_mm: settings.creep.unwrap_or(defaults.creep_mm),
-    };
 
     // The fonts, loaded once for every PDF of this build (a watch session
     // keeps its own, to see font files change).
     let loaded_fonts = std::sync::OnceLock::new();
     let fonts = || {
         loaded_fonts
-            .get_or_init(|| match &opts.session {
+            .get_or_init(|| match session {
                 Some(s) => s.fonts().clone(),
                 None => std::sync::Arc::new(pdf::Fonts::load(&pdf::font_dirs(&book.root))),
             })
@@ -339,7 +233,7 @@ pub fn build_from(
     // them as soon as a stage is laid out, so peak memory is one stage's;
     // watch keeps them for the next edit.
     let keep = || {};
-    let release: &(dyn Fn() + Sync) = match opts.session {
+    let release: &(dyn Fn() + Sync) = match session {
         Some(_) => &keep,
         None => &free_layout_caches,
     };
@@ -351,19 +245,19 @@ pub fn build_from(
             "page map {:?} SOURCE_DATE_EPOCH={:?}",
             pdf_options, opts.source_date_epoch
         );
-        cache::fingerprint(c, &pdf::font_dirs(c), &what).ok()
+        cache::fingerprint(c, &pdf::font_dirs(c), opts.binary.as_deref()?, &what).ok()
     });
     let typeset_pdf = || {
         want_pdf
             .then(|| {
-                progress.start("pdf");
+                progress.start(Stage::Pdf);
                 let t = Instant::now();
                 let job = pdf::Job {
                     book,
                     options: pdf_options,
                     info: &info,
                     fonts: fonts(),
-                    session: opts.session.as_deref(),
+                    session,
                     release,
                 };
                 let layout = pdf::typeset(&job)?;
@@ -375,7 +269,7 @@ pub fn build_from(
         readers
             .any()
             .then(|| {
-                progress.start("epub");
+                progress.start(Stage::Epub);
                 let t = Instant::now();
                 readers::render(book, &info, out, readers, pages, &fonts())
                     .map(|e| (e, t.elapsed().as_secs_f64()))
@@ -407,12 +301,12 @@ pub fn build_from(
         }
         (render_readers(pages.as_ref()), Ok(None))
     };
-    let mut pending: Vec<Pending> = Vec::new();
+    let mut pending: Vec<Artifact> = Vec::new();
     if let Some((e, seconds)) = epub? {
-        timed("epub", seconds);
+        timed(Stage::Epub, seconds);
         warnings.extend(e.warnings);
         for f in e.files {
-            pending.push(Pending {
+            pending.push(Artifact {
                 kind: f.kind,
                 path: f.path,
                 bytes: f.bytes,
@@ -422,7 +316,7 @@ pub fn build_from(
     }
     let typeset = typeset?;
     if let Some((_, layout, seconds)) = &typeset {
-        timed("pdf typeset", *seconds);
+        timed(Stage::PdfTypeset, *seconds);
         warnings.extend(layout.warnings());
     }
 
@@ -441,37 +335,35 @@ pub fn build_from(
     let mut writer = Writer::new(out, sink);
     if let Some((job, layout, _)) = &typeset {
         let t = Instant::now();
-        let parts: Vec<pdf::Scope> = (0..book.parts.len()).map(pdf::Scope::Part).collect();
-        let export = |scopes: &[pdf::Scope]| -> Result<Vec<Pending>> {
+        let export = |scopes: &[pdf::Scope]| -> Result<Vec<Artifact>> {
             let pdfs = pdf::export(job, layout, scopes, out)?;
             let kinds = scopes.iter().map(|s| match s {
                 pdf::Scope::Book => "pdf-book",
                 pdf::Scope::Part(_) => "pdf-part",
             });
-            Ok(kinds.zip(pdfs).map(|(k, p)| Pending::pdf(k, p)).collect())
+            Ok(kinds.zip(pdfs).map(|(k, p)| Artifact::pdf(k, p)).collect())
         };
-        if opts.session.is_some() {
+        let (book_pdf, parts): (Vec<pdf::Scope>, Vec<pdf::Scope>) =
+            scopes.iter().partition(|s| **s == pdf::Scope::Book);
+        if session.is_some() {
             // Watch: the EPUB and the part PDFs (only the edited part is
             // exported again) are written first; the whole book follows.
             pending.extend(export(&parts)?);
             writer.write(std::mem::take(&mut pending))?;
-            timed("parts written", started.elapsed().as_secs_f64());
-            pending.extend(export(&[pdf::Scope::Book])?);
+            timed(Stage::PartsWritten, started.elapsed().as_secs_f64());
+            pending.extend(export(&book_pdf)?);
         } else {
             // Everything at once: the book and the parts export in parallel.
-            pending.extend(export(&[&[pdf::Scope::Book][..], &parts].concat())?);
+            pending.extend(export(&scopes)?);
         }
-        timed("pdf export", t.elapsed().as_secs_f64());
+        timed(Stage::PdfExport, t.elapsed().as_secs_f64());
     }
 
-    if let Some(parts) = &booklets {
-        progress.start("booklets");
+    let booklets = plan.booklets();
+    if !booklets.is_empty() {
+        progress.start(Stage::Booklets);
         let t = Instant::now();
         let (page, sheet) = pdf_options.paper.booklet();
-        let parts: Option<Vec<usize>> = parts
-            .as_ref()
-            .map(|names| names.iter().map(|n| part_index(book, n)).collect())
-            .transpose()?;
         // A booklet's first page is its part's opening page, whatever
         // `part-open` says: a blank cover is no use to a study booklet.
         let booklet_options = pdf::PdfOptions {
@@ -484,17 +376,16 @@ pub fn build_from(
             options: booklet_options,
             info: &info,
             fonts: fonts(),
-            session: opts.session.as_deref(),
+            session,
             release,
         };
         let laid = pdf::typeset_parts(&job)?;
-        let parts = parts.unwrap_or_else(|| (0..book.parts.len()).collect());
-        let booklets: Vec<pdf::Pdf> = parts
+        let imposed: Vec<pdf::Pdf> = booklets
             .into_par_iter()
-            .map(|p| pdf::booklet(&job, &laid, p, sheet, &imposition, out))
+            .map(|p| pdf::booklet(&job, &laid, p, sheet, &plan.imposition, out))
             .collect::<Result<_>>()?;
-        pending.extend(booklets.into_iter().map(|p| Pending::pdf("pdf-booklet", p)));
-        timed("booklets", t.elapsed().as_secs_f64());
+        pending.extend(imposed.into_iter().map(|p| Artifact::pdf("pdf-booklet", p)));
+        timed(Stage::Booklets, t.elapsed().as_secs_f64());
     }
 
     let t = Instant::now();
@@ -502,7 +393,7 @@ pub fn build_from(
     if let (Some(list), Some(key)) = (&new_pages, &page_key) {
         readers::store_pages(out, key, list);
     }
-    timed("write", t.elapsed().as_secs_f64());
+    timed(Stage::Write, t.elapsed().as_secs_f64());
     let outputs = writer.outputs;
 
     let report = BuildReport {
@@ -542,27 +433,4 @@ fn free_layout_caches() {
     unsafe {
         libc::malloc_trim(0);
     }
-}
-
-/// A part named on the command line: its number (`3`, `03`), slug or folder.
-fn part_index(book: &crate::model::Book, name: &str) -> Result<usize> {
-    let number = name.parse::<u32>().ok();
-    book.parts
-        .iter()
-        .position(|p| {
-            Some(p.number) == number
-                || p.slug == name
-                || format!("{:02}-{}", p.number, p.slug) == name
-        })
-        .ok_or_else(|| {
-            let known: Vec<String> = book
-                .parts
-                .iter()
-                .map(|p| format!("{:02}-{}", p.number, p.slug))
-                .collect();
-            Error::Usage(format!(
-                "no part '{name}' in this book: name one by number, slug or folder ({})",
-                known.join(", ")
-            ))
-        })
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::build::BuildReport;
+use super::report::BuildReport;
 
 const MANIFEST: &str = ".cache/build.json";
 
@@ -29,11 +29,17 @@ struct Manifest {
 }
 
 /// Fingerprint of a build's inputs: `options` describes everything about the
-/// invocation that changes the output (formats, paper, date setting).
-pub fn fingerprint(content: &Path, font_dirs: &[PathBuf], options: &str) -> io::Result<String> {
+/// invocation that changes the output (formats, paper, date setting);
+/// `binary` is the running Quire.
+pub fn fingerprint(
+    content: &Path,
+    font_dirs: &[PathBuf],
+    binary: &Path,
+    options: &str,
+) -> io::Result<String> {
     let mut h = Sha256::new();
     h.update(format!("quire {}\n", env!("CARGO_PKG_VERSION")));
-    h.update(binary_identity());
+    h.update(binary_identity(binary));
     h.update(format!("options {options}\n"));
     hash_tree(&mut h, content, content)?;
     for dir in font_dirs {
@@ -44,10 +50,10 @@ pub fn fingerprint(content: &Path, font_dirs: &[PathBuf], options: &str) -> io::
     Ok(hex(&h.finalize()))
 }
 
-/// The running binary's size and modification time: a rebuilt Quire with the
-/// same version number must not reuse outputs of the old one.
-fn binary_identity() -> String {
-    let meta = std::env::current_exe().and_then(fs::metadata);
+/// The binary's size and modification time: a rebuilt Quire with the same
+/// version number must not reuse outputs of the old one.
+fn binary_identity(binary: &Path) -> String {
+    let meta = fs::metadata(binary);
     match meta {
         Ok(m) => {
             let mtime = m
@@ -140,18 +146,18 @@ mod tests {
     #[test]
     fn fingerprint_follows_content_and_options() {
         let d = tree();
-        let a = fingerprint(d.path(), &[], "epub").expect("fp");
-        assert_eq!(a, fingerprint(d.path(), &[], "epub").expect("fp"));
-        assert_ne!(a, fingerprint(d.path(), &[], "pdf").expect("fp"));
+        let a = fingerprint(d.path(), &[], d.path(), "epub").expect("fp");
+        assert_eq!(a, fingerprint(d.path(), &[], d.path(), "epub").expect("fp"));
+        assert_ne!(a, fingerprint(d.path(), &[], d.path(), "pdf").expect("fp"));
         fs::write(d.path().join("01-a/01-m.md"), "hellO").expect("write");
-        assert_ne!(a, fingerprint(d.path(), &[], "epub").expect("fp"));
+        assert_ne!(a, fingerprint(d.path(), &[], d.path(), "epub").expect("fp"));
     }
 
     #[test]
     fn renaming_a_file_changes_the_fingerprint() {
         let d = tree();
-        let a = fingerprint(d.path(), &[], "").expect("fp");
+        let a = fingerprint(d.path(), &[], d.path(), "").expect("fp");
         fs::rename(d.path().join("01-a/01-m.md"), d.path().join("01-a/02-m.md")).expect("mv");
-        assert_ne!(a, fingerprint(d.path(), &[], "").expect("fp"));
+        assert_ne!(a, fingerprint(d.path(), &[], d.path(), "").expect("fp"));
     }
 }
