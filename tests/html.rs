@@ -387,3 +387,64 @@ fn stale_anchors_are_errors_unless_the_book_says_warn() {
         );
     }
 }
+
+/// The Rust book's figures: an `<img>` and, in the paragraph after it, its
+/// caption in `<span class="caption">`. The span is the figure's caption
+/// (the alt text stays the alt text), and a caption with its own
+/// "Figure 4-1:" is not numbered again in the PDF ("Figure 1: Figure 4-1:").
+#[test]
+fn a_caption_span_after_a_figure_is_its_caption() {
+    let body = module(
+        "Captions",
+        "beginner",
+        "Redis",
+        "Before the figure.\n\n\
+         <img alt=\"Two tables side by side\" src=\"../images/chart.png\" class=\"center\" />\n\n\
+         <span class=\"caption\">Figure 4-1: The <code>String</code> in memory</span>\n\n\
+         <span class=\"caption\">Not after a figure: an ordinary paragraph.</span>\n\n\
+         ![Alt of the second](../images/chart.png \"A caption without a label\")\n",
+    );
+    let dir = html_book(&[("01-basics/04-captions.md", body.as_str())]);
+    let out = tempfile::tempdir().expect("tmp");
+    build(dir.path(), out.path(), &["--epub", "--pdf"]);
+    let pages = epub_pages(&built(out.path(), "epub"));
+    let xhtml = page(&pages, "captions.xhtml");
+    assert!(
+        xhtml.contains("<figcaption>Figure 4-1: The <code>String</code> in memory"),
+        "the caption span is not the figure's caption:\n{xhtml}"
+    );
+    assert!(
+        xhtml.contains("alt=\"Two tables side by side\""),
+        "alt text lost"
+    );
+    assert!(
+        !xhtml.contains("Two tables side by side</figcaption>"),
+        "the alt text is still the caption"
+    );
+    assert_eq!(
+        xhtml.matches("Figure 4-1").count(),
+        1,
+        "caption printed twice"
+    );
+    assert!(
+        xhtml.contains("<p>Not after a figure: an ordinary paragraph.</p>"),
+        "a caption span not after a figure must stay a paragraph"
+    );
+    if which("pdftotext").is_none() {
+        missing_tool("pdftotext");
+        return;
+    }
+    let text = std::process::Command::new("pdftotext")
+        .arg(built(out.path(), "pdf"))
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let text = String::from_utf8_lossy(&text.stdout).replace('\n', " ");
+    assert!(text.contains("Figure 4-1: The String in memory"), "{text}");
+    assert!(!text.contains(": Figure 4-1"), "numbered twice: {text}");
+    // A caption without its own label keeps Typst's number.
+    assert!(
+        text.contains(": A caption without a label"),
+        "an unlabelled caption lost its number"
+    );
+}

@@ -115,3 +115,75 @@ fn push_text(inlines: &[Inline], out: &mut String) {
         }
     }
 }
+
+/// Whether a caption opens with its own label, "Figure 4-1:" or "Fig. 3."
+/// (the Rust book's captions, and many others'): a renderer that numbers
+/// figures then leaves its number out rather than print "Figure 1: Figure 4-1:".
+pub fn caption_has_label(caption: &[Inline]) -> bool {
+    const WORDS: &[&str] = &[
+        "figure",
+        "fig.",
+        "fig",
+        "listing",
+        "table",
+        "diagram",
+        "illustration",
+        "abbildung",
+        "abb.",
+        "figura",
+        "рисунок",
+        "рис.",
+        "图",
+        "圖",
+        "図",
+    ];
+    let text = inline_text(caption);
+    let text = text.trim_start();
+    let lower = text.to_lowercase();
+    WORDS.iter().any(|w| {
+        let Some(rest) = lower.strip_prefix(w) else {
+            return false;
+        };
+        let rest = rest.trim_start();
+        let number: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '–'))
+            .collect();
+        let after = rest[number.len()..].chars().next();
+        number.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && after.is_none_or(|c| c.is_whitespace() || matches!(c, ':' | '：' | '.' | ')'))
+    })
+}
+
+#[cfg(test)]
+mod caption_tests {
+    use super::*;
+
+    fn t(s: &str) -> Vec<Inline> {
+        vec![Inline::Text(s.to_string())]
+    }
+
+    #[test]
+    fn captions_with_their_own_label() {
+        for yes in [
+            "Figure 4-1: The representation in memory",
+            "Fig. 3. A ring",
+            "figure 12 shows",
+            "Listing 2.1: main",
+            "图 4-1：栈",
+            "Figure 1",
+        ] {
+            assert!(caption_has_label(&t(yes)), "{yes}");
+        }
+        for no in [
+            "Figures are drawn to scale",
+            "A figure of speech",
+            "Figure skating results",
+            "Fig trees in 3 colours",
+            "Tables: 4 of them",
+            "",
+        ] {
+            assert!(!caption_has_label(&t(no)), "{no}");
+        }
+    }
+}

@@ -8,7 +8,7 @@ pub mod paper;
 pub mod print;
 pub mod terms;
 
-pub use inline::{Inline, LinkTarget, inline_text};
+pub use inline::{Inline, LinkTarget, caption_has_label, inline_text};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

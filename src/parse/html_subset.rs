@@ -641,6 +641,7 @@ impl Builder<'_, '_> {
                     self.html_block_frame(BlockCtx::Transparent, n, pos);
                 }
             }
+            "span" => self.caption_span_start(&attrs),
             n if transparent_inline(n) => {}
             n => {
                 self.diags.warning(
@@ -787,6 +788,9 @@ impl Builder<'_, '_> {
     }
 
     fn html_end(&mut self, name: &str) {
+        if name == "span" {
+            self.caption_span_end();
+        }
         if let Some(t) = self.html_tables.last_mut()
             && t.nested > 0
             && matches!(
@@ -823,6 +827,55 @@ impl Builder<'_, '_> {
         };
         if let Some(i) = self.open_html(names) {
             self.close_html_to(i);
+        }
+    }
+}
+
+impl Builder<'_, '_> {
+    /// `<span class="caption">` as the first thing in a paragraph right
+    /// after a figure: remember where its inlines start.
+    fn caption_span_start(&mut self, attrs: &[(String, String)]) {
+        if let Some(c) = self.caption_span.as_mut()
+            && c.end.is_none()
+        {
+            c.nested += 1;
+            return;
+        }
+        let is_caption = attr(attrs, "class")
+            .is_some_and(|c| c.split_ascii_whitespace().any(|w| w == "caption"));
+        let after_figure = matches!(
+            self.stack.iter().rev().nth(1),
+            Some(Frame::Blocks(_, blocks)) if matches!(blocks.last(), Some(Block::Figure { .. }))
+        );
+        if let (true, true, Some(Frame::Inlines(InlineCtx::Paragraph { .. }, v))) = (
+            is_caption && !self.span_captioned,
+            after_figure,
+            self.stack.last(),
+        ) && super::significant(v).is_empty()
+        {
+            self.caption_span = Some(super::CaptionSpan {
+                start: v.len(),
+                end: None,
+                nested: 0,
+            });
+        }
+    }
+
+    fn caption_span_end(&mut self) {
+        let len = match self.stack.last() {
+            Some(Frame::Inlines(InlineCtx::Paragraph { .. }, v)) => Some(v.len()),
+            _ => None,
+        };
+        if let Some(c) = self.caption_span.as_mut()
+            && c.end.is_none()
+        {
+            if c.nested > 0 {
+                c.nested -= 1;
+            } else if let Some(len) = len {
+                c.end = Some(len);
+            } else {
+                self.caption_span = None;
+            }
         }
     }
 }

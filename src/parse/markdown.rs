@@ -122,6 +122,14 @@ enum Frame {
     Html(String, Pos),
 }
 
+/// A caption span being read: see `Builder::caption_span`.
+#[derive(Clone, Copy)]
+struct CaptionSpan {
+    start: usize,
+    end: Option<usize>,
+    nested: usize,
+}
+
 /// State of an HTML `table` being read (the frame itself is a `Frame::Table`).
 #[derive(Default)]
 struct HtmlTable {
@@ -150,6 +158,12 @@ struct Builder<'a, 'r> {
     words: usize,
     /// Events skipped because they are nested deeper than MAX_DEPTH.
     skipping: usize,
+    /// A `<span class="caption">` opening its paragraph (the Rust book's
+    /// figure captions): where its inlines start and, once closed, end, and
+    /// how many spans inside it are open.
+    caption_span: Option<CaptionSpan>,
+    /// The last block is a figure that already took a caption span.
+    span_captioned: bool,
     file: &'a Path,
     diags: &'a mut Diagnostics,
     resolver: &'a mut Resolver<'r>,
@@ -183,6 +197,8 @@ pub fn parse(
         note_defs: Vec::new(),
         words: 0,
         skipping: 0,
+        caption_span: None,
+        span_captioned: false,
         file,
         diags,
         resolver,
@@ -730,6 +746,23 @@ impl Builder<'_, '_> {
 
     /// A paragraph holding only an image is a figure; only display math, a math block.
     fn end_paragraph(&mut self, mut inlines: Vec<Inline>) {
+        if let Some(caption) = self.caption_span.take()
+            && let Some(end) = caption.end
+            && significant(&inlines[..caption.start]).is_empty()
+            && significant(&inlines[end..]).is_empty()
+            && let Some(Frame::Blocks(_, blocks)) = self.stack.last_mut()
+            && let Some(Block::Figure { caption: c, .. }) = blocks.last_mut()
+        {
+            // The paragraph right after a figure that is only a caption span
+            // is the figure's caption (in place of one made from its alt
+            // text, which then stays the alt text only).
+            let text = trim_inlines(inlines.drain(caption.start..end).collect());
+            if !text.is_empty() {
+                *c = text;
+                self.span_captioned = true;
+                return;
+            }
+        }
         // HTML anchors must survive whatever the paragraph becomes (a figure, or nothing).
         if significant(&inlines).len() <= 1
             && inlines.iter().any(|i| matches!(i, Inline::Anchor(_)))
@@ -798,6 +831,7 @@ impl Builder<'_, '_> {
 
     fn push_block(&mut self, block: Block) {
         self.close_implicit_paragraph();
+        self.span_captioned = false;
         // Blocks only ever end inside block containers; anything else is dropped
         // rather than panicking on a parser surprise.
         if let Some(Frame::Blocks(_, blocks)) = self.stack.last_mut() {

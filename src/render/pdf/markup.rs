@@ -583,6 +583,12 @@ impl<'a> Gen<'a> {
                 pos,
             } => {
                 self.mark(*pos, false);
+                // A caption with its own "Figure 4-1:" is not numbered again.
+                let numbering = if crate::model::caption_has_label(caption) {
+                    "numbering: none, "
+                } else {
+                    ""
+                };
                 match image {
                     ImageSource::Local(idx) => {
                         let img = &self.book.images[*idx];
@@ -593,7 +599,7 @@ impl<'a> Gen<'a> {
                             lit(&image_path(self.book, *idx)),
                             lit(alt)
                         );
-                        self.out.push_str("#figure(kind: image, [");
+                        let _ = write!(self.out, "#figure(kind: image, {numbering}[");
                         match link {
                             Some(t) => self.link_with(t, &mut |g: &mut Self| {
                                 let _ = write!(g.out, "#{body}");
@@ -608,7 +614,7 @@ impl<'a> Gen<'a> {
                         let label = remote_label(url, alt);
                         let _ = write!(
                             self.out,
-                            "#figure(kind: image, remote-image({}, {}), caption: [",
+                            "#figure(kind: image, {numbering}remote-image({}, {}), caption: [",
                             lit(url),
                             lit(label)
                         );
