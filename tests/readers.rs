@@ -147,10 +147,13 @@ fn page_labels(pdf: &Path) -> BTreeMap<String, usize> {
     let mut map = BTreeMap::new();
     for (k, (start, style, st)) in ranges.iter().enumerate() {
         let end = ranges.get(k + 1).map_or(count, |r| r.0);
-        if style.as_deref() == Some("/D") {
-            for i in *start..end {
-                map.insert((st + i - start).to_string(), i + 1);
-            }
+        for i in *start..end {
+            let n = st + i - start;
+            match style.as_deref() {
+                Some("/D") => map.insert(n.to_string(), i + 1),
+                Some("/r") => map.insert(quire::render::pagelist::roman(n as u64), i + 1),
+                _ => None,
+            };
         }
     }
     map
@@ -240,13 +243,19 @@ fn shipped_book_page_numbers_land_on_their_print_page() {
         misses.len(),
         misses.join("\n")
     );
-    // And every page of the part openings (their own contents run on).
+    // And every page of the part openings (their own contents run on), of
+    // the contents (numbered v, vi…) and of the indexes.
     let all = files(&epub);
     let list = page_list(&all);
+    let lists = ["/part-", "/contents.xhtml", "index"];
     let parts: Vec<usize> = (0..list.len())
-        .filter(|&k| list[k].1.contains("/part-"))
+        .filter(|&k| lists.iter().any(|l| list[k].1.contains(l)))
         .collect();
-    assert!(parts.len() > 12, "{} part-opening pages", parts.len());
+    assert!(parts.len() > 24, "{} pages of lists", parts.len());
+    assert!(
+        list.iter().any(|(label, _, _)| label == "v"),
+        "the contents' first page"
+    );
     let misses = check_pages(&all, &list, &page_labels(&pdf), &pdf, parts.into_iter());
     assert!(misses.is_empty(), "{}", misses.join("\n"));
     assert_epubcheck_clean(&epub);

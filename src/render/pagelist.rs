@@ -33,17 +33,22 @@ pub enum Owner {
     Part(usize),
     /// A module, by part and module index.
     Module(usize, usize),
+    /// The front matter: its contents pages.
+    Front,
+    /// The back matter: the indexes.
+    Back,
 }
 
 /// Where a print page begins in its owner's text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Start {
     /// The page opens the document: the marker goes before its title.
     Top,
     At(TextPos),
-    /// A part opening's page that begins inside its own contents: the
-    /// marker goes before this module's entry (by its index in the part).
-    Entry(usize),
+    /// A page of a list (a part's own contents, the book's contents, the
+    /// indexes) that begins inside it: the marker goes before the first
+    /// entry on the page, known by its title (a module's, a part's, a tag's).
+    Entry(String),
 }
 
 /// One page of the print book that the EPUB marks.
@@ -69,9 +74,9 @@ impl PageList {
     pub fn marks(&self, owner: Owner) -> Marks {
         let mut marks = Marks::default();
         for b in self.breaks.iter().filter(|b| b.owner == owner) {
-            match b.start {
+            match &b.start {
                 Start::Top => marks.top.push(b.label.clone()),
-                Start::Entry(m) => marks.entries.push((m, b.label.clone())),
+                Start::Entry(title) => marks.entries.push((title.clone(), b.label.clone())),
                 Start::At(pos) => marks
                     .at
                     .entry(pos.container)
@@ -90,8 +95,8 @@ impl PageList {
 #[derive(Debug, Clone, Default)]
 pub struct Marks {
     pub top: Vec<String>,
-    /// Before a module's entry in a part's contents: (module index, label).
-    pub entries: Vec<(usize, String)>,
+    /// Before an entry of a list, by its title: (title, label).
+    pub entries: Vec<(String, String)>,
     pub at: BTreeMap<u32, Vec<(u32, String)>>,
 }
 
@@ -155,7 +160,34 @@ pub fn owner_containers(book: &Book, owner: Owner) -> HashMap<usize, u32> {
             let module = &book.parts[p].modules[m];
             containers(&module.blocks, &module.footnotes)
         }
+        Owner::Front | Owner::Back => HashMap::new(),
     }
+}
+
+/// A front-matter page number as printed: i, ii, iii… (`n` from 1).
+pub fn roman(mut n: u64) -> String {
+    let mut out = String::new();
+    for (value, digits) in [
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ] {
+        while n >= value {
+            out.push_str(digits);
+            n -= value;
+        }
+    }
+    out
 }
 
 /// Where a page break at character `at` of `text` goes: the start of the
@@ -176,6 +208,13 @@ pub fn word_start(text: &str, at: usize, after_space: bool) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn front_matter_numbers_are_roman() {
+        assert_eq!(roman(5), "v");
+        assert_eq!(roman(12), "xii");
+        assert_eq!(roman(49), "xlix");
+    }
 
     #[test]
     fn breaks_go_to_the_next_word_start() {

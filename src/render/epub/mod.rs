@@ -158,6 +158,35 @@ fn with_top_marks(html: String, labels: &[String]) -> String {
     out
 }
 
+/// Print page markers before entries of a list (a part's own contents,
+/// the book's contents, the indexes), known by their titles: `find` gives
+/// the markup the entry starts with and where in it the marker goes.
+/// Returns the labels placed.
+fn mark_entries(
+    html: &mut String,
+    entries: &[(String, String)],
+    find: impl Fn(&str) -> Option<(String, usize)>,
+) -> Vec<String> {
+    let mut placed = Vec::new();
+    for (title, label) in entries {
+        let Some((needle, offset)) = find(title) else {
+            continue;
+        };
+        if let Some(at) = html.find(&needle) {
+            html.insert_str(at + offset, &pagelist::marker(label));
+            placed.push(label.clone());
+        }
+    }
+    placed
+}
+
+/// The file of the module titled `title`.
+fn module_file_titled(book: &Book, title: &str) -> Option<String> {
+    book.modules()
+        .find(|(_, m)| m.title == title)
+        .map(|(r, _)| module_file(book, r))
+}
+
 /// `out_dir/<book-slug>.epub`.
 pub fn output_path(book: &Book, out_dir: &Path) -> PathBuf {
     out_dir.join(format!("{}.epub", book.meta.slug))
@@ -460,22 +489,25 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
             ),
         )?,
     );
-    pkg.page(
-        "contents.xhtml",
-        "contents",
-        "",
-        render_template(
-            &env,
-            "epub/contents.xhtml.j2",
-            ctx(
-                base("Contents", "frontmatter"),
-                vec![
-                    ("parts", to_value(&parts)),
-                    ("has_difficulty", Value::from(has_difficulty)),
-                ],
-            ),
-        )?,
-    );
+    let mut contents = render_template(
+        &env,
+        "epub/contents.xhtml.j2",
+        ctx(
+            base("Contents", "frontmatter"),
+            vec![
+                ("parts", to_value(&parts)),
+                ("has_difficulty", Value::from(has_difficulty)),
+            ],
+        ),
+    )?;
+    // The print contents' pages, at the first module on each.
+    let front = variant.pages.map(|l| l.marks(Owner::Front)).unwrap_or_default();
+    for label in mark_entries(&mut contents, &front.entries, |title| {
+        Some((format!("<a href=\"{}\"", module_file_titled(book, title)?), 0))
+    }) {
+        placed.insert(label, "contents.xhtml#page-".into());
+    }
+    pkg.page("contents.xhtml", "contents", "", contents);
 
     let mut has_math = false;
     let mut plates: Vec<xhtml::PlateRef> = Vec::new();
@@ -508,16 +540,11 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
         let (top, entries) = marks.map(|m| (m.top, m.entries)).unwrap_or_default();
         let mut html = with_top_marks(html, &top);
         // Print pages that begin inside the part's own contents: at the entry.
-        for (m, label) in entries {
-            let entry = format!(
-                "<li><a href=\"{}\"",
-                module_file(book, ModuleRef { part: p, module: m })
-            );
-            if let Some(at) = html.find(&entry) {
-                html.insert_str(at + "<li>".len(), &pagelist::marker(&label));
-                w.marked.push(label);
-            }
-        }
+        w.marked.extend(mark_entries(&mut html, &entries, |title| {
+            let m = part.modules.iter().position(|m| m.title == title)?;
+            let r = ModuleRef { part: p, module: m };
+            Some((format!("<li><a href=\"{}\"", module_file(book, r)), 4))
+        }));
         for label in top.into_iter().chain(std::mem::take(&mut w.marked)) {
             placed.insert(label, format!("{file}#page-"));
         }
@@ -584,6 +611,9 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
     }
 
     let letters = view::letter_links(&index_pages);
+    // The print indexes' pages: the first at the top of the tag index, the
+    // others at the first term (or, in the difficulty index, module) on them.
+    let back = variant.pages.map(|l| l.marks(Owner::Back)).unwrap_or_default();
     for (k, page) in index_pages.iter().enumerate() {
         let id = if k == 0 {
             "tag-index".to_string()
@@ -598,22 +628,42 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
                 vec![("page", to_value(page)), ("letters", to_value(&letters))],
             ),
         )?;
+        let mut html = if k == 0 {
+            for label in &back.top {
+                placed.insert(label.clone(), format!("{}#page-", page.file));
+            }
+            with_top_marks(html, &back.top)
+        } else {
+            html
+        };
+        for label in mark_entries(&mut html, &back.entries, |title| {
+            Some((format!("<h3 class=\"index-term\">{}</h3>", xhtml::escape(title)), 0))
+        }) {
+            placed.insert(label, format!("{}#page-", page.file));
+        }
         pkg.page(&page.file, &id, "", html);
     }
     if has_difficulty {
-        pkg.page(
-            "difficulty-index.xhtml",
-            "difficulty-index",
-            "",
-            render_template(
-                &env,
-                "epub/difficulty-index.xhtml.j2",
-                ctx(
-                    base("Modules by difficulty", "backmatter"),
-                    vec![("levels", view::difficulty_index(book))],
-                ),
-            )?,
-        );
+        let mut html = render_template(
+            &env,
+            "epub/difficulty-index.xhtml.j2",
+            ctx(
+                base("Modules by difficulty", "backmatter"),
+                vec![("levels", view::difficulty_index(book))],
+            ),
+        )?;
+        let unplaced: Vec<(String, String)> = back
+            .entries
+            .iter()
+            .filter(|(_, label)| !placed.contains_key(label))
+            .cloned()
+            .collect();
+        for label in mark_entries(&mut html, &unplaced, |title| {
+            Some((format!("<li><a href=\"{}\"", module_file_titled(book, title)?), 4))
+        }) {
+            placed.insert(label, "difficulty-index.xhtml#page-".into());
+        }
+        pkg.page("difficulty-index.xhtml", "difficulty-index", "", html);
     }
 
     // Plates last, off the reading order: each is reached from its figure.

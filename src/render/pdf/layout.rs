@@ -261,13 +261,23 @@ impl<'a> Context<'a> {
             .map_err(|errors| diagnostics::failure(root, &world, generated, &errors))?;
         // Where each page begins in the book's text (the EPUB's print page numbers).
         let starts = match kind {
-            Doc::Module(_) | Doc::Opener(_) => {
+            Doc::Module(_) | Doc::Opener(_) | Doc::Front | Doc::Back => {
                 let range = |span| typst::WorldExt::range(&world, span);
+                // The titles a page of a list can begin at.
+                let book = self.book;
                 let entries: Vec<&str> = match kind {
-                    Doc::Opener(p) => self.book.parts[p]
+                    Doc::Opener(p) => book.parts[p]
                         .modules
                         .iter()
                         .map(|m| m.title.as_str())
+                        .collect(),
+                    Doc::Front => book.modules().map(|(_, m)| m.title.as_str()).collect(),
+                    Doc::Back => book
+                        .index
+                        .tags
+                        .values()
+                        .map(|t| t.name.as_str())
+                        .chain(book.modules().map(|(_, m)| m.title.as_str()))
                         .collect(),
                     _ => Vec::new(),
                 };

@@ -18,10 +18,11 @@ use crate::render::pagelist::{Owner, PageBreak, PageList, Start, TextPos};
 
 /// Where a laid-out page begins: in the book's text, or (a part opening's
 /// own contents) at a module's entry, by its index in the part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PageStart {
     Text(TextPos),
-    Entry(usize),
+    /// The first entry of a list on the page, by its title.
+    Entry(String),
 }
 
 /// Text the generator wrote from a container: `start..end` in the markup,
@@ -69,7 +70,9 @@ pub fn page_starts(
             }
             found.iter().find_map(|(_, _, r, _)| {
                 let value = literal_value(generated.text.get(r.clone())?)?;
-                entries.iter().position(|t| *t == value).map(PageStart::Entry)
+                entries
+                    .contains(&value.as_str())
+                    .then_some(PageStart::Entry(value))
             })
         })
         .collect()
@@ -192,7 +195,7 @@ pub fn page_list(layout: &super::laid::Layout, source: String) -> PageList {
                 let start = match (i, start) {
                     (0, _) => Start::Top,
                     (_, Some(PageStart::Text(pos))) => Start::At(*pos),
-                    (_, Some(PageStart::Entry(m))) => Start::Entry(*m),
+                    (_, Some(PageStart::Entry(title))) => Start::Entry(title.clone()),
                     (_, None) => continue,
                 };
                 breaks.push(PageBreak {
@@ -203,6 +206,34 @@ pub fn page_list(layout: &super::laid::Layout, source: String) -> PageList {
             }
         }
     }
+    // The book's contents (front matter, numbered i, ii… from the cover)
+    // and the indexes, at their first entry on each page.
+    let back = layout.pages.start(Doc::Back);
+    for (owner, laid, number) in [
+        (
+            Owner::Front,
+            &layout.front,
+            &(|i: usize| crate::render::pagelist::roman(i as u64 + 1)) as &dyn Fn(usize) -> String,
+        ),
+        (Owner::Back, &layout.back, &|i: usize| {
+            (back + i as u64).to_string()
+        }),
+    ] {
+        for (i, start) in laid.generated.page_starts.iter().enumerate() {
+            let start = match (owner, i, start) {
+                (Owner::Back, 0, _) => Start::Top,
+                (_, _, Some(PageStart::Entry(title))) => Start::Entry(title.clone()),
+                _ => continue,
+            };
+            breaks.push(PageBreak {
+                label: number(i),
+                owner,
+                start,
+            });
+        }
+    }
+    // In page order: the front matter first.
+    breaks.sort_by_key(|b| b.owner != Owner::Front);
     PageList { source, breaks }
 }
 
