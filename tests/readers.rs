@@ -526,3 +526,20 @@ fn kindle_and_kobo_files_are_reproducible() {
         );
     }
 }
+
+/// A module too long for one Kindle file: the check names its Markdown file.
+#[test]
+fn the_kindle_check_reports_a_page_over_300_kb_at_its_module() {
+    let paragraph = "A sentence long enough to fill a page of prose quickly. ".repeat(40);
+    let body = format!("{paragraph}\n\n").repeat(160);
+    let text = common::module("Huge", "beginner", "Redis", &body);
+    let dir = common::book(&[("01-basics/02-next.md", text.as_str())]);
+    let out = tempfile::tempdir().expect("tempdir");
+    let o = common::build(dir.path(), out.path(), &["--kindle"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("02-next.md:1:1: warning: Kindle: a page of")
+            && stderr.contains("over Kindle's 300 KB"),
+        "{stderr}"
+    );
+}
