@@ -543,3 +543,26 @@ fn the_kindle_check_reports_a_page_over_300_kb_at_its_module() {
         "{stderr}"
     );
 }
+
+/// `[build] formats` names the reader files as the flags do.
+#[test]
+fn book_toml_formats_name_the_kindle_and_kobo_files() {
+    let toml = format!(
+        "{}\n[build]\nformats = [\"kobo\", \"kindle\"]\n",
+        common::BOOK_TOML
+    );
+    let dir = common::book(&[("book.toml", toml.as_str())]);
+    let out = tempfile::tempdir().expect("tempdir");
+    common::build(dir.path(), out.path(), &[]);
+    let written: BTreeSet<String> = common::snapshot(out.path())
+        .into_keys()
+        .filter(|k| !k.starts_with(".cache"))
+        .collect();
+    assert_eq!(
+        written,
+        BTreeSet::from([
+            "test-book.kepub.epub".to_string(),
+            "test-book.kindle.epub".to_string()
+        ])
+    );
+}
