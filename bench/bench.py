@@ -3,11 +3,21 @@
 
     python3 bench/bench.py [--runs N] [--quick] [--words N] [--out bench/results.md]
                            [--no-build] [--bin-dir DIR] [--work DIR]
+    python3 bench/bench.py --scale 2[,4,10] [--words N] [--no-build] [--bin-dir DIR]
 
 Steps: build Quire (cargo build --release --bins), generate the corpus with
 quire-synth, set up a venv with pypandoc_binary + typst for the peer route,
 time both routes (wall time and peak RSS of the child processes, via wait4),
 then write a Markdown report and print its table.
+
+With --scale, only Quire is measured, on corpora N times the size: the 1x corpus
+and each N x corpus (quire-synth --words N*727000, same seed) are generated and
+fully built one after the other in the same run, each build's RSS sampled every
+0.5 s from /proc and split by stage (the build's own stage lines), and a
+"Scale" section (words, pages, time, peak RSS, ratio to 1x) replaces the one in
+the report file; the rest of the file is kept. A scale whose estimated peak
+(1x peak RSS times N, plus 10 %) would not fit in MemAvailable minus 4 GiB is
+skipped, and the table says so.
 
 Standard library only (Python 3.11). This is a benchmark, not a test: nothing
 here asserts on timings.
@@ -294,6 +304,256 @@ def setup_venv(venv: Path) -> tuple[str, str]:
     return str(py), out.strip()
 
 
+# ---------------------------------------------------------------- scale run
+
+BASE_WORDS = 727000
+SCALE_BEGIN = "<!-- scale: begin (bench.py --scale writes this section) -->"
+SCALE_END = "<!-- scale: end -->"
+# The stages a full build reports, in the order they run: the PDFs are laid out
+# first (the readers take their page numbers from the book PDF), then the EPUB.
+RUN_ORDER = ("load", "pdf typeset", "epub", "pdf export", "write")
+STAGE_LINE = re.compile(r"^([a-z ]+): (\d+(?:\.\d+)?) s$")
+
+
+def mem_available_kib() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def proc_rss_kib(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+@dataclass
+class Traced:
+    wall: float
+    cpu: float  # user + system seconds (wait4): steadier than wall time on a busy machine
+    rss_kib: int  # peak RSS (wait4)
+    samples: list[tuple[float, int]]  # (seconds since start, VmRSS KiB)
+    stage_ends: dict[str, float]  # stage -> seconds since start when it ended
+    stage_secs: dict[str, float]
+
+
+def run_traced(cmd: list[str], interval: float = 0.5) -> Traced:
+    """Run a build with its plain stage lines on (CI=true, not --quiet),
+    sampling VmRSS every `interval` s and timestamping each stage line."""
+    env = dict(os.environ, CI="true")
+    ends: dict[str, float] = {}
+    secs: dict[str, float] = {}
+    tail: list[str] = []
+    with tempfile.TemporaryFile() as out:
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                    env=env, text=True)
+        except OSError as e:
+            raise CommandFailed(f"cannot run {cmd[0]}: {e}") from e
+
+        def read_stderr() -> None:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                now = time.perf_counter() - t0
+                line = line.rstrip("\n")
+                tail.append(line)
+                del tail[:-40]
+                m = STAGE_LINE.match(line)
+                if m:
+                    ends[m.group(1)] = now
+                    secs[m.group(1)] = float(m.group(2))
+
+        import threading
+        reader = threading.Thread(target=read_stderr, daemon=True)
+        reader.start()
+        samples: list[tuple[float, int]] = []
+        while True:
+            pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            rss = proc_rss_kib(proc.pid)
+            if rss is not None:
+                samples.append((time.perf_counter() - t0, rss))
+            time.sleep(interval)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        reader.join(timeout=10)
+    if proc.returncode != 0:
+        raise CommandFailed(
+            f"command failed (exit {proc.returncode}): {' '.join(map(str, cmd))}\n"
+            "--- stderr ---\n" + "\n".join(tail)
+        )
+    # The EPUB's line and the typeset line are both printed once the EPUB is
+    # done: the typeset stage ended the EPUB's seconds before.
+    if "epub" in ends and "pdf typeset" in ends:
+        ends["pdf typeset"] = ends["epub"] - secs["epub"]
+    return Traced(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, samples, ends, secs)
+
+
+def stage_peaks(t: Traced) -> list[tuple[str, float, int | None]]:
+    """(stage, seconds, peak sampled VmRSS in it) in run order, with the
+    start-up before the first stage and the exit after the last."""
+    spans = []
+    start = 0.0
+    for stage in ("before load",) + RUN_ORDER + ("exit",):
+        if stage == "before load":
+            end = t.stage_ends.get("load", 0.0) - t.stage_secs.get("load", 0.0)
+        elif stage == "exit":
+            end = t.wall
+        elif stage in t.stage_ends:
+            end = t.stage_ends[stage]
+        else:
+            continue
+        inside = [r for (s, r) in t.samples if start <= s <= end]
+        spans.append((stage, end - start, max(inside) if inside else None))
+        start = end
+    return spans
+
+
+@dataclass
+class ScaleResult:
+    factor: int
+    words: int | None  # quire-synth's count (wc -w)
+    pages: int | None  # book PDF pages
+    pdf_pages_total: int | None  # book + parts
+    traced: Traced | None
+    skipped: str = ""
+    load: float | None = None  # 1-minute load average when the build started
+
+
+def synth_words(line: str) -> int | None:
+    m = re.search(r"([\d,]+) words", line)
+    return int(m.group(1).replace(",", "")) if m else None
+
+
+def scale_run(args: argparse.Namespace, factors: list[int]) -> int:
+    work = args.work.resolve() / "scale"
+    quire = str(args.bin_dir.resolve() / "quire")
+    synth = str(args.bin_dir.resolve() / "quire-synth")
+    base_words = args.words or BASE_WORDS
+    # The commit when the run starts (others may commit while it runs).
+    commit = first_line(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    results: list[ScaleResult] = []
+    peak_1x: int | None = None
+    try:
+        if not args.no_build:
+            log("cargo build --release --bins")
+            run(["cargo", "build", "--release", "--bins"], cwd=ROOT)
+        for f in [1] + [f for f in factors if f != 1]:
+            # Refuse a run that may not fit: the peak grows about linearly.
+            need = int((peak_1x or 2_500_000) * f * 1.1)
+            avail = mem_available_kib()
+            if f > 1 and avail is not None and need > avail - 4 * 1024 * 1024:
+                why = (f"skipped: needs ~{need / 1048576:.1f} GiB, "
+                       f"{avail / 1048576:.1f} GiB available (4 GiB kept free)")
+                log(f"{f}x {why}")
+                results.append(ScaleResult(f, None, None, None, None, why))
+                continue
+            corpus = work / f"corpus-{f}x"
+            out = work / f"out-{f}x"
+            report = work / f"report-{f}x.json"
+            cmd = [synth, "--out", str(corpus), "--seed", "1", "--force", "--words", str(base_words * f)]
+            log(f"{f}x: generating " + " ".join(cmd[1:]))
+            _, sout = run(cmd, capture=True)
+            words = synth_words((sout.strip().splitlines() or [""])[-1])
+            shutil.rmtree(out, ignore_errors=True)
+            report.unlink(missing_ok=True)
+            log(f"{f}x: quire build (RSS sampled every 0.5 s)")
+            load = os.getloadavg()[0]
+            t = run_traced([quire, "--content", str(corpus), "--out", str(out), "build",
+                            "--force", "--report", str(report)])
+            rep = json.loads(report.read_text(encoding="utf-8"))
+            pages = [o.get("pages") for o in rep.get("outputs", []) if str(o.get("kind", "")).startswith("pdf")]
+            book_pages = next((o.get("pages") for o in rep.get("outputs", []) if o.get("kind") == "pdf-book"), None)
+            total = sum(pages) if pages and None not in pages else None
+            results.append(ScaleResult(f, words, book_pages, total, t, load=load))
+            if f == 1:
+                peak_1x = t.rss_kib
+            log(f"{f}x: {fmt_s(t.wall)}, peak RSS {fmt_mib(t.rss_kib)}, {book_pages} pages")
+            (work / f"rss-{f}x.tsv").write_text(
+                "seconds\tvmrss_kib\n" + "".join(f"{s:.2f}\t{r}\n" for s, r in t.samples))
+            if not args.keep:
+                shutil.rmtree(out, ignore_errors=True)
+                shutil.rmtree(corpus, ignore_errors=True)
+    except CommandFailed as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 1
+
+    one = results[0].traced
+    table = ["| Scale | Words | Book pages (all PDF pages) | Time | CPU time | Peak RSS | Time / 1× | CPU / 1× | RSS / 1× | Load at start |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        if r.traced is None:
+            table.append(f"| {r.factor}× | — | — | — | — | — | — | — | {r.skipped} | — |")
+            continue
+        t = r.traced
+        table.append(
+            f"| {r.factor}× | {r.words:,} | {r.pages} ({r.pdf_pages_total}) | {fmt_s(t.wall)} | "
+            f"{fmt_s(t.cpu)} | {fmt_mib(t.rss_kib)} | {t.wall / one.wall:.2f}× | {t.cpu / one.cpu:.2f}× | "
+            f"{t.rss_kib / one.rss_kib:.2f}× | {r.load:.1f} |"
+            if one else f"| {r.factor}× | ? | ? | ? | ? | ? | ? | ? | ? | ? |")
+    stages = ["| Scale | " + " | ".join(("before load",) + RUN_ORDER + ("exit",)) + " |",
+              "|---|" + "---|" * (len(RUN_ORDER) + 2)]
+    for r in results:
+        if r.traced is None:
+            continue
+        cells = {s: (sec, peak) for s, sec, peak in stage_peaks(r.traced)}
+        row = []
+        for s in ("before load",) + RUN_ORDER + ("exit",):
+            if s not in cells:
+                row.append("—")
+                continue
+            sec, peak = cells[s]
+            row.append(f"{fmt_s(sec)}, {fmt_mib(peak) if peak is not None else '—'}")
+        stages.append(f"| {r.factor}× | " + " | ".join(row) + " |")
+
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    section = [
+        SCALE_BEGIN,
+        "## Scale",
+        "",
+        f"- Date: {now}; machine: {os.cpu_count()} cores, {mem_total()} RAM",
+        f"- Quire commit at the start: {commit}{' (working tree with uncommitted changes)' if dirty else ''}; "
+        f"binaries: `{args.bin_dir}`" + (f"; {args.profile_note}" if args.profile_note else ""),
+        f"- Corpora: `quire-synth --seed 1 --words N×{base_words}`, each fully built "
+        "(`quire build --force --report`: EPUB, book PDF, part PDFs), one after the other in this run",
+        "",
+        *table,
+        "",
+        "Time and sampled peak VmRSS per stage (RSS read from /proc every 0.5 s; stage "
+        "boundaries from the build's own stage lines; the stages run in this order):",
+        "",
+        *stages,
+        "",
+        SCALE_END,
+    ]
+    old = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+    if SCALE_BEGIN in old and SCALE_END in old:
+        a = old.index(SCALE_BEGIN)
+        b = old.index(SCALE_END) + len(SCALE_END)
+        new = old[:a] + "\n".join(section) + old[b:]
+    else:
+        new = old.rstrip("\n") + ("\n\n" if old else "") + "\n".join(section) + "\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(new, encoding="utf-8")
+    print("\n".join(table))
+    print()
+    print("\n".join(stages))
+    log(f"wrote the Scale section of {args.out}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=None, help="measured runs per row (default 3; --quick: 1)")
@@ -303,7 +563,20 @@ def main() -> int:
     ap.add_argument("--no-build", action="store_true", help="skip cargo build --release --bins")
     ap.add_argument("--bin-dir", type=Path, default=ROOT / "target" / "release")
     ap.add_argument("--work", type=Path, default=ROOT / "target" / "bench")
+    ap.add_argument("--scale", default=None, metavar="N[,N...]",
+                    help="scale run only: build the 1x corpus and each N x corpus, write the Scale section")
+    ap.add_argument("--keep", action="store_true", help="scale run: keep the corpora and outputs")
+    ap.add_argument("--profile-note", default="",
+                    help="scale run: a note on how the binaries were built, for the report")
     args = ap.parse_args()
+    if args.scale is not None:
+        try:
+            factors = [int(x) for x in args.scale.split(",") if x.strip()]
+        except ValueError:
+            ap.error("--scale takes whole numbers: --scale 2,4")
+        if not factors or min(factors) < 1:
+            ap.error("--scale takes whole numbers >= 1")
+        return scale_run(args, factors)
     runs = args.runs if args.runs is not None else (1 if args.quick else 3)
     words = args.words if args.words is not None else (60000 if args.quick else None)
     if runs < 1:
