@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Build and check the cells of a release matrix (docs/release-workflow.yml).
 
-    release-cells.py build --quire BIN --book DIR --paper PAPER --dist DIST
+    release-cells.py build --quire BIN --book DIR --paper PAPER --dist DIST [-- BUILD-ARGS...]
     release-cells.py check --books DIR[,DIR...] --papers PAPER[,PAPER...] [--stage OUT] DIST
 
 `build` builds one (book, paper) cell the way a release must be built: a full
 build (EPUB, book PDF, part PDFs) with `--deny-warnings` and `--report`, into
-DIST/<cell>/, and records the exact command in DIST/<cell>/cell.json. With
+DIST/<cell>/, and records the exact command in DIST/<cell>/cell.json (arguments
+after `--` are added to `quire build`: `-- --booklet --kindle`). With
 GITHUB_OUTPUT set it writes `cell=<cell>` there (the artifact's name).
 
 `check` reads every DIST/**/cell.json and its report.json and fails (exit 1,
@@ -62,6 +63,7 @@ def build(args: argparse.Namespace) -> int:
         args.quire, "--content", args.book, "--out", str(out), "build",
         "--epub", "--pdf", "--paper", args.paper,
         "--deny-warnings", "--report", str(report), "--force",
+        *[a for a in args.extra if a != "--"],
     ]
     print("+ " + " ".join(cmd), flush=True)
     code = subprocess.call(cmd)
@@ -235,6 +237,7 @@ def main() -> int:
     b.add_argument("--book", required=True, help="the book's content folder")
     b.add_argument("--paper", required=True)
     b.add_argument("--dist", required=True, help="folder of the cells")
+    b.add_argument("extra", nargs=argparse.REMAINDER, help="after --: more `quire build` arguments")
     c = sub.add_parser("check", help="check every cell's report before publishing")
     c.add_argument("--books", required=True, help="the matrix's books, comma-separated")
     c.add_argument("--papers", required=True, help="the matrix's papers, comma-separated")

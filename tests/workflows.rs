@@ -417,13 +417,13 @@ fn release_cells_checks_real_reports() {
         std::fs::rename(root.join(entry), book.join(entry)).expect("move the book");
     }
     let quire = env!("CARGO_BIN_EXE_quire");
-    for paper in ["a4", "a5"] {
-        let o = cells(
-            &[
-                "build", "--quire", quire, "--book", "book", "--paper", paper, "--dist", "dist",
-            ],
-            root,
-        );
+    // The A4 cell with booklets too (arguments after `--` go to `quire build`).
+    for (paper, extra) in [("a4", &["--", "--booklet"][..]), ("a5", &[][..])] {
+        let mut args = vec![
+            "build", "--quire", quire, "--book", "book", "--paper", paper, "--dist", "dist",
+        ];
+        args.extend_from_slice(extra);
+        let o = cells(&args, root);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     let o = cells(
@@ -443,6 +443,7 @@ fn release_cells_checks_real_reports() {
         "book-a4-pdf-01-basics.pdf",
         "book-a4-pdf-02-more.pdf",
         "book-a4-report.json",
+        "book-a4-booklets-01-basics-booklet.pdf",
         "book-a5-test-book.pdf",
         "book-a5-report.json",
     ] {
