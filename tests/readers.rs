@@ -258,6 +258,32 @@ fn shipped_book_page_numbers_land_on_their_print_page() {
     );
     let misses = check_pages(&all, &list, &page_labels(&pdf), &pdf, parts.into_iter());
     assert!(misses.is_empty(), "{}", misses.join("\n"));
+    // The contents give each module's print page ("p. 45"): the page its
+    // top marker names.
+    let contents = text_of(&all, "EPUB/text/contents.xhtml");
+    let doc = parse(&contents);
+    let mut shown = 0;
+    for p in doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("print-page"))
+    {
+        let li = p
+            .ancestors()
+            .find(|n| n.tag_name().name() == "li")
+            .expect("an entry");
+        let href = li
+            .children()
+            .find_map(|a| a.attribute("href"))
+            .expect("an entry's link");
+        let label = p.text().unwrap_or("").trim_start_matches("p.\u{a0}");
+        let first = list
+            .iter()
+            .find(|(_, file, _)| file.ends_with(&format!("/{href}")))
+            .map(|(l, _, _)| l.as_str());
+        assert_eq!(first, Some(label), "{href}");
+        shown += 1;
+    }
+    assert!(shown > 100, "{shown} modules with their print page");
     assert_epubcheck_clean(&epub);
     let opf = text_of(&files(&epub), "EPUB/package.opf");
     // The print source as EPUB 3.2 names it (dc:source, source-of

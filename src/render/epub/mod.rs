@@ -180,6 +180,38 @@ fn mark_entries(
     placed
 }
 
+/// The contents page with each module's first print page after its minutes.
+fn with_print_pages(book: &Book, list: &PageList, mut html: String) -> String {
+    for b in &list.breaks {
+        let (Owner::Module(part, module), pagelist::Start::Top) = (b.owner, &b.start) else {
+            continue;
+        };
+        let entry = format!(
+            "<li><a href=\"{}\"",
+            module_file(book, ModuleRef { part, module })
+        );
+        let Some(at) = html.find(&entry) else {
+            continue;
+        };
+        let close = "</span>";
+        let Some(end) = html[at..]
+            .find("<span class=\"minutes\">")
+            .filter(|&m| html[at..at + m].find("</li>").is_none())
+            .and_then(|m| html[at + m..].find(close).map(|c| at + m + c + close.len()))
+        else {
+            continue;
+        };
+        html.insert_str(
+            end,
+            &format!(
+                " <span class=\"print-page\">p.\u{a0}{}</span>",
+                xhtml::escape(&b.label)
+            ),
+        );
+    }
+    html
+}
+
 /// The file of the module titled `title`.
 fn module_file_titled(book: &Book, title: &str) -> Option<String> {
     book.modules()
@@ -500,10 +532,21 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
             ],
         ),
     )?;
+    // Each module's print page beside its minutes ("p. 45"), so readers of
+    // the EPUB and of the print book can name the same place.
+    if let Some(list) = variant.pages {
+        contents = with_print_pages(book, list, contents);
+    }
     // The print contents' pages, at the first module on each.
-    let front = variant.pages.map(|l| l.marks(Owner::Front)).unwrap_or_default();
+    let front = variant
+        .pages
+        .map(|l| l.marks(Owner::Front))
+        .unwrap_or_default();
     for label in mark_entries(&mut contents, &front.entries, |title| {
-        Some((format!("<a href=\"{}\"", module_file_titled(book, title)?), 0))
+        Some((
+            format!("<a href=\"{}\"", module_file_titled(book, title)?),
+            0,
+        ))
     }) {
         placed.insert(label, "contents.xhtml#page-".into());
     }
@@ -613,7 +656,10 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
     let letters = view::letter_links(&index_pages);
     // The print indexes' pages: the first at the top of the tag index, the
     // others at the first term (or, in the difficulty index, module) on them.
-    let back = variant.pages.map(|l| l.marks(Owner::Back)).unwrap_or_default();
+    let back = variant
+        .pages
+        .map(|l| l.marks(Owner::Back))
+        .unwrap_or_default();
     for (k, page) in index_pages.iter().enumerate() {
         let id = if k == 0 {
             "tag-index".to_string()
@@ -637,7 +683,10 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
             html
         };
         for label in mark_entries(&mut html, &back.entries, |title| {
-            Some((format!("<h3 class=\"index-term\">{}</h3>", xhtml::escape(title)), 0))
+            Some((
+                format!("<h3 class=\"index-term\">{}</h3>", xhtml::escape(title)),
+                0,
+            ))
         }) {
             placed.insert(label, format!("{}#page-", page.file));
         }
@@ -659,7 +708,10 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
             .cloned()
             .collect();
         for label in mark_entries(&mut html, &unplaced, |title| {
-            Some((format!("<li><a href=\"{}\"", module_file_titled(book, title)?), 4))
+            Some((
+                format!("<li><a href=\"{}\"", module_file_titled(book, title)?),
+                4,
+            ))
         }) {
             placed.insert(label, "difficulty-index.xhtml#page-".into());
         }
