@@ -434,3 +434,54 @@ fn free_layout_caches() {
         libc::malloc_trim(0);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::print::Paper;
+
+    #[test]
+    fn every_option_that_changes_an_output_is_in_the_cache_key() {
+        let base = BuildOptions::default();
+        let key = base.cache_key();
+        let changed = [
+            BuildOptions {
+                kobo: true,
+                ..BuildOptions::default()
+            },
+            BuildOptions {
+                pdf_settings: PdfSettings {
+                    paper: Some(Paper::Letter),
+                    ..PdfSettings::default()
+                },
+                ..BuildOptions::default()
+            },
+            BuildOptions {
+                booklets: Some(Some(vec!["3".into()])),
+                ..BuildOptions::default()
+            },
+            BuildOptions {
+                source_date_epoch: Some(1),
+                ..BuildOptions::default()
+            },
+        ];
+        for o in &changed {
+            assert_ne!(o.cache_key(), key, "{o:?}");
+        }
+        // What changes no output is not in it.
+        let forced = BuildOptions {
+            force: true,
+            binary: Some(PathBuf::from("/usr/bin/quire")),
+            ..BuildOptions::default()
+        };
+        assert_eq!(forced.cache_key(), key);
+    }
+
+    #[test]
+    fn stages_keep_their_report_names() {
+        for stage in [Stage::UpToDate, Stage::PartsWritten, Stage::PdfTypeset] {
+            let json = serde_json::to_string(&stage).expect("json");
+            assert_eq!(json, format!("\"{stage}\""));
+        }
+    }
+}
