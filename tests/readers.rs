@@ -553,21 +553,56 @@ fn kindle_and_kobo_files_are_reproducible() {
     }
 }
 
-/// A module too long for one Kindle file: the check names its Markdown file.
+/// A module too long for one Kindle file is cut between its blocks into
+/// files under 300 KB, every link following what moved; the EPUB keeps it
+/// whole.
 #[test]
-fn the_kindle_check_reports_a_page_over_300_kb_at_its_module() {
+fn kindle_cuts_a_page_over_300_kb_and_links_follow() {
     let paragraph = "A sentence long enough to fill a page of prose quickly. ".repeat(40);
-    let body = format!("{paragraph}\n\n").repeat(160);
-    let text = common::module("Huge", "beginner", "Redis", &body);
-    let dir = common::book(&[("01-basics/02-next.md", text.as_str())]);
-    let out = tempfile::tempdir().expect("tempdir");
-    let o = common::build(dir.path(), out.path(), &["--kindle"]);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        stderr.contains("02-next.md:1:1: warning: Kindle: a page of")
-            && stderr.contains("over Kindle's 300 KB"),
-        "{stderr}"
+    let body = format!(
+        "See [the end](#the-end) and a note.[^n]\n\n{}## The end\n\nDone.\n\n[^n]: A note.\n",
+        format!("{paragraph}\n\n").repeat(160)
     );
+    let text = common::module("Huge", "beginner", "Redis", &body);
+    let intro = common::module(
+        "Intro",
+        "beginner",
+        "Redis",
+        "## Setup {#setup}\n\nSee [the end](02-next.md#the-end).",
+    );
+    let dir = common::book(&[
+        ("01-basics/02-next.md", text.as_str()),
+        ("01-basics/01-intro.md", intro.as_str()),
+    ]);
+    let out = tempfile::tempdir().expect("tempdir");
+    let o = common::build(dir.path(), out.path(), &["--kindle", "--epub"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("Kindle:"), "{stderr}");
+    let path = out.path().join("test-book.kindle.epub");
+    let kindle = files(&path);
+    for (name, bytes) in &kindle {
+        assert!(bytes.len() <= 300 * 1024, "{name}: {} bytes", bytes.len());
+    }
+    let parts: Vec<&String> = kindle
+        .keys()
+        .filter(|k| k.starts_with("EPUB/text/m-next"))
+        .collect();
+    assert!(parts.len() >= 2, "{parts:?}");
+    let last = parts
+        .iter()
+        .find(|p| text_of(&kindle, p).contains("id=\"the-end\""))
+        .expect("the heading in one of them");
+    assert_ne!(last.as_str(), "EPUB/text/m-next.xhtml", "the heading moved");
+    let file = last.trim_start_matches("EPUB/text/");
+    assert!(
+        text_of(&kindle, "EPUB/text/m-intro.xhtml").contains(&format!("href=\"{file}#the-end\""))
+    );
+    assert!(
+        text_of(&kindle, "EPUB/text/m-next.xhtml").contains(&format!("href=\"{file}#the-end\""))
+    );
+    // The plain EPUB keeps it one page.
+    assert!(!files(&out.path().join("test-book.epub")).contains_key("EPUB/text/m-next-2.xhtml"));
+    assert_epubcheck_clean(&path);
 }
 
 /// `[build] formats` names the reader files as the flags do.

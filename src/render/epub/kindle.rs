@@ -407,6 +407,143 @@ pub fn math_img(img: &MathImage, tex: &str, display: bool) -> String {
     }
 }
 
+/// A cut page: its files `(name, page)` and where moved ids are now.
+pub type Split = (Vec<(String, String)>, HashMap<String, String>);
+
+/// A module page too long for Kindle, cut between top-level blocks of its
+/// body into files of at most `budget` bytes: `(file, page)` in order, the
+/// first keeping the page's name (`m-x.xhtml`, `m-x-2.xhtml`…), and for
+/// every id that moved, the file it is in now. `None` when the page is not
+/// the shipped module template's (the check then reports its size).
+pub fn split_page(
+    page: &str,
+    body: &str,
+    ends: &[usize],
+    file: &str,
+    title: &str,
+    budget: usize,
+) -> Option<Split> {
+    const OPEN: &str = "<div class=\"module-body\">\n";
+    let start = page.find(OPEN)? + OPEN.len();
+    if !page[start..].starts_with(body) {
+        return None;
+    }
+    let head = &page[..page.find("<body")?];
+    let body_tag = &page[head.len()..head.len() + page[head.len()..].find('>')? + 1];
+    let before = &page[..start];
+    let after = &page[start + body.len()..];
+    // Cut points: block ends, each chunk as big as the budget allows.
+    let room = budget.saturating_sub(before.len().max(after.len()) + 400);
+    let mut cuts = vec![0];
+    let mut last = 0;
+    for (k, &end) in ends.iter().enumerate() {
+        let next = ends.get(k + 1).copied().unwrap_or(body.len());
+        if next - last > room && end > last {
+            cuts.push(end);
+            last = end;
+        }
+    }
+    cuts.push(body.len());
+    cuts.dedup();
+    if cuts.len() <= 2 {
+        return None;
+    }
+    let stem = file.trim_end_matches(".xhtml");
+    let n = cuts.len() - 1;
+    let mut pages = Vec::new();
+    let mut moved = HashMap::new();
+    for k in 0..n {
+        let chunk = &body[cuts[k]..cuts[k + 1]];
+        let name = if k == 0 {
+            file.to_string()
+        } else {
+            format!("{stem}-{}.xhtml", k + 1)
+        };
+        let opening = if k == 0 {
+            before.to_string()
+        } else {
+            format!(
+                "{head}{body_tag}\n<section class=\"module\" epub:type=\"chapter\" role=\"doc-chapter\" aria-label=\"{} (continued)\">\n{OPEN}",
+                escape(title)
+            )
+        };
+        let closing = if k + 1 == n {
+            after.to_string()
+        } else {
+            "\n</div>\n</section>\n</body>\n</html>\n".to_string()
+        };
+        if k > 0 {
+            for id in ids(chunk).chain(if k + 1 == n {
+                ids(after).collect()
+            } else {
+                Vec::new()
+            }) {
+                moved.insert(id.to_string(), name.clone());
+            }
+        }
+        pages.push((name, format!("{opening}{chunk}{closing}")));
+    }
+    Some((pages, moved))
+}
+
+/// The `id` attribute values in markup.
+fn ids(s: &str) -> impl Iterator<Item = &str> {
+    s.match_indices(" id=\"").filter_map(move |(i, m)| {
+        let rest = &s[i + m.len()..];
+        rest.find('"').map(|e| &rest[..e])
+    })
+}
+
+/// Points links at ids that moved to another file of a split page:
+/// `file#id` anywhere (`href` or `src`), and a bare `#id` inside the split
+/// page's own files (`own`: this text is one of them, named so).
+pub fn retarget(
+    text: &str,
+    file: &str,
+    moved: &HashMap<String, String>,
+    own: Option<&str>,
+) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('#') {
+        let (before, after) = rest.split_at(i);
+        let id_end = after[1..].find('"').map(|e| e + 1);
+        let prefix_file =
+            before.ends_with(file) && before[..before.len() - file.len()].ends_with(['"', '/']);
+        let bare = before.ends_with("href=\"");
+        match id_end {
+            Some(e) if prefix_file || (bare && own.is_some()) => {
+                let id = &after[1..e];
+                match moved.get(id) {
+                    Some(target) if prefix_file => {
+                        out.push_str(&before[..before.len() - file.len()]);
+                        out.push_str(target);
+                    }
+                    Some(target) if own != Some(target.as_str()) => {
+                        out.push_str(before);
+                        out.push_str(target);
+                    }
+                    None if bare && own.is_some_and(|o| o != file) => {
+                        // A bare link from a continuation to the first file.
+                        out.push_str(before);
+                        out.push_str(file);
+                    }
+                    _ => out.push_str(before),
+                }
+                out.push_str(&after[..e]);
+                rest = &after[e..];
+            }
+            _ => {
+                out.push_str(before);
+                out.push('#');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -251,6 +251,11 @@ struct NcxPoint {
 
 struct ModulePage {
     file: String,
+    /// The module's title, and its body with where each top-level block
+    /// ends (the Kindle file cuts a long page there).
+    title: String,
+    body: String,
+    ends: Vec<usize>,
     /// Print pages marked on it.
     marked: Vec<String>,
     source: PathBuf,
@@ -553,6 +558,13 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
     pkg.page("contents.xhtml", "contents", "", contents);
 
     let mut has_math = false;
+    // Kindle: ids that moved when a long page was cut (page file → id → file).
+    #[allow(clippy::type_complexity)]
+    let mut moved_ids: Vec<(
+        String,
+        Vec<String>,
+        std::collections::HashMap<String, String>,
+    )> = Vec::new();
     let mut plates: Vec<xhtml::PlateRef> = Vec::new();
     for (p, part) in book.parts.iter().enumerate() {
         let file = part_file(book, p);
@@ -607,8 +619,13 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
                 if let Some(marks) = &marks {
                     w.mark_pages(marks.at.clone(), pagelist::owner_containers(book, owner));
                 }
-                w.blocks(&module.blocks);
+                let ends = w.top_blocks(&module.blocks);
                 let body = w.take();
+                let kept_body = if kindle.is_some() {
+                    body.clone()
+                } else {
+                    String::new()
+                };
                 w.footnotes(&module.footnotes);
                 let notes = w.take();
                 let mut mv: ModuleView = module_view(book, r, &tag_files);
@@ -630,6 +647,9 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
                         .chain(std::mem::take(&mut w.marked))
                         .collect(),
                     source: module.source.clone(),
+                    title: module.title.clone(),
+                    body: kept_body,
+                    ends,
                     file,
                     plates: std::mem::take(&mut w.plates),
                     id: format!("m-{}", module.id),
@@ -648,8 +668,37 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
             for label in page.marked {
                 placed.insert(label, format!("{}#page-", page.file));
             }
-            sources.insert(format!("EPUB/text/{}", page.file), page.source);
-            pkg.page(&page.file, &page.id, props, page.html);
+            // Kindle: a page over the budget is cut between its blocks.
+            let split = match kindle {
+                Some(_) if page.html.len() > INDEX_FILE_BUDGET => kindle::split_page(
+                    &page.html,
+                    &page.body,
+                    &page.ends,
+                    &page.file,
+                    &page.title,
+                    INDEX_FILE_BUDGET,
+                ),
+                _ => None,
+            };
+            match split {
+                Some((files, moved)) => {
+                    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+                    for (k, (name, html)) in files.into_iter().enumerate() {
+                        let id = match k {
+                            0 => page.id.clone(),
+                            k => format!("{}-{}", page.id, k + 1),
+                        };
+                        sources.insert(format!("EPUB/text/{name}"), page.source.clone());
+                        pkg.page(&name, &id, props, html);
+                    }
+                    // (The page-list's links follow in the nav, see below.)
+                    moved_ids.push((page.file.clone(), names, moved));
+                }
+                None => {
+                    sources.insert(format!("EPUB/text/{}", page.file), page.source);
+                    pkg.page(&page.file, &page.id, props, page.html);
+                }
+            }
         }
     }
 
@@ -830,6 +879,21 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
             ])
         })
         .collect();
+    // Links to what moved to another file of a cut page.
+    for (file, names, moved) in &moved_ids {
+        for (name, bytes) in pkg.files.iter_mut() {
+            if !name.ends_with(".xhtml") {
+                continue;
+            }
+            let page = name.trim_start_matches("EPUB/text/");
+            let own = names.iter().any(|n| n == page).then_some(page);
+            let text = String::from_utf8_lossy(bytes);
+            let new = kindle::retarget(&text, file, moved, own);
+            if new != text {
+                *bytes = new.into_bytes();
+            }
+        }
+    }
     let nav = render_template(
         &env,
         "epub/nav.xhtml.j2",
@@ -842,6 +906,9 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
             ("page_list", Value::from(page_list.clone())),
         ]),
     )?;
+    let nav = moved_ids.iter().fold(nav, |nav, (file, _, moved)| {
+        kindle::retarget(&nav, file, moved, None)
+    });
     pkg.add(
         "nav.xhtml",
         "nav",
@@ -861,6 +928,9 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
             ),
         ]),
     )?;
+    let ncx = moved_ids.iter().fold(ncx, |ncx, (file, _, moved)| {
+        kindle::retarget(&ncx, file, moved, None)
+    });
     pkg.add(
         "toc.ncx",
         "ncx",

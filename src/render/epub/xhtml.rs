@@ -210,6 +210,18 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// A page's top-level blocks; returns where each ends in the text
+    /// written (where the Kindle file may cut a long page).
+    pub fn top_blocks(&mut self, blocks: &[Block]) -> Vec<usize> {
+        blocks
+            .iter()
+            .map(|b| {
+                self.block(b);
+                self.out.len()
+            })
+            .collect()
+    }
+
     fn block(&mut self, b: &Block) {
         match b {
             Block::Paragraph(inl) => {
