@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 import zipfile
@@ -372,7 +373,6 @@ def run_traced(cmd: list[str], interval: float = 0.5) -> Traced:
                     ends[m.group(1)] = now
                     secs[m.group(1)] = float(m.group(2))
 
-        import threading
         reader = threading.Thread(target=read_stderr, daemon=True)
         reader.start()
         samples: list[tuple[float, int]] = []
