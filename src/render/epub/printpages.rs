@@ -1,0 +1,112 @@
+//! Print page marks: the book PDF's page breaks placed in the EPUB's pages
+//! (at a page's top, before list entries, beside the contents' minutes) and
+//! the nav's page-list of the marks placed.
+
+use std::collections::BTreeMap;
+
+use minijinja::Value;
+
+use super::xhtml::{self, module_file};
+use crate::model::{Book, ModuleRef};
+use crate::render::pagelist::{self, Owner, PageList};
+
+/// Print page breaks marked, by label: the page file they are on (as
+/// `<file>#page-`, the label completes the link).
+pub(super) type Placed = BTreeMap<String, String>;
+
+/// Print page markers at the top of a page: before its title.
+pub(super) fn with_top_marks(html: String, labels: &[String]) -> String {
+    if labels.is_empty() {
+        return html;
+    }
+    let marks: String = labels.iter().map(|l| pagelist::marker(l)).collect();
+    let at = html
+        .find("<h1")
+        .or_else(|| {
+            html.find("<body")
+                .and_then(|b| html[b..].find('>').map(|e| b + e + 1))
+        })
+        .unwrap_or(0);
+    let mut out = html;
+    out.insert_str(at, &marks);
+    out
+}
+
+/// Print page markers before entries of a list (a part's own contents,
+/// the book's contents, the indexes), known by their titles: `find` gives
+/// the markup the entry starts with and where in it the marker goes.
+/// Returns the labels placed.
+pub(super) fn mark_entries(
+    html: &mut String,
+    entries: &[(String, String)],
+    find: impl Fn(&str) -> Option<(String, usize)>,
+) -> Vec<String> {
+    let mut placed = Vec::new();
+    for (title, label) in entries {
+        let Some((needle, offset)) = find(title) else {
+            continue;
+        };
+        if let Some(at) = html.find(&needle) {
+            html.insert_str(at + offset, &pagelist::marker(label));
+            placed.push(label.clone());
+        }
+    }
+    placed
+}
+
+/// The contents page with each module's first print page after its minutes.
+pub(super) fn with_print_pages(book: &Book, list: &PageList, mut html: String) -> String {
+    for b in &list.breaks {
+        let (Owner::Module(part, module), pagelist::Start::Top) = (b.owner, &b.start) else {
+            continue;
+        };
+        let entry = format!(
+            "<li><a href=\"{}\"",
+            module_file(book, ModuleRef { part, module })
+        );
+        let Some(at) = html.find(&entry) else {
+            continue;
+        };
+        let close = "</span>";
+        let Some(end) = html[at..]
+            .find("<span class=\"minutes\">")
+            .filter(|&m| html[at..at + m].find("</li>").is_none())
+            .and_then(|m| html[at + m..].find(close).map(|c| at + m + c + close.len()))
+        else {
+            continue;
+        };
+        html.insert_str(
+            end,
+            &format!(
+                " <span class=\"print-page\">p.\u{a0}{}</span>",
+                xhtml::escape(&b.label)
+            ),
+        );
+    }
+    html
+}
+
+/// The file of the module titled `title`.
+pub(super) fn module_file_titled(book: &Book, title: &str) -> Option<String> {
+    book.modules()
+        .find(|(_, m)| m.title == title)
+        .map(|(r, _)| module_file(book, r))
+}
+
+/// The page-list: every print page marked, in page order.
+pub(super) fn page_list(pages: Option<&PageList>, placed: &Placed) -> Vec<Value> {
+    pages
+        .map(|l| {
+            l.breaks
+                .iter()
+                .filter_map(|b| {
+                    let href = placed.get(&b.label)?;
+                    Some(Value::from_pairs([
+                        ("href", Value::from(format!("{href}{}", b.label))),
+                        ("label", Value::from(b.label.clone())),
+                    ]))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
