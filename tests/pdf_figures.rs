@@ -154,7 +154,7 @@ fn a_tall_figure_floats_to_the_next_page_and_the_text_fills_this_one() {
     for depth in 0..6 {
         let body = format!(
             "{}![A tall panel](../images/tall.svg \"Tallcap{depth} figure\")\n\n\
-             <span class=\"caption\">FIGAFTER{depth}: the paragraph right after the tall figure.</span>\n\n{}",
+             FIGAFTER{depth}: the paragraph right after the tall figure.\n\n{}",
             paragraphs(&format!("MID{depth}x"), depth + 1),
             paragraphs(&format!("TAIL{depth}x"), 6)
         );
