@@ -74,7 +74,10 @@ impl Summary {
             internal_links: loaded.stats.links.internal,
             external_links: loaded.stats.links.external,
             anchors_checked: loaded.stats.anchors_checked,
-            footnotes: book.modules().map(|(_, m)| m.footnotes.len()).sum::<usize>()
+            footnotes: book
+                .modules()
+                .map(|(_, m)| m.footnotes.len())
+                .sum::<usize>()
                 + book.parts.iter().map(|p| p.footnotes.len()).sum::<usize>(),
             figures,
             code_blocks,

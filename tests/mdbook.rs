@@ -301,9 +301,15 @@ fn mdbook_without_part_titles_epub_links_reach_part_pages() {
     // A part's page's sections come before its modules, as in the PDF's bookmarks.
     let setup = nav.find("href=\"text/part-02.xhtml#setup\">Setup</a>");
     let values = nav.find(">Values</a>");
-    assert!(setup.is_some_and(|s| values.is_some_and(|v| s < v)), "{nav}");
+    assert!(
+        setup.is_some_and(|s| values.is_some_and(|v| s < v)),
+        "{nav}"
+    );
     let ncx = entry(&epub, "EPUB/toc.ncx");
-    assert!(ncx.contains("<content src=\"text/part-03.xhtml#a-pause\"/>"), "{ncx}");
+    assert!(
+        ncx.contains("<content src=\"text/part-03.xhtml#a-pause\"/>"),
+        "{ncx}"
+    );
 
     // The part's page holds the chapter: headings with ids, the included
     // code, the figure, the note; an in-page link to its own heading.

@@ -6,8 +6,8 @@ pub mod epub;
 pub mod layouts;
 pub mod output;
 pub mod pagelist;
-pub mod readers;
 pub mod pdf;
+pub mod readers;
 /// Calendar arithmetic lives outside the renderers (the loader checks dates too).
 pub use crate::time;
 
