@@ -98,16 +98,11 @@ fn walk_blocks(blocks: &[Block], f: &mut dyn FnMut(&str, bool, Pos)) {
         while let Some(i) = inl.pop() {
             match i {
                 Inline::Math { tex, display, pos } => f(tex, *display, *pos),
-                Inline::Emphasis(c)
-                | Inline::Strong(c)
-                | Inline::Strikethrough(c)
-                | Inline::Superscript(c)
-                | Inline::Subscript(c)
-                | Inline::Underline(c)
-                | Inline::Mark(c)
-                | Inline::Kbd(c)
-                | Inline::Link { content: c, .. } => inl.extend(c.iter().rev()),
-                _ => {}
+                other => {
+                    if let Some(c) = other.children() {
+                        inl.extend(c.iter().rev());
+                    }
+                }
             }
         }
     }
