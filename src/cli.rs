@@ -107,6 +107,10 @@ pub enum PaperArg {
     A5,
     #[value(name = "6x9")]
     SixByNine,
+    /// A 6-7" e-reader's screen, one-sided (104 x 139 mm)
+    Ereader,
+    /// A 10-10.3" e-ink tablet's screen, one-sided (157 x 210 mm)
+    Tablet,
 }
 
 /// Booklet sheets: a booklet is half-size pages imposed two-up on one of these.

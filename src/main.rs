@@ -155,6 +155,8 @@ fn pdf_settings(
             cli::PaperArg::Letter => Paper::Letter,
             cli::PaperArg::A5 => Paper::A5,
             cli::PaperArg::SixByNine => Paper::SixByNine,
+            cli::PaperArg::Ereader => Paper::Ereader,
+            cli::PaperArg::Tablet => Paper::Tablet,
         }),
         open: open.map(open_of),
         part_open: part_open.map(open_of),

@@ -380,7 +380,7 @@ fn usage_errors_exit_2() {
     for (args, accepted) in [
         (
             &["build", "--paper", "half-letter"][..],
-            "[possible values: a4, letter, a5, 6x9]",
+            "[possible values: a4, letter, a5, 6x9, ereader, tablet]",
         ),
         (
             &["booklet", "3", "--paper", "6x9"][..],

@@ -75,12 +75,16 @@ impl Plan {
         }
         let settings = opts.pdf_settings.or(book.meta.pdf);
         let defaults = BookletOptions::default();
+        let paper = settings.paper.unwrap_or_default();
+        // A screen shows one page at a time: nothing opens "on the right".
+        let screen = !crate::model::paper::Profile::of(paper).duplex;
+        let or_screen = |o: pdf::Open| if screen { pdf::Open::Any } else { o };
         Ok(Plan {
             targets,
             pdf: pdf::PdfOptions {
-                paper: settings.paper.unwrap_or_default(),
-                open: settings.open.unwrap_or(pdf::Open::MODULES),
-                part_open: settings.part_open.unwrap_or(pdf::Open::PARTS),
+                paper,
+                open: settings.open.unwrap_or(or_screen(pdf::Open::MODULES)),
+                part_open: settings.part_open.unwrap_or(or_screen(pdf::Open::PARTS)),
             },
             imposition: BookletOptions {
                 signature: settings.signature.map_or(defaults.signature, usize::from),

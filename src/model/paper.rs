@@ -71,11 +71,15 @@ pub struct Profile {
     /// Booklets: the half-size page laid out, and the sheet (landscape) two
     /// of them are imposed on.
     pub booklet: (Paper, Paper),
+    /// Printed on both sides of the paper: left- and right-hand pages, a
+    /// blank back to the cover, parts opening on the right. A screen shows
+    /// one page at a time: none of that, and no page left blank.
+    pub duplex: bool,
 }
 
 /// Every profile. A new paper is a row here, a variant of [`Paper`] (and of
 /// the CLI's value enum), and its arm in [`Profile::of`].
-pub const PROFILES: [Profile; 5] = [A4, LETTER, A5, SIX_BY_NINE, HALF_LETTER];
+pub const PROFILES: [Profile; 7] = [A4, LETTER, A5, SIX_BY_NINE, HALF_LETTER, EREADER, TABLET];
 
 pub const A4: Profile = Profile {
     paper: Paper::A4,
@@ -89,6 +93,7 @@ pub const A4: Profile = Profile {
     leading: Length::Em(0.75),
     spacing: Length::Em(1.15),
     booklet: (Paper::A5, Paper::A4),
+    duplex: true,
 };
 
 pub const LETTER: Profile = Profile {
@@ -103,6 +108,7 @@ pub const LETTER: Profile = Profile {
     leading: Length::Em(0.75),
     spacing: Length::Em(1.15),
     booklet: (Paper::HalfLetter, Paper::Letter),
+    duplex: true,
 };
 
 pub const A5: Profile = Profile {
@@ -117,6 +123,7 @@ pub const A5: Profile = Profile {
     leading: Length::Em(0.7),
     spacing: Length::Em(1.05),
     booklet: (Paper::A5, Paper::A4),
+    duplex: true,
 };
 
 pub const SIX_BY_NINE: Profile = Profile {
@@ -132,6 +139,7 @@ pub const SIX_BY_NINE: Profile = Profile {
     spacing: Length::Em(1.05),
     // No 6 × 9 sheet stock: its booklets are A5 on A4.
     booklet: (Paper::A5, Paper::A4),
+    duplex: true,
 };
 
 pub const HALF_LETTER: Profile = Profile {
@@ -146,6 +154,45 @@ pub const HALF_LETTER: Profile = Profile {
     leading: Length::Em(0.7),
     spacing: Length::Em(1.05),
     booklet: (Paper::HalfLetter, Paper::Letter),
+    duplex: true,
+};
+
+/// A 6-7 inch e-reader: the page is the screen's 3:4 at its size (a 6.8"
+/// Paperwhite shows 4.1 x 5.5 in), so the reader sees it without zooming;
+/// even margins (no binding), 9.5 pt type for about 60 characters a line
+/// (the shipped book's full lines), a paperback's measure on a screen held
+/// at reading distance.
+pub const EREADER: Profile = Profile {
+    paper: Paper::Ereader,
+    width: Length::Mm(104.0),
+    height: Length::Mm(139.0),
+    inside: Length::Mm(6.0),
+    outside: Length::Mm(6.0),
+    top: Length::Mm(8.0),
+    bottom: Length::Mm(9.0),
+    size: Length::Pt(9.5),
+    leading: Length::Em(0.65),
+    spacing: Length::Em(0.95),
+    booklet: (Paper::A5, Paper::A4),
+    duplex: false,
+};
+
+/// A 10-10.3 inch e-ink tablet: 157 x 210 mm, its screen's 3:4 at size
+/// (reMarkable 2 and Boox Note Air 157 x 210 mm, Kindle Scribe 158 x
+/// 210 mm); even 12 mm margins, 10.5 pt type for about 65 characters.
+pub const TABLET: Profile = Profile {
+    paper: Paper::Tablet,
+    width: Length::Mm(157.0),
+    height: Length::Mm(210.0),
+    inside: Length::Mm(12.0),
+    outside: Length::Mm(12.0),
+    top: Length::Mm(12.0),
+    bottom: Length::Mm(14.0),
+    size: Length::Pt(10.5),
+    leading: Length::Em(0.7),
+    spacing: Length::Em(1.0),
+    booklet: (Paper::A5, Paper::A4),
+    duplex: false,
 };
 
 impl Profile {
@@ -157,6 +204,8 @@ impl Profile {
             Paper::A5 => &A5,
             Paper::SixByNine => &SIX_BY_NINE,
             Paper::HalfLetter => &HALF_LETTER,
+            Paper::Ereader => &EREADER,
+            Paper::Tablet => &TABLET,
         }
     }
 }

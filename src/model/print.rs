@@ -13,6 +13,12 @@ pub enum Paper {
     A5,
     #[serde(rename = "6x9")]
     SixByNine,
+    /// A 6-7 inch e-reader's screen (Kindle Paperwhite, Kobo Clara): one
+    /// page a screen, one-sided.
+    Ereader,
+    /// A 10-10.3 inch e-ink tablet's screen (reMarkable 2, Kindle Scribe,
+    /// Boox Note Air): one page a screen, one-sided.
+    Tablet,
     /// 5.5 × 8.5 in: the page of a booklet printed on Letter sheets (chosen
     /// by Quire, never by a book).
     #[serde(skip_deserializing)]

@@ -48,6 +48,8 @@ pub fn page_source(book: &Book, paper: pdf::Paper) -> String {
         pdf::Paper::A5 => "A5",
         pdf::Paper::SixByNine => "6 × 9 in",
         pdf::Paper::HalfLetter => "half-letter",
+        pdf::Paper::Ereader => "e-reader screen",
+        pdf::Paper::Tablet => "e-ink tablet screen",
     };
     format!(
         "{}, version {}: the print book (PDF, {paper})",

@@ -124,7 +124,7 @@ fn default_version() -> String {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PdfToml {
-    /// a4 | letter | a5 | 6x9, as `--paper`.
+    /// a4 | letter | a5 | 6x9 | ereader | tablet, as `--paper`.
     pub paper: Option<Paper>,
     /// Where modules open: right | any (default).
     pub open: Option<Open>,

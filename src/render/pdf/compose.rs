@@ -91,13 +91,15 @@ fn place_part(placement: &mut Placement, parts: &Parts, pages: &PageMap, p: usiz
     }
 }
 
-/// The book: front matter (an even number of pages, so the body starts
-/// on a right-hand page), parts and indexes, each where the page map
-/// starts it, with links between them resolved.
-pub(super) fn book(layout: &Layout) -> PagedDocument {
+/// The book: front matter (printed `duplex`, an even number of pages, so
+/// the body starts on a right-hand page), parts and indexes, each where
+/// the page map starts it, with links between them resolved.
+pub(super) fn book(layout: &Layout, duplex: bool) -> PagedDocument {
     let numbers = &layout.pages;
     let mut pages: Vec<Page> = layout.front.doc.pages().to_vec();
-    pad_even(&mut pages);
+    if duplex {
+        pad_even(&mut pages);
+    }
     // Body page n is at index body + n - 1.
     let body = pages.len();
     let mut placement = Placement::default();
@@ -120,16 +122,23 @@ pub(super) fn book(layout: &Layout) -> PagedDocument {
 /// own tag index; links within them resolved, links to other parts
 /// dropped (their text says where to look). A part that opens on a
 /// left-hand page (`part-open = "any"`) keeps its sides for duplex
-/// printing: a blank right-hand page comes first. `numbers`: the page map
-/// its links' page numbers come from.
-pub(super) fn part(book: &Book, parts: &Parts, numbers: &PageMap, p: usize) -> PagedDocument {
+/// printing: a blank right-hand page comes first (not on a screen, not
+/// `duplex`). `numbers`: the page map its links' page numbers come from.
+pub(super) fn part(
+    book: &Book,
+    parts: &Parts,
+    numbers: &PageMap,
+    p: usize,
+    duplex: bool,
+) -> PagedDocument {
     let part = &book.parts[p];
     let mut info = parts.openers[p].doc.info().clone();
     info.title = Some(format!("{}: Part {}, {}", book.meta.title, part.number, part.title).into());
     let first = numbers.start(Doc::Opener(p));
     let own = &parts.assembled[p];
     let mut pages: Vec<Page> = Vec::with_capacity(own.len() + 1);
-    if first.is_multiple_of(2)
+    if duplex
+        && first.is_multiple_of(2)
         && let Some(opening) = own.first()
     {
         pages.push(blank(opening, first - 1));

@@ -179,13 +179,14 @@ pub fn typeset_parts(job: &Job) -> Result<Parts> {
 /// The PDFs of these scopes, exported in parallel: a part's own document,
 /// or the book composed of all of them.
 pub fn export(job: &Job, layout: &Layout, scopes: &[Scope], out_dir: &Path) -> Result<Vec<Pdf>> {
+    let duplex = crate::model::paper::Profile::of(job.options.paper).duplex;
     scopes
         .par_iter()
         .map(|&scope| {
             let path = path(job.book, out_dir, scope);
             let (bytes, pages) = match scope {
                 Scope::Part(p) => {
-                    let part = compose::part(job.book, &layout.parts, &layout.pages, p);
+                    let part = compose::part(job.book, &layout.parts, &layout.pages, p, duplex);
                     let bytes = match job.session {
                         Some(s) => {
                             s.exported(&path, typst::utils::hash128(part.pages()), || {
@@ -197,7 +198,7 @@ pub fn export(job: &Job, layout: &Layout, scopes: &[Scope], out_dir: &Path) -> R
                     (bytes, part.pages().len())
                 }
                 Scope::Book => {
-                    let book = compose::book(layout);
+                    let book = compose::book(layout, duplex);
                     (export::pdf(job, &book)?, book.pages().len())
                 }
             };
@@ -216,7 +217,8 @@ pub fn booklet(
     imposition: &BookletOptions,
     out_dir: &Path,
 ) -> Result<Pdf> {
-    let part = compose::part(job.book, parts, &parts.pages, p);
+    // A booklet is printed on both sides, whatever the book's paper.
+    let part = compose::part(job.book, parts, &parts.pages, p, true);
     let source = export::pdf(job, &part)?;
     let (bytes, pages) = impose::impose_with(
         &job.fonts,

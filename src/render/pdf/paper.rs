@@ -15,6 +15,8 @@ impl Paper {
             Paper::A5 => "a5",
             Paper::SixByNine => "sixbynine",
             Paper::HalfLetter => "halfletter",
+            Paper::Ereader => "ereader",
+            Paper::Tablet => "tablet",
         }
     }
 
@@ -30,8 +32,17 @@ impl Paper {
 /// scale as Typst values (`page-size: (width: 210mm, height: 297mm), …`).
 pub(super) fn template_args(p: &Profile) -> String {
     format!(
-        "page-size: (width: {}, height: {}), margins: (inside: {}, outside: {}, top: {}, bottom: {}), type-scale: (size: {}, leading: {}, spacing: {})",
-        p.width, p.height, p.inside, p.outside, p.top, p.bottom, p.size, p.leading, p.spacing
+        "page-size: (width: {}, height: {}), margins: (inside: {}, outside: {}, top: {}, bottom: {}), type-scale: (size: {}, leading: {}, spacing: {}), duplex: {}",
+        p.width,
+        p.height,
+        p.inside,
+        p.outside,
+        p.top,
+        p.bottom,
+        p.size,
+        p.leading,
+        p.spacing,
+        p.duplex
     )
 }
 
@@ -43,7 +54,7 @@ mod tests {
     fn the_template_gets_the_row_as_typst_values() {
         assert_eq!(
             template_args(Profile::of(Paper::Letter)),
-            "page-size: (width: 215.9mm, height: 279.4mm), margins: (inside: 1.4in, outside: 2.2in, top: 1in, bottom: 1.25in), type-scale: (size: 12pt, leading: 0.75em, spacing: 1.15em)"
+            "page-size: (width: 215.9mm, height: 279.4mm), margins: (inside: 1.4in, outside: 2.2in, top: 1in, bottom: 1.25in), type-scale: (size: 12pt, leading: 0.75em, spacing: 1.15em), duplex: true"
         );
     }
 

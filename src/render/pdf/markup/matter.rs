@@ -263,9 +263,10 @@ impl<'a> Matter<'a> {
             .unwrap_or_else(|| "none".into());
         let _ = writeln!(
             self.out,
-            "#cover({}, {subtitle}, {authors_arr}, {})",
+            "#cover({}, {subtitle}, {authors_arr}, {}, back: {})",
             lit(&meta.title),
-            lit(&meta.version)
+            lit(&meta.version),
+            self.settings.paper.duplex
         );
         let publisher = meta
             .publisher
