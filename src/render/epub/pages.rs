@@ -9,9 +9,7 @@ use minijinja::{Environment, Value};
 use rayon::prelude::*;
 
 use super::package::Package;
-use super::printpages::{
-    Placed, mark_entries, module_file_titled, with_print_pages, with_top_marks,
-};
+use super::printpages::{Placed, mark_entries, module_file_titled, print_pages, with_top_marks};
 use super::view::{
     self, IndexPage, LetterGroup, LetterLink, ModuleView, PartView, module_view, to_value,
 };
@@ -136,13 +134,20 @@ pub(super) fn front_matter(
         vec![
             ("parts", to_value(&parts)),
             ("has_difficulty", Value::from(has_difficulty)),
+            // Each module's print page beside its minutes ("p. 45"), so
+            // readers of the EPUB and of the print book name the same place.
+            (
+                "print_pages",
+                to_value(
+                    &site
+                        .variant
+                        .pages
+                        .map(|l| print_pages(book, l))
+                        .unwrap_or_default(),
+                ),
+            ),
         ],
     )?;
-    // Each module's print page beside its minutes ("p. 45"), so readers of
-    // the EPUB and of the print book can name the same place.
-    if let Some(list) = site.variant.pages {
-        contents = with_print_pages(book, list, contents);
-    }
     // The print contents' pages, at the first module on each.
     let front = site
         .variant

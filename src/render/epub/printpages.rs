@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use minijinja::Value;
 
-use super::xhtml::{self, module_file};
+use super::xhtml::module_file;
 use crate::model::{Book, ModuleRef};
 use crate::render::pagelist::{self, Owner, PageList};
 
@@ -54,36 +54,19 @@ pub(super) fn mark_entries(
     placed
 }
 
-/// The contents page with each module's first print page after its minutes.
-pub(super) fn with_print_pages(book: &Book, list: &PageList, mut html: String) -> String {
-    for b in &list.breaks {
-        let (Owner::Module(part, module), pagelist::Start::Top) = (b.owner, &b.start) else {
-            continue;
-        };
-        let entry = format!(
-            "<li><a href=\"{}\"",
-            module_file(book, ModuleRef { part, module })
-        );
-        let Some(at) = html.find(&entry) else {
-            continue;
-        };
-        let close = "</span>";
-        let Some(end) = html[at..]
-            .find("<span class=\"minutes\">")
-            .filter(|&m| html[at..at + m].find("</li>").is_none())
-            .and_then(|m| html[at + m..].find(close).map(|c| at + m + c + close.len()))
-        else {
-            continue;
-        };
-        html.insert_str(
-            end,
-            &format!(
-                " <span class=\"print-page\">p.\u{a0}{}</span>",
-                xhtml::escape(&b.label)
-            ),
-        );
-    }
-    html
+/// Each module's first print page (its file → the page's label), for the
+/// contents page.
+pub(super) fn print_pages(book: &Book, list: &PageList) -> BTreeMap<String, String> {
+    list.breaks
+        .iter()
+        .filter_map(|b| match (b.owner, &b.start) {
+            (Owner::Module(part, module), pagelist::Start::Top) => Some((
+                module_file(book, ModuleRef { part, module }),
+                b.label.clone(),
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The file of the module titled `title`.
