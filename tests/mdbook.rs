@@ -664,3 +664,57 @@ fn mdbook_without_part_titles_pdf_links_land_on_their_headings() {
         .collect();
     assert_eq!(kids, ["Setup", "Values", "Numbers", "Floats", "Names"]);
 }
+
+/// mdBook never checks a link's fragment, so a book with a stale one (the
+/// async book links `#race-select` to "## Race/select", whose id is
+/// `raceselect`) builds there. Here too: a warning at the link, and the
+/// link goes to the chapter's start, unless `[output.quire.links]` asks for
+/// the error.
+#[test]
+fn mdbook_stale_fragment_is_a_warning_unless_the_book_asks_for_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::copy_dir(&chapters(), dir.path());
+    let values = dir.path().join("src/basics/values.md");
+    let mut text = std::fs::read_to_string(&values).expect("values.md");
+    text.push_str("\nSee [the glossary's terms](../glossary.md#no-such-heading).\n");
+    std::fs::write(&values, text).expect("write values.md");
+
+    let (code, _, err) = common::check(dir.path());
+    assert_eq!(code, 0, "a stale fragment refused the book:\n{err}");
+    assert!(
+        err.contains("values.md:") && err.contains("warning") && err.contains("#no-such-heading"),
+        "no warning at the link:\n{err}"
+    );
+    let out = tempfile::tempdir().expect("tempdir");
+    common::build(dir.path(), out.path(), &["--epub"]);
+    let epub = std::fs::read_dir(out.path())
+        .expect("out")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "epub"))
+        .expect("epub");
+    let values_page = page(&epub, "m-values.xhtml");
+    // The link keeps its target page (the glossary is the last part's
+    // page) and drops the fragment.
+    let at = values_page
+        .find(">the glossary’s terms</a>")
+        .or_else(|| values_page.find(">the glossary's terms</a>"))
+        .expect("the link");
+    let start = values_page[..at].rfind("href=\"").expect("href") + 6;
+    let href = &values_page[start..at - 1];
+    assert!(
+        href.ends_with(".xhtml") && !href.contains('#'),
+        "the stale link does not go to the chapter's start: {href}"
+    );
+
+    let toml = dir.path().join("book.toml");
+    let mut t = std::fs::read_to_string(&toml).expect("book.toml");
+    t.push_str("\n[output.quire.links]\nmissing-anchors = \"error\"\n");
+    std::fs::write(&toml, t).expect("write book.toml");
+    let (code, _, err) = common::check(dir.path());
+    assert_eq!(
+        code, 1,
+        "[output.quire.links] missing-anchors = \"error\" ignored:\n{err}"
+    );
+    assert!(err.contains("#no-such-heading"), "{err}");
+}

@@ -224,6 +224,18 @@ pub(super) fn book_settings(
     if let Some(d) = md.book.description.clone().filter(|d| !d.trim().is_empty()) {
         set("description", toml::Value::String(d));
     }
+    // mdBook never checks a link's fragment: a stale one opens the chapter,
+    // and the book builds. So here a link to a missing heading is a warning
+    // and goes to the chapter's start, unless `[output.quire] links` says
+    // otherwise (the async book links `#race-select` to "## Race/select").
+    if let toml::Value::Table(links) = table
+        .entry("links")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+    {
+        links
+            .entry("missing-anchors")
+            .or_insert_with(|| toml::Value::String("warn".into()));
+    }
     // Through TOML text, not `Value::try_into`: `[pdf.booklet]` values are
     // `Spanned`, which only the TOML parser can give.
     let parsed = toml::to_string(&table)
