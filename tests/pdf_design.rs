@@ -26,6 +26,19 @@ fn pages(pdf: &Path, layout: bool) -> Vec<String> {
     v
 }
 
+/// The text of each page of the A5 book PDF of a fixture book with `files`.
+fn a5_pages(files: &[(String, String)]) -> Vec<String> {
+    let extra: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let dir = common::book(&extra);
+    let out = tempfile::tempdir().expect("tempdir");
+    common::build(dir.path(), out.path(), &["--pdf", "--paper", "a5"]);
+    let book = quire::load(dir.path()).expect("loads").book;
+    pages(&out.path().join(format!("{}.pdf", book.meta.slug)), false)
+}
+
 /// Text as one line: a break after a hard hyphen joins ("Back-of-the-
 /// Envelope"), other line ends are spaces. A soft hyphen (U+00AD), the mark
 /// of a hyphenated word, stays, so a title broken by one is not found whole.
@@ -432,15 +445,7 @@ fn code_blocks_keep_three_lines_on_each_side_of_a_break() {
         ));
     }
     files.push(("03-code/_part.md".into(), common::PART.into()));
-    let extra: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(p, t)| (p.as_str(), t.as_str()))
-        .collect();
-    let dir = common::book(&extra);
-    let out = tempfile::tempdir().expect("tempdir");
-    common::build(dir.path(), out.path(), &["--pdf", "--paper", "a5"]);
-    let book = quire::load(dir.path()).expect("loads").book;
-    let reading = pages(&out.path().join(format!("{}.pdf", book.meta.slug)), false);
+    let reading = a5_pages(&files);
     let mut splits = 0;
     for k in 0..36 {
         for (name, len) in [("x", 24), ("y", 5)] {
@@ -497,15 +502,7 @@ fn admonition_titles_and_attributions_stay_with_their_text() {
             common::module(&format!("Keep {k}"), "beginner", "Redis", &body),
         ));
     }
-    let extra: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(p, t)| (p.as_str(), t.as_str()))
-        .collect();
-    let dir = common::book(&extra);
-    let out = tempfile::tempdir().expect("tempdir");
-    common::build(dir.path(), out.path(), &["--pdf", "--paper", "a5"]);
-    let book = quire::load(dir.path()).expect("loads").book;
-    let reading = pages(&out.path().join(format!("{}.pdf", book.meta.slug)), false);
+    let reading = a5_pages(&files);
     for k in 0..30 {
         let page_of = |needle: &str| {
             reading
