@@ -60,14 +60,15 @@ impl Summary {
         for p in &book.parts {
             count_blocks(&p.overview, &mut figures, &mut code_blocks);
         }
-        let by = |d: Difficulty| book.index.by_difficulty.get(&d).map(Vec::len).unwrap_or(0);
+        let index = &loaded.index;
+        let by = |d: Difficulty| index.by_difficulty.get(&d).map(Vec::len).unwrap_or(0);
         Summary {
             title: book.meta.title.clone(),
             parts: book.parts.len(),
             modules: book.module_count(),
             words: book.modules().map(|(_, m)| m.words).sum(),
             minutes: book.modules().map(|(_, m)| u64::from(m.minutes)).sum(),
-            tags: book.index.tags.len(),
+            tags: index.tags.len(),
             images: book.images.len(),
             remote_images: loaded.stats.links.remote_images,
             locked_images: loaded.stats.remote.images,

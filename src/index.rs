@@ -7,7 +7,10 @@ use crate::diag::Diagnostics;
 use crate::model::{Block, Book, Index, Inline, ModuleRef, Occurrence, TagEntry};
 use crate::parse::ids::{IdSet, slugify};
 
-pub fn build(book: &mut Book, diags: &mut Diagnostics) {
+/// The book's index, built once before any renderer runs; the book is not
+/// changed (a module's tags keep their spelling, `Index::tags_of` gives the
+/// index's).
+pub fn build(book: &Book, diags: &mut Diagnostics) -> Index {
     // lowercased tag → spelling → (uses, first seen)
     let mut spellings: BTreeMap<String, BTreeMap<String, (usize, usize)>> = BTreeMap::new();
     let mut seen = 0usize;
@@ -57,32 +60,27 @@ pub fn build(book: &mut Book, diags: &mut Diagnostics) {
         .collect();
 
     let mut by_difficulty: BTreeMap<_, Vec<ModuleRef>> = BTreeMap::new();
-    for p in 0..book.parts.len() {
-        for m in 0..book.parts[p].modules.len() {
-            let r = ModuleRef { part: p, module: m };
-            let module = &mut book.parts[p].modules[m];
-            let mut merged: Vec<String> = Vec::new();
-            for t in &module.tags {
-                let key = t.to_lowercase();
-                let name = canonical.get(&key).cloned().unwrap_or_else(|| t.clone());
-                if &name != t {
-                    diags.warning(
-                        &module.source,
-                        crate::model::Pos { line: 1, col: 1 },
-                        format!("tag '{t}' is spelled '{name}' elsewhere; using '{name}'"),
-                    );
-                }
-                if !merged.contains(&name) {
-                    merged.push(name);
-                    if let Some(e) = tags.get_mut(&key) {
-                        e.modules.push(r);
-                    }
+    for (r, module) in book.modules() {
+        let mut merged: Vec<&str> = Vec::new();
+        for t in &module.tags {
+            let key = t.to_lowercase();
+            let name = canonical.get(&key).map_or(t.as_str(), String::as_str);
+            if name != t {
+                diags.warning(
+                    &module.source,
+                    crate::model::Pos { line: 1, col: 1 },
+                    format!("tag '{t}' is spelled '{name}' elsewhere; using '{name}'"),
+                );
+            }
+            if !merged.contains(&name) {
+                merged.push(name);
+                if let Some(e) = tags.get_mut(&key) {
+                    e.modules.push(r);
                 }
             }
-            module.tags = merged;
-            if let Some(d) = module.difficulty {
-                by_difficulty.entry(d).or_default().push(r);
-            }
+        }
+        if let Some(d) = module.difficulty {
+            by_difficulty.entry(d).or_default().push(r);
         }
     }
 
@@ -121,11 +119,11 @@ pub fn build(book: &mut Book, diags: &mut Diagnostics) {
             }
         }
     }
-    book.index = Index {
+    Index {
         tags,
         by_difficulty,
         terms,
-    };
+    }
 }
 
 /// Calls `f(Some(heading id), heading text)` for each heading and `f(None, text)`

@@ -23,12 +23,14 @@ use std::path::Path;
 pub use error::{Error, Result};
 
 use diag::{Diagnostic, Diagnostics};
-use model::Book;
+use model::{Book, Index};
 
 /// A book that loaded without errors, with its warnings and statistics.
 #[derive(Debug)]
 pub struct Loaded {
     pub book: Book,
+    /// What the index stage found in it (tags, difficulties, mentions).
+    pub index: Index,
     pub warnings: Vec<Diagnostic>,
     pub stats: parse::Stats,
 }
@@ -59,13 +61,14 @@ pub fn load_source(
     mut diags: Diagnostics,
     fetch: &parse::remote::FetchOptions,
 ) -> Result<Loaded> {
-    let (mut book, stats) = parse::parse(source, fetch, &mut diags);
-    index::build(&mut book, &mut diags);
+    let (book, stats) = parse::parse(source, fetch, &mut diags);
+    let index = index::build(&book, &mut diags);
     if diags.has_errors() {
         return Err(Error::Content(diags.into_sorted()));
     }
     Ok(Loaded {
         book,
+        index,
         warnings: diags.into_sorted(),
         stats,
     })

@@ -26,7 +26,7 @@ fn fixture_book_structure_and_epubcheck() {
     common::build(&fixture(), out.path(), &["--epub"]);
     let epub = out.path().join("mini-book.epub");
     let loaded = quire::load(&fixture()).expect("fixture loads");
-    check_structure(&epub, &loaded.book);
+    check_structure(&epub, &loaded);
     let nested = common::epub::nested_anchors(&epub);
     assert!(nested.is_empty(), "nested anchors:\n{}", nested.join("\n"));
     assert_epubcheck_clean(&epub);
@@ -186,7 +186,7 @@ fn shipped_curriculum_epub() {
     let loaded = quire::load(&content).expect("content loads");
     assert_eq!(loaded.book.module_count(), 159);
     let epub = out.path().join(format!("{}.epub", loaded.book.meta.slug));
-    check_structure(&epub, &loaded.book);
+    check_structure(&epub, &loaded);
     let nested = common::epub::nested_anchors(&epub);
     assert!(nested.is_empty(), "nested anchors:\n{}", nested.join("\n"));
     assert_epubcheck_clean(&epub);

@@ -104,7 +104,7 @@ fn tag_index_lists_modules_once_and_mentions_only_other_modules() {
         ["m-intro.xhtml", "m-intro.xhtml#later"]
     );
     let loaded = quire::load(dir.path()).expect("loads");
-    check_structure(&epub, &loaded.book);
+    check_structure(&epub, &loaded);
     assert_epubcheck_clean(&epub);
 }
 
@@ -173,7 +173,7 @@ fn big_tag_index_is_split_by_letter_and_links_find_their_file() {
         }
     }
     let loaded = quire::load(dir.path()).expect("loads");
-    assert_eq!(file_of.len(), loaded.book.index.tags.len());
+    assert_eq!(file_of.len(), loaded.index.tags.len());
     // Letters are never out of order across files.
     let firsts: Vec<char> = file_of
         .keys()
@@ -228,7 +228,7 @@ fn big_tag_index_is_split_by_letter_and_links_find_their_file() {
             "NCX lacks {file}"
         );
     }
-    check_structure(&epub, &loaded.book);
+    check_structure(&epub, &loaded);
     assert_epubcheck_clean(&epub);
 }
 

@@ -167,7 +167,8 @@ fn exercise(front: &str, body: &str) {
     );
     if let Ok(loaded) = quire::load(dir.path()) {
         let info = quire::render::BuildInfo::new(&loaded.book, None);
-        let epub = quire::render::epub::render(&loaded.book, &info).expect("epub renders");
+        let epub =
+            quire::render::epub::render(&loaded.book, &loaded.index, &info).expect("epub renders");
         // Every page well-formed, no nested anchors, nothing active.
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(epub.bytes)).expect("zip");
         for i in 0..zip.len() {
@@ -186,7 +187,7 @@ fn exercise(front: &str, body: &str) {
                 "{name}: active content"
             );
         }
-        let book = quire::render::pdf::markup(&loaded.book, Default::default());
+        let book = quire::render::pdf::markup(&loaded.book, &loaded.index, Default::default());
         assert!(book.contains("#show: book.with("));
     }
 }

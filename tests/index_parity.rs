@@ -149,3 +149,58 @@ fn epub_and_pdf_indexes_list_the_same_modules_for_every_spelling() {
     );
     assert_eq!(epub, pdf, "EPUB index {epub:?}\nPDF index {pdf:?}");
 }
+
+/// The index stage reads the book and changes nothing in it: a module keeps
+/// its tags as written, and the index gives each once, in its spelling,
+/// which is what the module's page lists.
+#[test]
+fn index_spells_a_module_tags_once_without_changing_the_book() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let content = dir.path().join("book");
+    std::fs::create_dir_all(&content).expect("mkdir");
+    write(&content, "book.toml", common::BOOK_TOML);
+    write(
+        &content,
+        "01-one/_part.md",
+        "---\ntitle: \"One\"\nsummary: \"S.\"\n---\n\nOverview.\n",
+    );
+    write(
+        &content,
+        "01-one/01-alpha.md",
+        &module("Alpha", "redis, Kafka, Redis", "Alpha text."),
+    );
+    write(
+        &content,
+        "01-one/02-beta.md",
+        &module("Beta", "Redis", "Beta text."),
+    );
+    let loaded = quire::load(&content).expect("loads");
+    let alpha = &loaded.book.parts[0].modules[0];
+    assert_eq!(
+        alpha.tags,
+        ["redis", "Kafka", "Redis"],
+        "the book as written"
+    );
+    let names: Vec<&str> = loaded
+        .index
+        .tags_of(alpha)
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(names, ["Redis", "Kafka"]);
+    assert_eq!(loaded.index.tag("REDIS").map(|t| t.modules.len()), Some(2));
+
+    let out = dir.path().join("out");
+    common::build(&content, &out, &["--epub"]);
+    let page = common::epub::xhtml_pages(&out.join(format!("{}.epub", loaded.book.meta.slug)))
+        .into_iter()
+        .find(|(name, _)| name.ends_with(&format!("m-{}.xhtml", alpha.id)))
+        .map(|(_, x)| x)
+        .expect("Alpha's page");
+    let tag_links = |name: &str| page.matches(&format!(">{name}</a>")).count();
+    assert_eq!(
+        (tag_links("Redis"), tag_links("redis"), tag_links("Kafka")),
+        (1, 0, 1),
+        "{page}"
+    );
+}

@@ -54,9 +54,9 @@ fn footer_number(page: &str) -> Option<String> {
 }
 
 /// Checks TOC → page → module opening, and the tag index against the model.
-fn check_book_pdf(pdf: &Path, book: &Book, parts: &[usize]) {
-    let opening = check_contents(pdf, book, parts);
-    check_tag_index(pdf, book, &opening);
+fn check_book_pdf(pdf: &Path, loaded: &quire::Loaded, parts: &[usize]) {
+    let opening = check_contents(pdf, &loaded.book, parts);
+    check_tag_index(pdf, loaded, &opening);
 }
 
 /// Checks that every module of `parts` opens on the page its contents entry
@@ -106,7 +106,8 @@ fn check_contents(pdf: &Path, book: &Book, parts: &[usize]) -> BTreeMap<String, 
     opening
 }
 
-fn check_tag_index(pdf: &Path, book: &Book, opening: &BTreeMap<String, String>) {
+fn check_tag_index(pdf: &Path, loaded: &quire::Loaded, opening: &BTreeMap<String, String>) {
+    let book = &loaded.book;
     let reading = pages(pdf, false);
     let layout = pages(pdf, true);
     // Tag index: "Name — modules: 3, 5; mentioned: 4".
@@ -116,7 +117,7 @@ fn check_tag_index(pdf: &Path, book: &Book, opening: &BTreeMap<String, String>) 
         .cloned()
         .collect::<Vec<_>>()
         .join("\n");
-    for tag in book.index.tags.values() {
+    for tag in loaded.index.tags.values() {
         let want: BTreeSet<String> = tag
             .modules
             .iter()
@@ -190,7 +191,8 @@ fn fixture_pdfs_toc_index_and_qpdf() {
     }
     let out = tempfile::tempdir().expect("tempdir");
     build_pdfs(&fixture("mini"), out.path());
-    let book = quire::load(&fixture("mini")).expect("loads").book;
+    let loaded = quire::load(&fixture("mini")).expect("loads");
+    let book = &loaded.book;
     let combined = out.path().join("mini-book.pdf");
     for p in [
         &combined,
@@ -200,11 +202,11 @@ fn fixture_pdfs_toc_index_and_qpdf() {
         assert!(p.exists(), "{}", p.display());
         qpdf_check(p);
     }
-    check_book_pdf(&combined, &book, &[1, 2]);
+    check_book_pdf(&combined, &loaded, &[1, 2]);
     // A part PDF is the part's pages of the book: it opens on the part page,
     // whose own contents give the book's page numbers of its modules.
     let part1 = out.path().join("pdf/01-basics.pdf");
-    let opening = check_contents(&part1, &book, &[1]);
+    let opening = check_contents(&part1, book, &[1]);
     let first = &pages(&part1, false)[0];
     assert!(first.contains("Part 1: Basics"), "{first}");
     assert!(first.contains("In this part"), "{first}");
@@ -233,7 +235,7 @@ fn fixture_pdfs_toc_index_and_qpdf() {
     assert!(!opening.is_empty());
     // The part PDF ends with its own tag index (the pages of its modules
     // only): no module page comes after it.
-    check_tag_index(&part1, &book, &opening);
+    check_tag_index(&part1, &loaded, &opening);
     assert!(
         !part_pages[body..]
             .iter()
@@ -357,7 +359,8 @@ fn shipped_curriculum_13_pdfs_outline_toc_and_index() {
     let content = common::repo_root().join("content");
     let out = tempfile::tempdir().expect("tempdir");
     build_pdfs(&content, out.path());
-    let book = quire::load(&content).expect("content loads").book;
+    let loaded = quire::load(&content).expect("content loads");
+    let book = &loaded.book;
     let combined = out.path().join(format!("{}.pdf", book.meta.slug));
     let mut pdfs = vec![combined.clone()];
     for part in &book.parts {
@@ -391,7 +394,7 @@ fn shipped_curriculum_13_pdfs_outline_toc_and_index() {
         .sum();
     assert_eq!(modules, 159);
     let all: Vec<usize> = book.parts.iter().map(|p| p.number as usize).collect();
-    check_book_pdf(&combined, &book, &all);
+    check_book_pdf(&combined, &loaded, &all);
 }
 
 /// Link annotations of a PDF, from `qpdf --json`: (internal destinations
@@ -480,7 +483,8 @@ fn internal_links_land_on_pages() {
     }
     let out = tempfile::tempdir().expect("tempdir");
     build_pdfs(&fixture("mini"), out.path());
-    let book = quire::load(&fixture("mini")).expect("loads").book;
+    let loaded = quire::load(&fixture("mini")).expect("loads");
+    let book = &loaded.book;
     let (internal, uris) = links(&out.path().join("mini-book.pdf"));
     // Contents (title and page of every part and module), the indexes and
     // the links in the text: all of them go to a page of the book.

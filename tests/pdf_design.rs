@@ -395,8 +395,9 @@ fn heading_levels_never_skip() {
             ),
         ),
     ]);
-    let book = quire::load(dir.path()).expect("loads").book;
-    let markup = quire::render::pdf::markup(&book, quire::render::pdf::Paper::A4);
+    let loaded = quire::load(dir.path()).expect("loads");
+    let markup =
+        quire::render::pdf::markup(&loaded.book, &loaded.index, quire::render::pdf::Paper::A4);
     // Intro's sections, from its first.
     let intro = markup.find("[#\"Setup\"]").expect("the section Setup");
     let start = markup[..intro]

@@ -62,7 +62,7 @@ fn full_size_corpus_checks_and_builds_a_valid_epub() {
     let out = tempfile::tempdir().expect("tempdir");
     common::build(dir.path(), out.path(), &["--epub"]);
     let epub = out.path().join(format!("{}.epub", book.meta.slug));
-    common::epub::check_structure(&epub, book);
+    common::epub::check_structure(&epub, &loaded);
     if let Some(report) = common::epub::epubcheck(&epub) {
         assert!(
             report.contains("Messages: 0 fatals / 0 errors / 0 warnings"),

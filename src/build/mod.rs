@@ -211,6 +211,7 @@ fn run(
     let info = BuildInfo::new(&loaded.book, opts.source_date_epoch);
     let mut warnings = loaded.warnings;
     let book = &loaded.book;
+    let index = &loaded.index;
     let plan = Plan::new(book, opts)?;
     let readers = plan.readers();
     let scopes = plan.pdfs();
@@ -254,6 +255,7 @@ fn run(
                 let t = Instant::now();
                 let job = pdf::Job {
                     book,
+                    index,
                     options: pdf_options,
                     info: &info,
                     fonts: fonts(),
@@ -271,7 +273,7 @@ fn run(
             .then(|| {
                 progress.start(Stage::Epub);
                 let t = Instant::now();
-                readers::render(book, &info, out, readers, pages, &fonts())
+                readers::render(book, index, &info, out, readers, pages, &fonts())
                     .map(|e| (e, t.elapsed().as_secs_f64()))
             })
             .transpose()
@@ -373,6 +375,7 @@ fn run(
         };
         let job = pdf::Job {
             book,
+            index,
             options: booklet_options,
             info: &info,
             fonts: fonts(),

@@ -1,7 +1,7 @@
 //! The one intermediate document model every renderer reads.
 //!
-//! Built by `parse` (and `index`), never mutated by renderers. No I/O and no
-//! rendering here: just types and small accessors.
+//! Built by `parse`, never mutated after; `index` derives an [`Index`] from
+//! it. No I/O and no rendering here: just types and small accessors.
 
 mod inline;
 pub mod paper;
@@ -35,7 +35,6 @@ pub struct Book {
     pub parts: Vec<Part>,
     /// Every local image (and fetched remote image), once, in order of first use.
     pub images: Vec<Image>,
-    pub index: Index,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -137,7 +136,8 @@ pub struct Module {
     /// `None` when the source gives none: no badge, not in the difficulty index.
     pub difficulty: Option<Difficulty>,
     pub minutes: u32,
-    /// Canonical tag names (see `Index::tags`), in front-matter order.
+    /// Tag names as the front matter spells them, in its order (the index's
+    /// spelling of each: `Index::tags_of`).
     pub tags: Vec<String>,
     pub source: PathBuf,
     pub blocks: Vec<Block>,
@@ -377,9 +377,24 @@ impl Book {
     pub fn module_count(&self) -> usize {
         self.parts.iter().map(|p| p.modules.len()).sum()
     }
+}
 
+impl Index {
+    /// The entry of a tag, whatever its spelling.
     pub fn tag(&self, name: &str) -> Option<&TagEntry> {
-        self.index.tags.get(&name.to_lowercase())
+        self.tags.get(&name.to_lowercase())
+    }
+
+    /// A module's tags as the index spells them, each once, in the
+    /// module's order (`redis` and `Redis` in one list are one tag).
+    pub fn tags_of<'a>(&'a self, module: &Module) -> Vec<&'a TagEntry> {
+        let mut out: Vec<&TagEntry> = Vec::new();
+        for entry in module.tags.iter().filter_map(|t| self.tag(t)) {
+            if !out.iter().any(|e| e.id == entry.id) {
+                out.push(entry);
+            }
+        }
+        out
     }
 }
 

@@ -12,7 +12,7 @@ pub mod resolve;
 use std::collections::BTreeMap;
 
 use crate::diag::Diagnostics;
-use crate::model::{Book, BookMeta, Index, Module, ModuleRef, Part};
+use crate::model::{Book, BookMeta, Module, ModuleRef, Part};
 use crate::source::{MissingAnchors, Source};
 use resolve::{FileTarget, LinkStats, PendingAnchor, Resolver, Target};
 
@@ -81,6 +81,7 @@ pub fn parse(
             dir: dir.clone(),
             current: Target::Part(p),
             base_url: book.links.base_url.as_deref(),
+            missing_files: book.links.missing_files,
             root: &root,
         };
         let overview = markdown::parse(
@@ -223,7 +224,6 @@ pub fn parse(
         root,
         parts: out_parts,
         images: images.list,
-        index: Index::default(),
     };
     (book, stats)
 }

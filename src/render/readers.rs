@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, Severity};
 use crate::error::Result;
-use crate::model::Book;
+use crate::model::{Book, Index};
 use crate::render::BuildInfo;
 use crate::render::epub::{self, kindle};
 use crate::render::pagelist::PageList;
@@ -93,6 +93,7 @@ pub fn load_pages(out: &Path, key: &str) -> Option<PageList> {
 /// are typeset with them).
 pub fn render(
     book: &Book,
+    index: &Index,
     info: &BuildInfo,
     out: &Path,
     wanted: Wanted,
@@ -108,7 +109,7 @@ pub fn render(
     let (plain, kindle_file) = rayon::join(
         || {
             (wanted.epub || wanted.kobo)
-                .then(|| epub::render_with(book, info, variant))
+                .then(|| epub::render_with(book, index, info, variant))
                 .transpose()
         },
         || {
@@ -118,6 +119,7 @@ pub fn render(
                     let assets = kindle_assets(book, fonts);
                     epub::render_with(
                         book,
+                        index,
                         info,
                         epub::Variant {
                             kindle: Some(&assets),

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
-use quire::model::{Book, ModuleRef};
+use quire::model::ModuleRef;
 
 pub struct Entry {
     pub name: String,
@@ -58,7 +58,8 @@ pub fn resolve(base: &str, href: &str) -> String {
 }
 
 /// Runs every structural check of issue 4 against `book`; panics with a reason.
-pub fn check_structure(epub: &Path, book: &Book) {
+pub fn check_structure(epub: &Path, loaded: &quire::Loaded) {
+    let book = &loaded.book;
     let entries = entries(epub);
     // mimetype first, stored, exact.
     assert_eq!(entries[0].name, "mimetype");
@@ -196,7 +197,7 @@ pub fn check_structure(epub: &Path, book: &Book) {
         .map(|(_, text)| parse(text))
         .collect();
     assert!(!index_files.is_empty(), "no tag index");
-    for tag in book.index.tags.values() {
+    for tag in loaded.index.tags.values() {
         let entry = index_files
             .iter()
             .flat_map(|d| d.descendants())

@@ -29,7 +29,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
-use crate::model::Book;
+use crate::model::{Book, Index};
 use crate::render::BuildInfo;
 use crate::render::layouts::Layouts;
 use crate::render::output::write_atomic;
@@ -149,8 +149,13 @@ pub fn output_path(book: &Book, out_dir: &Path) -> PathBuf {
 }
 
 /// Renders the EPUB and writes it atomically; returns its path and warnings.
-pub fn build(book: &Book, out_dir: &Path, info: &BuildInfo) -> Result<(PathBuf, Vec<Diagnostic>)> {
-    let epub = render(book, info)?;
+pub fn build(
+    book: &Book,
+    index: &Index,
+    out_dir: &Path,
+    info: &BuildInfo,
+) -> Result<(PathBuf, Vec<Diagnostic>)> {
+    let epub = render(book, index, info)?;
     let path = output_path(book, out_dir);
     write_atomic(&path, &epub.bytes)?;
     Ok((path, epub.warnings))
@@ -199,11 +204,16 @@ fn render_template(env: &Environment<'_>, name: &str, ctx: Value) -> Result<Stri
         .map_err(|e| layout_error(name, e))
 }
 
-pub fn render(book: &Book, info: &BuildInfo) -> Result<Epub> {
-    render_with(book, info, Variant::default())
+pub fn render(book: &Book, index: &Index, info: &BuildInfo) -> Result<Epub> {
+    render_with(book, index, info, Variant::default())
 }
 
-pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Result<Epub> {
+pub fn render_with(
+    book: &Book,
+    index: &Index,
+    info: &BuildInfo,
+    variant: Variant<'_>,
+) -> Result<Epub> {
     let kindle = variant.kindle;
     let layouts = Layouts::new(&book.root, DEFAULT_LAYOUTS);
     let env = environment(&layouts)?;
@@ -220,6 +230,7 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
     let site = Site {
         env: &env,
         book,
+        index,
         variant,
         image_hrefs: &image_hrefs,
     };
@@ -228,10 +239,10 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
     let index_pages = pages::tag_index(&site)?;
     let tag_files = view::tag_files(&index_pages);
     let parts: Vec<PartView> = (0..book.parts.len())
-        .map(|p| part_view(book, p, &tag_files))
+        .map(|p| part_view(book, index, p, &tag_files))
         .collect();
     // A book whose modules have no difficulty gets no difficulty index.
-    let has_difficulty = !book.index.by_difficulty.is_empty();
+    let has_difficulty = !index.by_difficulty.is_empty();
 
     pages::front_matter(
         &site,
@@ -263,7 +274,7 @@ pub fn render_with(book: &Book, info: &BuildInfo, variant: Variant<'_>) -> Resul
         has_difficulty,
     };
     package::add_navigation(&env, &mut pkg, book, &toc, page_list, &body.moved_ids)?;
-    let opf = package::opf(&env, &pkg, book, info, body.has_math, kindle, &page_source)?;
+    let opf = package::opf(&site, &pkg, info, body.has_math, &page_source)?;
     let container = render_template(&env, "epub/container.xml.j2", Value::UNDEFINED)?;
     let pages = pkg.spine_pages();
     let mut files = pkg.files;

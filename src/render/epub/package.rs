@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use minijinja::{Environment, Value};
 use serde::Serialize;
 
-use super::pages::Moved;
+use super::pages::{Moved, Site};
 use super::view::{IndexPage, PartView, to_value};
 use super::{assets, kindle, render_template};
 use crate::diag::Diagnostic;
@@ -310,18 +310,18 @@ pub(super) fn add_navigation(
 
 /// The OPF: metadata, manifest and spine.
 pub(super) fn opf(
-    env: &Environment<'_>,
+    site: &Site<'_>,
     pkg: &Package,
-    book: &Book,
     info: &BuildInfo,
     has_math: bool,
-    kindle: Option<&kindle::Assets>,
     page_source: &str,
 ) -> Result<String> {
+    let book = site.book;
+    let kindle = site.variant.kindle;
     let lang = book.meta.language.clone();
-    let subjects: Vec<&str> = book.index.tags.values().map(|t| t.name.as_str()).collect();
+    let subjects: Vec<&str> = site.index.tags.values().map(|t| t.name.as_str()).collect();
     render_template(
-        env,
+        site.env,
         "epub/package.opf.j2",
         Value::from_pairs([
             ("lang", Value::from(lang.clone())),

@@ -17,7 +17,7 @@ use super::xhtml::{self, Writer, module_file, part_file};
 use super::{Variant, kindle, render_template};
 use crate::diag::Diagnostic;
 use crate::error::Result;
-use crate::model::{Book, ModuleRef};
+use crate::model::{Book, Index, ModuleRef};
 use crate::render::BuildInfo;
 use crate::render::pagelist::{self, Owner};
 
@@ -33,6 +33,7 @@ pub(super) type Moved = (String, Vec<String>, HashMap<String, String>);
 pub(super) struct Site<'a> {
     pub(super) env: &'a Environment<'static>,
     pub(super) book: &'a Book,
+    pub(super) index: &'a Index,
     pub(super) variant: Variant<'a>,
     /// Each image's link from a page.
     pub(super) image_hrefs: &'a [String],
@@ -74,7 +75,7 @@ pub(super) fn tag_index(site: &Site<'_>) -> Result<Vec<IndexPage>> {
         )?;
         Ok(html.len())
     };
-    tag_index_pages(site.book, measure, INDEX_FILE_BUDGET)
+    tag_index_pages(site.book, site.index, measure, INDEX_FILE_BUDGET)
 }
 
 /// Cover, title page, copyright and contents.
@@ -286,7 +287,7 @@ fn module_page(site: &Site<'_>, r: ModuleRef, tag_files: &view::TagFiles) -> Res
     };
     w.footnotes(&module.footnotes);
     let notes = w.take();
-    let mut mv: ModuleView = module_view(book, r, tag_files);
+    let mut mv: ModuleView = module_view(book, site.index, r, tag_files);
     mv.body_html = Value::from_safe_string(body);
     mv.footnotes_html = Value::from_safe_string(notes);
     let html = site.render(
@@ -418,7 +419,7 @@ pub(super) fn back_matter(
             "epub/difficulty-index.xhtml.j2",
             "Modules by difficulty",
             "backmatter",
-            vec![("levels", view::difficulty_index(book))],
+            vec![("levels", view::difficulty_index(book, site.index))],
         )?;
         let unplaced: Vec<(String, String)> = back
             .entries
@@ -499,10 +500,11 @@ pub(super) fn plates(site: &Site<'_>, pkg: &mut Package, plates: &[xhtml::PlateR
 /// entries). `measure` renders a page and says how long it is.
 fn tag_index_pages(
     book: &Book,
+    index: &Index,
     mut measure: impl FnMut(&IndexPage) -> Result<usize>,
     budget: usize,
 ) -> Result<Vec<IndexPage>> {
-    let groups = view::letter_groups(view::tag_entries(book));
+    let groups = view::letter_groups(view::tag_entries(book, index));
     let mut error = None;
     let mut fits = |groups: &[LetterGroup]| {
         let page = IndexPage {

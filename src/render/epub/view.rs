@@ -7,7 +7,7 @@ use minijinja::Value;
 use serde::Serialize;
 
 use super::xhtml::{module_file, part_file};
-use crate::model::{Book, Difficulty, ModuleRef};
+use crate::model::{Book, Difficulty, Index, ModuleRef};
 
 /// A serialisable value as a template value.
 pub fn to_value<T: Serialize>(t: &T) -> Value {
@@ -103,7 +103,7 @@ fn sections(headings: &[crate::model::HeadingInfo], href: &str) -> Vec<SectionVi
         .collect()
 }
 
-pub fn module_view(book: &Book, r: ModuleRef, tag_files: &TagFiles) -> ModuleView {
+pub fn module_view(book: &Book, index: &Index, r: ModuleRef, tag_files: &TagFiles) -> ModuleView {
     let m = book.module(r);
     let part = &book.parts[r.part];
     let href = module_file(book, r);
@@ -115,10 +115,9 @@ pub fn module_view(book: &Book, r: ModuleRef, tag_files: &TagFiles) -> ModuleVie
         part_label: format!("Part {}", part.number),
         minutes: m.minutes,
         difficulty: m.difficulty.map(difficulty),
-        tags: m
-            .tags
-            .iter()
-            .filter_map(|t| book.tag(t))
+        tags: index
+            .tags_of(m)
+            .into_iter()
             .map(|t| TagView {
                 name: t.name.clone(),
                 id: t.id.clone(),
@@ -132,7 +131,7 @@ pub fn module_view(book: &Book, r: ModuleRef, tag_files: &TagFiles) -> ModuleVie
     }
 }
 
-pub fn part_view(book: &Book, p: usize, tag_files: &TagFiles) -> PartView {
+pub fn part_view(book: &Book, index: &Index, p: usize, tag_files: &TagFiles) -> PartView {
     let part = &book.parts[p];
     PartView {
         id: part.id.clone(),
@@ -144,7 +143,7 @@ pub fn part_view(book: &Book, p: usize, tag_files: &TagFiles) -> PartView {
         footnotes_html: Value::from(""),
         sections: sections(&part.headings, &part_file(book, p)),
         modules: (0..part.modules.len())
-            .map(|m| module_view(book, ModuleRef { part: p, module: m }, tag_files))
+            .map(|m| module_view(book, index, ModuleRef { part: p, module: m }, tag_files))
             .collect(),
     }
 }
@@ -204,8 +203,8 @@ pub struct LetterGroup {
 /// Each tag once, with the modules tagged with it (each once) and then, one
 /// link per module, the other modules whose sections mention it: a mention
 /// inside a module already listed adds nothing.
-pub fn tag_entries(book: &Book) -> Vec<TagIndexView> {
-    book.index
+pub fn tag_entries(book: &Book, index: &Index) -> Vec<TagIndexView> {
+    index
         .tags
         .values()
         .map(|t| {
@@ -452,13 +451,12 @@ struct LevelView {
     modules: Vec<ModuleLink>,
 }
 
-pub fn difficulty_index(book: &Book) -> Value {
+pub fn difficulty_index(book: &Book, index: &Index) -> Value {
     let levels: Vec<LevelView> = Difficulty::ALL
         .iter()
         .map(|&d| LevelView {
             difficulty: difficulty(d),
-            modules: book
-                .index
+            modules: index
                 .by_difficulty
                 .get(&d)
                 .map(|v| v.iter().map(|&r| link(book, r)).collect())

@@ -17,7 +17,7 @@ use super::doc::{Doc, PageMap, XRef};
 use super::laid::{Laid, Layout, Parts};
 use super::markup;
 use super::pagemap::labelled;
-use crate::model::{Book, ModuleRef};
+use crate::model::{Book, Index, ModuleRef};
 
 /// A part's pages as in the book, from its opening page to its last
 /// module's last page: its opening pages, then each module from where
@@ -126,6 +126,7 @@ pub(super) fn book(layout: &Layout, duplex: bool) -> PagedDocument {
 /// `duplex`). `numbers`: the page map its links' page numbers come from.
 pub(super) fn part(
     book: &Book,
+    index: &Index,
     parts: &Parts,
     numbers: &PageMap,
     p: usize,
@@ -151,7 +152,7 @@ pub(super) fn part(
     fill_to(&mut pages, lead + end.saturating_sub(first) as usize);
     // A part whose modules have no tags and mention none has no index:
     // not an empty page under its heading.
-    if markup::part_has_index(book, p) {
+    if markup::part_has_index(index, p) {
         let index = &parts.indexes[p].doc;
         placement.place(None, index, pages.len(), unmoved);
         pages.extend(index.pages().iter().cloned());

@@ -24,13 +24,14 @@ use super::world::{Fonts, ImageStore, QuireWorld, doc_source};
 use super::{Job, PdfOptions, compose, export};
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
-use crate::model::{Book, ModuleRef};
+use crate::model::{Book, Index, ModuleRef};
 use crate::render::BuildInfo;
 use crate::render::layouts::Layouts;
 
 /// What every compile of one job shares: fonts and images load once.
 pub(super) struct Context<'a> {
     book: &'a Book,
+    index: &'a Index,
     opts: PdfOptions,
     info: &'a BuildInfo,
     fonts: Arc<Fonts>,
@@ -46,6 +47,7 @@ impl<'a> Context<'a> {
         let template = layouts.get("typst/quire.typ")?.into_owned();
         Ok(Self {
             book: job.book,
+            index: job.index,
             opts: job.options,
             info: job.info,
             fonts: job.fonts.clone(),
@@ -184,6 +186,7 @@ impl<'a> Context<'a> {
                 math_fallback: fallback,
                 note_breaks: &note_breaks,
                 pages,
+                index: self.index,
             };
             let generated = markup::generate(
                 self.book,
@@ -272,7 +275,7 @@ impl<'a> Context<'a> {
                         .map(|m| m.title.as_str())
                         .collect(),
                     Doc::Front => book.modules().map(|(_, m)| m.title.as_str()).collect(),
-                    Doc::Back => book
+                    Doc::Back => self
                         .index
                         .tags
                         .values()

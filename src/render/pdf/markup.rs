@@ -20,7 +20,7 @@ use super::doc::MENTION;
 use super::math::tex_to_typst;
 use crate::diag::Diagnostic;
 use crate::model::print::Open;
-use crate::model::{Align, Block, Book, ImageSource, Inline, ModuleRef, Pos};
+use crate::model::{Align, Block, Book, ImageSource, Index, Inline, ModuleRef, Pos};
 use inline::remote_label;
 use labels::{dest, image_path, module_label, part_label};
 use literal::{array, difficulty_arg, label_part, lit};
@@ -70,6 +70,8 @@ pub struct Settings<'a> {
     pub note_breaks: &'a BTreeSet<String>,
     /// Where things landed in the last layout (page numbers printed across documents).
     pub pages: &'a PageMap,
+    /// The book's index: what the indexes list and the text marks.
+    pub index: &'a Index,
 }
 
 /// A block quote's attribution: its last paragraph when that starts with a
@@ -426,10 +428,7 @@ impl<'a> Gen<'a> {
             lit(&m.title),
             module_label(book, r)
         );
-        let tags: Vec<String> = m
-            .tags
-            .iter()
-            .filter_map(|t| book.tag(t))
+        let tags: Vec<String> = (self.settings.index.tags_of(m).into_iter())
             .map(|t| {
                 let target = dest(&format!("<{}>", label_part(&t.id)), self.doc == Doc::Back);
                 format!("[#link({target})[#{}]]", lit(&t.name))
@@ -607,8 +606,8 @@ impl<'a> Gen<'a> {
 
 /// Whether part `p`'s own PDF has a tag index: a tag of one of its modules,
 /// or one mentioned in its pages.
-pub fn part_has_index(book: &Book, p: usize) -> bool {
-    book.index.tags.values().any(|t| {
+pub fn part_has_index(index: &Index, p: usize) -> bool {
+    index.tags.values().any(|t| {
         t.modules.iter().any(|r| r.part == p) || t.occurrences.iter().any(|o| o.module.part == p)
     })
 }

@@ -44,7 +44,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::model::Book;
+use crate::model::{Book, Index};
 use crate::render::BuildInfo;
 use crate::render::booklet::{BookletOptions, Sheet};
 
@@ -62,7 +62,7 @@ pub static DEFAULT_LAYOUTS: &[(&str, &str)] = &[(
 
 /// The Typst markup of the book's documents (front matter, each part, the
 /// indexes) one after the other, for inspection and fuzzing (no compile).
-pub fn markup(book: &Book, paper: Paper) -> String {
+pub fn markup(book: &Book, index: &Index, paper: Paper) -> String {
     let fallback = BTreeSet::new();
     let no_breaks = BTreeSet::new();
     let pages = doc::PageMap::default();
@@ -73,6 +73,7 @@ pub fn markup(book: &Book, paper: Paper) -> String {
         math_fallback: &fallback,
         note_breaks: &no_breaks,
         pages: &pages,
+        index,
     };
     let docs = std::iter::once(doc::Doc::Front)
         .chain((0..book.parts.len()).map(doc::Doc::Opener))
@@ -127,6 +128,8 @@ pub struct Pdf {
 /// facts, the fonts, what a watch session keeps, and when memory may go.
 pub struct Job<'a> {
     pub book: &'a Book,
+    /// The book's index (see `crate::index`).
+    pub index: &'a Index,
     pub options: PdfOptions,
     pub info: &'a BuildInfo,
     /// Loaded once by the caller (a watch session keeps its own).
@@ -186,7 +189,8 @@ pub fn export(job: &Job, layout: &Layout, scopes: &[Scope], out_dir: &Path) -> R
             let path = path(job.book, out_dir, scope);
             let (bytes, pages) = match scope {
                 Scope::Part(p) => {
-                    let part = compose::part(job.book, &layout.parts, &layout.pages, p, duplex);
+                    let part =
+                        compose::part(job.book, job.index, &layout.parts, &layout.pages, p, duplex);
                     let bytes = match job.session {
                         Some(s) => {
                             s.exported(&path, typst::utils::hash128(part.pages()), || {
@@ -218,7 +222,7 @@ pub fn booklet(
     out_dir: &Path,
 ) -> Result<Pdf> {
     // A booklet is printed on both sides, whatever the book's paper.
-    let part = compose::part(job.book, parts, &parts.pages, p, true);
+    let part = compose::part(job.book, job.index, parts, &parts.pages, p, true);
     let source = export::pdf(job, &part)?;
     let (bytes, pages) = impose::impose_with(
         &job.fonts,

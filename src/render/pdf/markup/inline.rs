@@ -36,7 +36,7 @@ impl Gen<'_> {
         // Split around tag mentions so each gets an index marker right after it.
         // Every spelling of every tag, whole words, by the index stage's own
         // finder: the PDF marks exactly the mentions the tag index found.
-        let mut hits: Vec<(usize, usize, &str)> = self.book.index.terms.find(t);
+        let mut hits: Vec<(usize, usize, &str)> = self.settings.index.terms.find(t);
         hits.retain(|h| !self.marked.contains(h.2));
         if hits.is_empty() {
             self.out.push_str(&text_code(t));

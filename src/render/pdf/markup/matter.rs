@@ -58,7 +58,7 @@ impl<'a> Matter<'a> {
             );
             self.toc_modules(p);
         }
-        let difficulty_index = !book.index.by_difficulty.is_empty();
+        let difficulty_index = !self.settings.index.by_difficulty.is_empty();
         for (label, title) in [
             ("<tag-index>", "Index of technologies"),
             ("<difficulty-index>", "Modules by difficulty"),
@@ -115,7 +115,7 @@ impl<'a> Matter<'a> {
             .push_str("#heading(level: 1)[#\"Index of technologies\"] <tag-index>\n");
         self.out.push_str("#text(size: 0.9em)[#\"Bold page numbers: the modules tagged with the technology. Others: pages where it is mentioned.\"]\n\n");
         self.out.push_str("#columns(2, gutter: 1.5em)[\n");
-        for (key, tag) in &book.index.tags {
+        for (key, tag) in &self.settings.index.tags {
             let modules: Vec<&ModuleRef> = tag.modules.iter().filter(|r| in_scope(r)).collect();
             let mentioned = tag.occurrences.iter().any(|o| in_scope(&o.module));
             let label = format!("<{}>", label_part(&tag.id));
@@ -171,7 +171,7 @@ impl<'a> Matter<'a> {
     fn difficulty_index(&mut self) {
         let book = self.book;
         // No module has a difficulty: no index of them at all.
-        if book.index.by_difficulty.is_empty() {
+        if self.settings.index.by_difficulty.is_empty() {
             return;
         }
         let _ = writeln!(
@@ -182,9 +182,7 @@ impl<'a> Matter<'a> {
         self.out
             .push_str("#heading(level: 1)[#\"Modules by difficulty\"] <difficulty-index>\n");
         for d in Difficulty::ALL {
-            let entries: Vec<String> = book
-                .index
-                .by_difficulty
+            let entries: Vec<String> = (self.settings.index.by_difficulty)
                 .get(&d)
                 .map(|v| {
                     v.iter()
@@ -222,7 +220,13 @@ impl<'a> Matter<'a> {
     fn preamble_text(&self, doc: Doc) -> String {
         let book = self.book;
         let meta = &book.meta;
-        let keywords: Vec<String> = book.index.tags.values().map(|t| lit(&t.name)).collect();
+        let keywords: Vec<String> = self
+            .settings
+            .index
+            .tags
+            .values()
+            .map(|t| lit(&t.name))
+            .collect();
         // A document typeset once its start is known may start on a
         // left-hand page (`open = "any"`); a module is laid out as if on the
         // right and moved when it lands on the left.
