@@ -90,11 +90,8 @@ fn pdf_index(pdf: &Path, titles: &[&str]) -> BTreeMap<String, BTreeSet<String>> 
     out
 }
 
-#[test]
-fn epub_and_pdf_indexes_list_the_same_modules_for_every_spelling() {
-    if !common::tool("pdftotext", "poppler-utils") {
-        return;
-    }
+/// A book of one part ("One") in a temporary folder: (the folder, its content folder).
+fn one_part_book() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let content = dir.path().join("book");
     std::fs::create_dir_all(&content).expect("mkdir");
@@ -104,6 +101,15 @@ fn epub_and_pdf_indexes_list_the_same_modules_for_every_spelling() {
         "01-one/_part.md",
         "---\ntitle: \"One\"\nsummary: \"S.\"\n---\n\nOverview.\n",
     );
+    (dir, content)
+}
+
+#[test]
+fn epub_and_pdf_indexes_list_the_same_modules_for_every_spelling() {
+    if !common::tool("pdftotext", "poppler-utils") {
+        return;
+    }
+    let (dir, content) = one_part_book();
     write(
         &content,
         "01-one/01-alpha.md",
@@ -155,15 +161,7 @@ fn epub_and_pdf_indexes_list_the_same_modules_for_every_spelling() {
 /// which is what the module's page lists.
 #[test]
 fn index_spells_a_module_tags_once_without_changing_the_book() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let content = dir.path().join("book");
-    std::fs::create_dir_all(&content).expect("mkdir");
-    write(&content, "book.toml", common::BOOK_TOML);
-    write(
-        &content,
-        "01-one/_part.md",
-        "---\ntitle: \"One\"\nsummary: \"S.\"\n---\n\nOverview.\n",
-    );
+    let (dir, content) = one_part_book();
     write(
         &content,
         "01-one/01-alpha.md",
