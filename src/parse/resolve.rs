@@ -7,6 +7,7 @@ use super::images::Images;
 use super::remote::RemoteImages;
 use crate::diag::Diagnostics;
 use crate::model::{ImageSource, LinkTarget, ModuleRef, Pos};
+use crate::source::MissingFiles;
 
 /// What a relative path inside the content folder can point at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +55,9 @@ pub struct Resolver<'a> {
     pub current: Target,
     /// `[links] base-url`: where a link to a file outside the book points.
     pub base_url: Option<&'a str>,
+    /// `[links] missing-files`: whether a link to a Markdown file that does
+    /// not exist is an error or a warning (its text without a link).
+    pub missing_files: MissingFiles,
     /// The content folder: a linked file that exists there but is no module
     /// (`LICENSE.md`) is outside the book, one that doesn't is a broken link.
     pub root: &'a Path,
@@ -286,13 +290,18 @@ impl Resolver<'_> {
                     return Some(LinkTarget::Part { part: *p, anchor });
                 }
                 None if is_markdown(&key) && !self.root.join(&key).is_file() => {
-                    diags.error(
-                        &self.file,
-                        pos,
-                        format!(
-                            "link to '{href}', which is not a module of this book: check the path (relative to this file)"
-                        ),
+                    let message = format!(
+                        "link to '{href}', which is not a module of this book: check the path (relative to this file)"
                     );
+                    match self.missing_files {
+                        MissingFiles::Error => diags.error(&self.file, pos, message),
+                        // No file to point at online either: the text alone.
+                        MissingFiles::Warn => diags.warning(
+                            &self.file,
+                            pos,
+                            format!("{message}; its text is shown without a link"),
+                        ),
+                    }
                     return None;
                 }
                 None => {}

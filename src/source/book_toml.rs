@@ -83,6 +83,19 @@ pub struct LinksToml {
     /// kept stale anchors, as GitHub shows them).
     #[serde(default)]
     pub missing_anchors: MissingAnchors,
+    /// A link to a Markdown file that does not exist: an error (the default),
+    /// or a warning and its text without a link (mdBook books, whose links to
+    /// other books of their site, `../../reference/x.md`, mdBook writes as they are).
+    #[serde(default)]
+    pub missing_files: MissingFiles,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingFiles {
+    #[default]
+    Error,
+    Warn,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]

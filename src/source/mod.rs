@@ -10,7 +10,7 @@ mod title;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-pub use book_toml::{BookToml, MissingAnchors, RemoteImages};
+pub use book_toml::{BookToml, MissingAnchors, MissingFiles, RemoteImages};
 use front_matter::{ModuleFront, PartFront, SplitError};
 
 use crate::diag::Diagnostics;

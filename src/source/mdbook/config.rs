@@ -224,17 +224,22 @@ pub(super) fn book_settings(
     if let Some(d) = md.book.description.clone().filter(|d| !d.trim().is_empty()) {
         set("description", toml::Value::String(d));
     }
-    // mdBook never checks a link's fragment: a stale one opens the chapter,
-    // and the book builds. So here a link to a missing heading is a warning
-    // and goes to the chapter's start, unless `[output.quire] links` says
-    // otherwise (the async book links `#race-select` to "## Race/select").
+    // mdBook never checks a link: a stale fragment opens the chapter, a
+    // link to a Markdown file that is not there is written as its `.html`,
+    // and the book builds. So here both are warnings (a link to the
+    // chapter's start; the text alone), unless `[output.quire] links` says
+    // otherwise: the async book links `#race-select` to "## Race/select",
+    // the Reference `../../core/primitive.f64.md` (a page of the site's std
+    // docs), the rustc book `../../reference/…`.
     if let toml::Value::Table(links) = table
         .entry("links")
         .or_insert_with(|| toml::Value::Table(toml::Table::new()))
     {
-        links
-            .entry("missing-anchors")
-            .or_insert_with(|| toml::Value::String("warn".into()));
+        for key in ["missing-anchors", "missing-files"] {
+            links
+                .entry(key)
+                .or_insert_with(|| toml::Value::String("warn".into()));
+        }
     }
     // Through TOML text, not `Value::try_into`: `[pdf.booklet]` values are
     // `Spanned`, which only the TOML parser can give.
