@@ -7,36 +7,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use common::epub::{entries, epubcheck, xhtml_pages};
-use common::{fixture_copy, missing_tool};
-
-/// `mdbook build` in `book`, with the freshly built `mdbook-quire` first on PATH;
-/// None (the test skipped, or failed in CI) when mdBook is not installed.
-fn mdbook_build(book: &Path) -> Option<Output> {
-    if Command::new("mdbook").arg("--version").output().is_err() {
-        missing_tool(
-            "mdbook (cargo install mdbook --version 0.4.52 --locked --no-default-features)",
-        );
-        return None;
-    }
-    let backend = PathBuf::from(env!("CARGO_BIN_EXE_mdbook-quire"));
-    let mut path = vec![backend.parent().expect("bin folder").to_path_buf()];
-    path.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
-    Some(
-        Command::new("mdbook")
-            .arg("build")
-            .current_dir(book)
-            .env("PATH", std::env::join_paths(path).expect("PATH"))
-            .env_remove("SOURCE_DATE_EPOCH")
-            .output()
-            .expect("run mdbook"),
-    )
-}
+use common::{fixture_copy, mdbook_build, missing_tool};
 
 fn pdftotext(pdf: &Path) -> Option<String> {
     let o = Command::new("pdftotext").arg(pdf).arg("-").output().ok()?;

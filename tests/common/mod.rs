@@ -101,6 +101,7 @@ pub fn repo_root() -> PathBuf {
 }
 
 pub mod epub;
+pub mod pdf;
 
 /// The text of each physical page of a PDF (pdftotext; in layout order when
 /// `layout`), split at the form feeds: the last item is what follows the
@@ -204,4 +205,36 @@ pub fn fixture_copy(name: &str) -> tempfile::TempDir {
         &dir.path().join("content"),
     );
     dir
+}
+
+/// `mdbook build` in `book`, with the freshly built `mdbook-quire` first on PATH;
+/// None (the test skipped, or failed in CI) when mdBook is not installed.
+pub fn mdbook_build(book: &Path) -> Option<Output> {
+    mdbook_build_with(book, &[])
+}
+
+/// `mdbook build` with extra environment variables (mdBook reads
+/// `MDBOOK_OUTPUT__X__OPTIONAL=true` as `[output.x] optional = true`).
+pub fn mdbook_build_with(book: &Path, envs: &[(&str, &str)]) -> Option<Output> {
+    if Command::new("mdbook").arg("--version").output().is_err() {
+        missing_tool(
+            "mdbook (cargo install mdbook --version 0.4.52 --locked --no-default-features)",
+        );
+        return None;
+    }
+    let backend = PathBuf::from(env!("CARGO_BIN_EXE_mdbook-quire"));
+    let mut path = vec![backend.parent().expect("bin folder").to_path_buf()];
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    Some(
+        Command::new("mdbook")
+            .arg("build")
+            .current_dir(book)
+            .env("PATH", std::env::join_paths(path).expect("PATH"))
+            .envs(envs.iter().copied())
+            .env_remove("SOURCE_DATE_EPOCH")
+            .output()
+            .expect("run mdbook"),
+    )
 }

@@ -1,0 +1,4 @@
+fn main() {
+    // I’m feeling lucky today
+    let lucky_number = 7;
+}

@@ -1,0 +1,7 @@
+fn main() {
+    let number = 3;
+
+    if number {
+        println!("number was three");
+    }
+}
