@@ -329,6 +329,30 @@ fn view_box(root: roxmltree::Node<'_, '_>) -> Option<(f64, f64)> {
     (n.len() == 4 && n[2] > 0.0 && n[3] > 0.0).then(|| (n[2], n[3]))
 }
 
+/// HTML elements a diagram label is made of (draw.io writes `div`, `span`,
+/// `font`, `b`, `i`, `u`, `br`): text and its style, nothing that acts or loads.
+const LABEL_HTML: [&str; 15] = [
+    "div", "span", "p", "br", "b", "i", "u", "s", "em", "strong", "font", "sub", "sup", "code",
+    "strike",
+];
+
+/// A `<foreignObject>` that is a diagram's label, not active content:
+/// draw.io (diagrams.net) writes each label twice in a `<switch>`, as HTML
+/// in a `<foreignObject>` and as SVG `<text>` after it, and a viewer shows
+/// the first it can (the rustc-dev-guide's `rustc_stages.svg`). Accepted
+/// when an SVG fallback follows it and its HTML is only text and style
+/// (scripts and event handlers are refused everywhere, here too).
+fn is_label_with_fallback(node: roxmltree::Node<'_, '_>) -> bool {
+    node.parent_element()
+        .is_some_and(|p| p.tag_name().name() == "switch")
+        && node.next_sibling_element().is_some()
+        && node
+            .descendants()
+            .filter(|n| n.is_element())
+            .skip(1)
+            .all(|n| LABEL_HTML.contains(&n.tag_name().name()))
+}
+
 /// Reads an SVG's size from width/height, else its viewBox; refuses active content.
 fn svg_size(doc: &roxmltree::Document<'_>) -> Result<(u32, u32), String> {
     let root = doc.root_element();
@@ -337,7 +361,7 @@ fn svg_size(doc: &roxmltree::Document<'_>) -> Result<(u32, u32), String> {
     }
     for node in doc.descendants().filter(|n| n.is_element()) {
         let name = node.tag_name().name();
-        if name == "script" || name == "foreignObject" {
+        if name == "script" || (name == "foreignObject" && !is_label_with_fallback(node)) {
             return Err(format!(
                 "SVG contains <{name}>: remove it (books carry no active content)"
             ));
@@ -382,6 +406,37 @@ mod svg_tests {
 
     fn px(svg: &str) -> Option<f32> {
         measure(svg.as_bytes(), ImageFormat::Svg).ok()?.text_px
+    }
+
+    #[test]
+    fn a_diagram_label_with_an_svg_fallback_is_no_active_content() {
+        let size = |s: &str| measure(s.as_bytes(), ImageFormat::Svg).map(|m| (m.width, m.height));
+        let svg = |inner: &str| {
+            format!(
+                r#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><switch>{inner}</switch></svg>"#
+            )
+        };
+        let label = r#"<foreignObject width="100%" height="100%" requiredFeatures="http://www.w3.org/TR/SVG11/feature#Extensibility"><div xmlns="http://www.w3.org/1999/xhtml"><div>Stage<br/>0</div></div></foreignObject>"#;
+        let fallback = r#"<text x="1" y="10">Stage 0</text>"#;
+        assert_eq!(size(&svg(&format!("{label}{fallback}"))), Ok((40, 20)));
+        // Without the SVG text after it, or holding more than text, it is refused.
+        assert!(size(&svg(label)).unwrap_err().contains("foreignObject"));
+        let form = label.replace("<br/>", "<input/>");
+        assert!(
+            size(&svg(&format!("{form}{fallback}")))
+                .unwrap_err()
+                .contains("foreignObject")
+        );
+        let handler = label.replace("<br/>", "<br onload=\"x()\"/>");
+        assert!(
+            size(&svg(&format!("{handler}{fallback}")))
+                .unwrap_err()
+                .contains("onload")
+        );
+        let outside = format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">{label}{fallback}</svg>"#
+        );
+        assert!(size(&outside).unwrap_err().contains("foreignObject"));
     }
 
     #[test]
