@@ -534,3 +534,101 @@ fn trim_pages(mut v: Vec<String>) -> Vec<String> {
     }
     v
 }
+
+/// A book whose modules have no tags has no tag index, in the EPUB or the
+/// PDF: no contents line, no nav entry, no page with only its heading (the
+/// real mdBook books have no tags); with no difficulties either, no back
+/// matter at all.
+#[test]
+fn a_book_without_tags_has_no_tag_index_in_either_format() {
+    if !tool("pdftotext") || !tool("qpdf") {
+        return;
+    }
+    for keep_difficulty in [true, false] {
+        let dir = common::fixture_copy("mini");
+        let content = dir.path().join("content");
+        for part in ["01-basics", "02-advanced"] {
+            for entry in std::fs::read_dir(content.join(part)).expect("part folder") {
+                let path = entry.expect("entry").path();
+                let text = std::fs::read_to_string(&path).expect("module");
+                let kept: Vec<&str> = text
+                    .lines()
+                    .filter(|l| !l.starts_with("tags:"))
+                    .filter(|l| keep_difficulty || !l.starts_with("difficulty:"))
+                    .collect();
+                std::fs::write(&path, kept.join("\n") + "\n").expect("write");
+            }
+        }
+        let out = dir.path().join("output");
+        common::build(&content, &out, &["--epub", "--pdf"]);
+        let what = if keep_difficulty {
+            "with difficulties"
+        } else {
+            "without"
+        };
+
+        let book = trim_pages(pages(&out.join("mini-book.pdf"), false));
+        let text = book.concat();
+        assert!(
+            !text.contains("Index of technologies"),
+            "{what}: a tag index"
+        );
+        let last = book.last().expect("pages");
+        assert_eq!(
+            last.contains("Modules by difficulty"),
+            keep_difficulty,
+            "{what}: the last page is\n{last}"
+        );
+        if !keep_difficulty {
+            assert!(!text.contains("Modules by difficulty"), "{what}");
+            assert!(
+                last.contains("Consensus"),
+                "the last module ends the book:\n{last}"
+            );
+        }
+        qpdf_check(&out.join("mini-book.pdf"));
+
+        let epub = out.join("mini-book.epub");
+        let entries = common::epub::entries(&epub);
+        let file = |name: &str| {
+            entries
+                .iter()
+                .find(|e| e.name == name)
+                .map(|e| String::from_utf8_lossy(&e.bytes).into_owned())
+        };
+        assert!(
+            !entries
+                .iter()
+                .any(|e| common::epub::is_tag_index_file(&e.name)),
+            "{what}: a tag-index file"
+        );
+        for name in [
+            "EPUB/nav.xhtml",
+            "EPUB/text/contents.xhtml",
+            "EPUB/toc.ncx",
+            "EPUB/package.opf",
+        ] {
+            let page = file(name).unwrap_or_else(|| panic!("{name}"));
+            assert!(
+                !page.contains("tag-index"),
+                "{what}: {name} names the tag index"
+            );
+        }
+        let opf = file("EPUB/package.opf").expect("opf");
+        assert!(
+            !opf.contains("accessibilityFeature\">index<"),
+            "{what}: claims an index"
+        );
+        assert_eq!(
+            file("EPUB/text/difficulty-index.xhtml").is_some(),
+            keep_difficulty,
+            "{what}"
+        );
+        if let Some(report) = common::epub::epubcheck(&epub) {
+            assert!(
+                report.contains("No errors or warnings detected"),
+                "{what}: {report}"
+            );
+        }
+    }
+}

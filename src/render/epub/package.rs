@@ -335,6 +335,7 @@ pub(super) fn opf(
                 "a11y_summary",
                 Value::from(a11y_summary(
                     book,
+                    !subjects.is_empty(),
                     has_math,
                     kindle.is_some_and(|k| !k.math.is_empty()),
                     !page_source.is_empty(),
@@ -351,10 +352,18 @@ pub(super) fn opf(
     )
 }
 
-fn a11y_summary(book: &Book, has_math: bool, math_images: bool, print_pages: bool) -> String {
-    let mut s = String::from(
-        "Structured with headings, a table of contents, landmarks and an index; reading order follows the print book. ",
-    );
+fn a11y_summary(
+    book: &Book,
+    has_index: bool,
+    has_math: bool,
+    math_images: bool,
+    print_pages: bool,
+) -> String {
+    let mut s = String::from(if has_index {
+        "Structured with headings, a table of contents, landmarks and an index; reading order follows the print book. "
+    } else {
+        "Structured with headings, a table of contents and landmarks; reading order follows the print book. "
+    });
     if !book.images.is_empty() {
         s.push_str("Figures carry text alternatives and captions. ");
     }
@@ -436,26 +445,29 @@ fn ncx_points(parts: &[PartView], index: &[IndexPage], has_difficulty: bool) -> 
         }
         points.push(part);
     }
-    let mut tag_index = NcxPoint {
-        id: "nav-tag-index".into(),
-        order: next(),
-        label: "Index of technologies".into(),
-        src: "text/tag-index.xhtml".into(),
-        children: vec![],
-    };
-    if index.len() > 1 {
-        // The first file is the parent itself: NCX wants one playOrder per target.
-        for (k, page) in index.iter().enumerate().skip(1) {
-            tag_index.children.push(NcxPoint {
-                id: format!("nav-tag-index-{}", k + 1),
-                order: next(),
-                label: page.range.clone(),
-                src: format!("text/{}", page.file),
-                children: vec![],
-            });
+    // No tags, no tag index (and no playOrder taken for it).
+    if !index.is_empty() {
+        let mut tag_index = NcxPoint {
+            id: "nav-tag-index".into(),
+            order: next(),
+            label: "Index of technologies".into(),
+            src: "text/tag-index.xhtml".into(),
+            children: vec![],
+        };
+        if index.len() > 1 {
+            // The first file is the parent itself: NCX wants one playOrder per target.
+            for (k, page) in index.iter().enumerate().skip(1) {
+                tag_index.children.push(NcxPoint {
+                    id: format!("nav-tag-index-{}", k + 1),
+                    order: next(),
+                    label: page.range.clone(),
+                    src: format!("text/{}", page.file),
+                    children: vec![],
+                });
+            }
         }
+        points.push(tag_index);
     }
-    points.push(tag_index);
     if has_difficulty {
         points.push(NcxPoint {
             id: "nav-difficulty-index".into(),

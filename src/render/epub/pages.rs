@@ -63,6 +63,10 @@ impl Site<'_> {
 /// The tag index's pages. It is made first: where it is split decides
 /// where module pages link to.
 pub(super) fn tag_index(site: &Site<'_>) -> Result<Vec<IndexPage>> {
+    // A book without tags has no tag index: not a page with only its title.
+    if site.index.tags.is_empty() {
+        return Ok(Vec::new());
+    }
     let measure = |page: &IndexPage| -> Result<usize> {
         let html = site.render(
             "epub/tag-index.xhtml.j2",
@@ -135,6 +139,7 @@ pub(super) fn front_matter(
         vec![
             ("parts", to_value(&parts)),
             ("has_difficulty", Value::from(has_difficulty)),
+            ("has_tag_index", Value::from(!site.index.tags.is_empty())),
             // Each module's print page beside its minutes ("p. 45"), so
             // readers of the EPUB and of the print book name the same place.
             (
@@ -421,6 +426,13 @@ pub(super) fn back_matter(
             "backmatter",
             vec![("levels", view::difficulty_index(book, site.index))],
         )?;
+        // Without a tag index the back matter starts here.
+        if index_pages.is_empty() {
+            for label in &back.top {
+                placed.insert(label.clone(), "difficulty-index.xhtml#page-".into());
+            }
+            html = with_top_marks(html, &back.top);
+        }
         let unplaced: Vec<(String, String)> = back
             .entries
             .iter()

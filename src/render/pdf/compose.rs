@@ -110,10 +110,12 @@ pub(super) fn book(layout: &Layout, duplex: bool) -> PagedDocument {
         place_part(&mut placement, &layout.parts, numbers, p, at);
         pages.extend(part.iter().cloned());
     }
-    let back = body + (numbers.start(Doc::Back) - 1) as usize;
-    fill_to(&mut pages, back);
-    placement.place(Some(Doc::Back), &layout.back.doc, back, unmoved);
-    pages.extend(layout.back.doc.pages().iter().cloned());
+    if let Some(laid) = &layout.back {
+        let back = body + (numbers.start(Doc::Back) - 1) as usize;
+        fill_to(&mut pages, back);
+        placement.place(Some(Doc::Back), &laid.doc, back, unmoved);
+        pages.extend(laid.doc.pages().iter().cloned());
+    }
     placement.link(&mut pages, numbers);
     PagedDocument::new(pages.into_iter().collect(), layout.front.doc.info().clone())
 }

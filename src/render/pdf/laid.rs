@@ -59,7 +59,8 @@ pub struct Layout {
     /// The parts' page map with the back matter's labels too.
     pub(super) pages: PageMap,
     pub(super) front: Laid,
-    pub(super) back: Laid,
+    /// The indexes; none when the book has neither tags nor difficulties.
+    pub(super) back: Option<Laid>,
     /// Text no font can draw (see `coverage`).
     pub(super) coverage: Vec<Diagnostic>,
 }
@@ -67,8 +68,8 @@ pub struct Layout {
 impl Layout {
     /// Warnings of every document (Markdown file and line).
     pub fn warnings(&self) -> Vec<Diagnostic> {
-        [&self.front, &self.back]
-            .into_iter()
+        std::iter::once(&self.front)
+            .chain(self.back.as_ref())
             .chain(self.parts.laid())
             .flat_map(Laid::warnings)
             .chain(self.coverage.iter())

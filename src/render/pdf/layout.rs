@@ -68,9 +68,14 @@ impl<'a> Context<'a> {
         let parts = self.parts()?;
         let mut pages = parts.pages.clone();
         let mut fallback = BTreeSet::new();
-        let back = self.typeset_doc(Doc::Back, &pages, &mut fallback)?;
-        let start = pages.start(Doc::Back);
-        pagemap::add_labels(&mut pages, &back.doc, start);
+        // A book without tags or difficulties has no indexes: no back matter.
+        let back = markup::has_back_matter(self.index)
+            .then(|| self.typeset_doc(Doc::Back, &pages, &mut fallback))
+            .transpose()?;
+        if let Some(back) = &back {
+            let start = pages.start(Doc::Back);
+            pagemap::add_labels(&mut pages, &back.doc, start);
+        }
         let front = self.typeset_doc(Doc::Front, &pages, &mut fallback)?;
         Ok(Layout {
             parts,

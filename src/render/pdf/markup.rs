@@ -604,6 +604,12 @@ impl<'a> Gen<'a> {
     }
 }
 
+/// Whether the book has back matter: a tag index (some module has a tag)
+/// or a difficulty index (some module has a difficulty).
+pub fn has_back_matter(index: &Index) -> bool {
+    !index.tags.is_empty() || !index.by_difficulty.is_empty()
+}
+
 /// Whether part `p`'s own PDF has a tag index: a tag of one of its modules,
 /// or one mentioned in its pages.
 pub fn part_has_index(index: &Index, p: usize) -> bool {

@@ -212,13 +212,14 @@ pub fn page_list(layout: &super::laid::Layout, source: String) -> PageList {
     for (owner, laid, number) in [
         (
             Owner::Front,
-            &layout.front,
+            Some(&layout.front),
             &(|i: usize| crate::render::pagelist::roman(i as u64 + 1)) as &dyn Fn(usize) -> String,
         ),
-        (Owner::Back, &layout.back, &|i: usize| {
+        (Owner::Back, layout.back.as_ref(), &|i: usize| {
             (back + i as u64).to_string()
         }),
     ] {
+        let Some(laid) = laid else { continue };
         for (i, start) in laid.generated.page_starts.iter().enumerate() {
             let start = match (owner, i, start) {
                 (Owner::Back, 0, _) => Start::Top,

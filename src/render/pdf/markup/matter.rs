@@ -59,13 +59,16 @@ impl<'a> Matter<'a> {
             self.toc_modules(p);
         }
         let difficulty_index = !self.settings.index.by_difficulty.is_empty();
+        let tag_index = !self.settings.index.tags.is_empty();
         for (label, title) in [
             ("<tag-index>", "Index of technologies"),
             ("<difficulty-index>", "Modules by difficulty"),
         ]
         .into_iter()
-        .filter(|(l, _)| difficulty_index || *l != "<difficulty-index>")
-        {
+        .filter(|(l, _)| match *l {
+            "<tag-index>" => tag_index,
+            _ => difficulty_index,
+        }) {
             let _ = writeln!(
                 self.out,
                 "#toc-part({}, {})[#{}]",
@@ -343,7 +346,9 @@ impl<'a> Matter<'a> {
             "#counter(page).update({})",
             self.settings.pages.start(Doc::Back)
         );
-        self.tag_index(None);
+        if !self.settings.index.tags.is_empty() {
+            self.tag_index(None);
+        }
         self.difficulty_index();
         self.finish()
     }
