@@ -132,10 +132,12 @@ fn expand_at(
                 out.push_str(&text[done..start]);
                 // Every line of the included text starts with what came before the
                 // directive on its line (so an include inside a list keeps its indent).
+                // Split at '\n', not `lines()`: a last empty line (a listing's
+                // output ending in a blank line) stays, as in mdBook's text.
                 let prefix = out.rsplit('\n').next().unwrap_or("").to_string();
                 out.push_str(
                     &body
-                        .lines()
+                        .split('\n')
                         .collect::<Vec<_>>()
                         .join(&format!("\n{prefix}")),
                 );
@@ -428,9 +430,28 @@ mod tests {
         let mut problems = Vec::new();
         let text = "{{#title Custom}}\n{{#playground p.rs editable}}\n{{#playground p.rs}}";
         let out = expand(r, &r.join("ch.md"), &[], text, &mut problems);
+        // mdBook's block ends with a line break after the fence.
         assert_eq!(
             out,
-            "\n```rust,editable\nfn main() {}\n```\n```rust\nfn main() {}\n```"
+            "\n```rust,editable\nfn main() {}\n```\n\n```rust\nfn main() {}\n```\n"
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    /// A listing's output that ends in a blank line keeps it, as in the
+    /// text mdBook's links preprocessor gives (the Rust book's `output.txt`
+    /// files end so; the two ways gave code blocks one line apart).
+    #[test]
+    fn an_included_last_blank_line_stays() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::write(r.join("out.txt"), "$ cargo test\nok\n\n").unwrap();
+        let mut problems = Vec::new();
+        let text = "```console\n{{#include out.txt}}\n```\n- item\n  {{#include out.txt}}\n";
+        let out = expand(r, &r.join("ch.md"), &[], text, &mut problems);
+        assert_eq!(
+            out,
+            "```console\n$ cargo test\nok\n\n```\n- item\n  $ cargo test\n  ok\n  \n"
         );
         assert!(problems.is_empty(), "{problems:?}");
     }
