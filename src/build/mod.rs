@@ -233,8 +233,8 @@ fn run(
     // Typst's memoised layouts only serve a later compile: a build frees
     // them as soon as a stage is laid out, so peak memory is one stage's;
     // watch keeps them for the next edit.
-    let keep = || {};
-    let release: &(dyn Fn() + Sync) = match session {
+    let keep = |_| {};
+    let release: &(dyn Fn(usize) + Sync) = match session {
         Some(_) => &keep,
         None => &free_layout_caches,
     };
@@ -426,11 +426,12 @@ fn run(
     Ok((report, warnings))
 }
 
-/// Frees Typst's memoised layouts and hands the freed heap back to the OS
-/// (glibc keeps it otherwise, and the export would add its peak on top of
-/// the layout's).
-fn free_layout_caches() {
-    comemo::evict(0);
+/// Frees Typst's memoised layouts (those no compile used in the last
+/// `max_age` calls; 0: all) and hands the freed heap back to the OS (glibc
+/// keeps it otherwise, and the export would add its peak on top of the
+/// layout's).
+fn free_layout_caches(max_age: usize) {
+    comemo::evict(max_age);
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory; no pointers are touched.
     unsafe {

@@ -38,7 +38,7 @@ pub(super) struct Context<'a> {
     images: ImageStore,
     template: String,
     sources: Arc<Sources>,
-    release: &'a (dyn Fn() + Sync),
+    release: &'a (dyn Fn(usize) + Sync),
 }
 
 impl<'a> Context<'a> {
@@ -119,7 +119,7 @@ impl<'a> Context<'a> {
             })
             .collect::<Result<_>>()?;
         // Nothing laid out so far is laid out again.
-        (self.release)();
+        (self.release)(0);
         let mut later: Vec<Doc> = (0..n).map(Doc::Opener).collect();
         later.push(Doc::Numbers);
         later.extend((0..n).map(Doc::PartIndex));
@@ -166,8 +166,14 @@ impl<'a> Context<'a> {
     fn typeset_all(&self, docs: &[Doc], pages: &PageMap) -> Result<BTreeMap<String, Laid>> {
         docs.par_iter()
             .map(|&d| {
-                self.typeset_doc(d, pages, &mut BTreeSet::new())
-                    .map(|l| (d.key(), l))
+                let laid = self.typeset_doc(d, pages, &mut BTreeSet::new());
+                // What this document's compile memoised serves no other
+                // document (each has its own files): it goes once no compile
+                // used it while as many documents finished as there are
+                // workers, so the cache holds a few documents', not the
+                // book's, and what a compile under way uses stays.
+                (self.release)(rayon::current_num_threads());
+                laid.map(|l| (d.key(), l))
             })
             .collect()
     }

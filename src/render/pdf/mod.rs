@@ -136,10 +136,12 @@ pub struct Job<'a> {
     pub fonts: Arc<Fonts>,
     /// `quire watch`: sources and exports kept between builds.
     pub session: Option<&'a Session>,
-    /// Called whenever nothing laid out so far will be laid out again: the
-    /// caller may free Typst's caches there (a one-shot build does, so peak
-    /// memory is one stage's; watch keeps them for the next edit).
-    pub release: &'a (dyn Fn() + Sync),
+    /// Called with 0 whenever nothing laid out so far will be laid out
+    /// again, and with a small age after each document: the caller may free
+    /// Typst's caches there, all of them or what no compile used in the last
+    /// `age` calls (a one-shot build does, so peak memory is a few
+    /// documents' caches, not the book's; watch keeps them for the next edit).
+    pub release: &'a (dyn Fn(usize) + Sync),
 }
 
 /// Where a PDF of this book goes under `out_dir`.
@@ -167,7 +169,7 @@ pub fn booklet_path(book: &Book, out_dir: &Path, p: usize) -> PathBuf {
 /// the front matter. Nothing is exported yet; the warnings are known.
 pub fn typeset(job: &Job) -> Result<Layout> {
     let layout = layout::Context::new(job)?.book_layout()?;
-    (job.release)();
+    (job.release)(0);
     Ok(layout)
 }
 
@@ -175,7 +177,7 @@ pub fn typeset(job: &Job) -> Result<Layout> {
 /// booklet imposes.
 pub fn typeset_parts(job: &Job) -> Result<Parts> {
     let parts = layout::Context::new(job)?.parts()?;
-    (job.release)();
+    (job.release)(0);
     Ok(parts)
 }
 
