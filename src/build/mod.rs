@@ -335,29 +335,39 @@ fn run(
         None => &crate::render::output::Atomic,
     };
     let mut writer = Writer::new(out, sink);
-    if let Some((job, layout, _)) = &typeset {
+    if let Some((job, layout, _)) = typeset {
         let t = Instant::now();
-        let export = |scopes: &[pdf::Scope]| -> Result<Vec<Artifact>> {
-            let pdfs = pdf::export(job, layout, scopes, out)?;
-            let kinds = scopes.iter().map(|s| match s {
-                pdf::Scope::Book => "pdf-book",
-                pdf::Scope::Part(_) => "pdf-part",
-            });
-            Ok(kinds.zip(pdfs).map(|(k, p)| Artifact::pdf(k, p)).collect())
-        };
-        let (book_pdf, parts): (Vec<pdf::Scope>, Vec<pdf::Scope>) =
-            scopes.iter().partition(|s| **s == pdf::Scope::Book);
+        let parts: Vec<usize> = scopes
+            .iter()
+            .filter_map(|s| match s {
+                pdf::Scope::Part(p) => Some(*p),
+                pdf::Scope::Book => None,
+            })
+            .collect();
+        // The part PDFs first (in parallel), then the book on its own: the
+        // book's export frees the layout it is composed of before its peak.
+        let mut part_pdfs: Vec<Artifact> = pdf::export(&job, &layout, &parts, out)?
+            .into_iter()
+            .map(|p| Artifact::pdf("pdf-part", p))
+            .collect();
         if session.is_some() {
             // Watch: the EPUB and the part PDFs (only the edited part is
             // exported again) are written first; the whole book follows.
-            pending.extend(export(&parts)?);
+            pending.append(&mut part_pdfs);
             writer.write(std::mem::take(&mut pending))?;
             timed(Stage::PartsWritten, started.elapsed().as_secs_f64());
-            pending.extend(export(&book_pdf)?);
-        } else {
-            // Everything at once: the book and the parts export in parallel.
-            pending.extend(export(&scopes)?);
         }
+        let book_pdf = if scopes.contains(&pdf::Scope::Book) {
+            Some(Artifact::pdf(
+                "pdf-book",
+                pdf::export_book(&job, layout, out)?,
+            ))
+        } else {
+            None
+        };
+        // Written in the plan's order (the book before its parts).
+        pending.extend(book_pdf);
+        pending.append(&mut part_pdfs);
         timed(Stage::PdfExport, t.elapsed().as_secs_f64());
     }
 

@@ -16,20 +16,24 @@ pub(super) use pack::pack;
 /// A laid-out document as PDF bytes: tagged, PDF/UA-1 when it qualifies,
 /// its objects packed into object streams.
 pub(super) fn pdf(job: &Job, doc: &PagedDocument) -> Result<Vec<u8>> {
+    pack(&typst_pdf(job, doc)?)
+}
+
+/// A laid-out document as typst-pdf writes it (not packed yet).
+pub(super) fn typst_pdf(job: &Job, doc: &PagedDocument) -> Result<Vec<u8>> {
     let mut options = PdfOptions {
         standards: standards(&[PdfStandard::Ua_1])?,
         ..options(job)?
     };
-    let bytes = match typst_pdf::pdf(doc, &options) {
-        Ok(b) => b,
+    match typst_pdf::pdf(doc, &options) {
+        Ok(b) => Ok(b),
         // PDF/UA-1 is strict; if some content can't meet it, a tagged PDF
         // without the claim is still accessible and honest.
         Err(_) => {
             options.standards = standards(&[])?;
-            typst_pdf::pdf(doc, &options).map_err(|e| typst_error("pdf export", &e))?
+            typst_pdf::pdf(doc, &options).map_err(|e| typst_error("pdf export", &e))
         }
-    };
-    pack(&bytes)
+    }
 }
 
 /// Export settings shared by every PDF of a book: identifier, creator,

@@ -181,36 +181,45 @@ pub fn typeset_parts(job: &Job) -> Result<Parts> {
     Ok(parts)
 }
 
-/// The PDFs of these scopes, exported in parallel: a part's own document,
-/// or the book composed of all of them.
-pub fn export(job: &Job, layout: &Layout, scopes: &[Scope], out_dir: &Path) -> Result<Vec<Pdf>> {
+/// The part PDFs of these parts, exported in parallel (each a document of
+/// its own, see [`compose::part`]).
+pub fn export(job: &Job, layout: &Layout, parts: &[usize], out_dir: &Path) -> Result<Vec<Pdf>> {
     let duplex = crate::model::paper::Profile::of(job.options.paper).duplex;
-    scopes
+    parts
         .par_iter()
-        .map(|&scope| {
-            let path = path(job.book, out_dir, scope);
-            let (bytes, pages) = match scope {
-                Scope::Part(p) => {
-                    let part =
-                        compose::part(job.book, job.index, &layout.parts, &layout.pages, p, duplex);
-                    let bytes = match job.session {
-                        Some(s) => {
-                            s.exported(&path, typst::utils::hash128(part.pages()), || {
-                                export::pdf(job, &part)
-                            })?
-                        }
-                        None => export::pdf(job, &part)?,
-                    };
-                    (bytes, part.pages().len())
-                }
-                Scope::Book => {
-                    let book = compose::book(layout, duplex);
-                    (export::pdf(job, &book)?, book.pages().len())
-                }
+        .map(|&p| {
+            let path = path(job.book, out_dir, Scope::Part(p));
+            let part = compose::part(job.book, job.index, &layout.parts, &layout.pages, p, duplex);
+            let bytes = match job.session {
+                Some(s) => s.exported(&path, typst::utils::hash128(part.pages()), || {
+                    export::pdf(job, &part)
+                })?,
+                None => export::pdf(job, &part)?,
             };
+            let pages = part.pages().len();
             Ok(Pdf { path, bytes, pages })
         })
         .collect()
+}
+
+/// The book PDF, composed of every document of the layout, which goes as
+/// soon as the book is composed (its pages share their frames): the layout
+/// and the composed book are freed before the book's objects are packed,
+/// the export's largest step (lopdf holds every object of the book), so
+/// the two peaks do not add up. Export the part PDFs first.
+pub fn export_book(job: &Job, layout: Layout, out_dir: &Path) -> Result<Pdf> {
+    let duplex = crate::model::paper::Profile::of(job.options.paper).duplex;
+    let book = compose::book(&layout, duplex);
+    drop(layout);
+    let pages = book.pages().len();
+    let unpacked = export::typst_pdf(job, &book)?;
+    drop(book);
+    (job.release)(0);
+    Ok(Pdf {
+        path: path(job.book, out_dir, Scope::Book),
+        bytes: export::pack(&unpacked)?,
+        pages,
+    })
 }
 
 /// Part `p`'s study booklet: its PDF (from parts laid out at the booklet's
