@@ -16,7 +16,6 @@ use typst_layout::{Page, PagedDocument};
 use super::doc::{Doc, PageMap, XRef};
 use super::laid::{Laid, Layout, Parts};
 use super::markup;
-use super::pagemap::labelled;
 use crate::model::{Book, Index, ModuleRef};
 
 /// A part's pages as in the book, from its opening page to its last
@@ -60,11 +59,7 @@ pub(super) fn part_pages(
 
 /// A part's documents in page order: each with the page index (in the
 /// part's pages) it starts at and the page number it starts on.
-fn part_docs<'l>(
-    parts: &'l Parts,
-    pages: &PageMap,
-    p: usize,
-) -> Vec<(Doc, &'l PagedDocument, usize, u64)> {
+fn part_docs<'l>(parts: &'l Parts, pages: &PageMap, p: usize) -> Vec<(Doc, &'l Laid, usize, u64)> {
     let first = pages.start(Doc::Opener(p));
     let docs = std::iter::once((Doc::Opener(p), &parts.openers[p])).chain(
         parts.modules[p]
@@ -74,7 +69,7 @@ fn part_docs<'l>(
     );
     docs.map(|(doc, laid)| {
         let start = pages.start(doc);
-        (doc, &laid.doc, (start - first) as usize, start)
+        (doc, laid, (start - first) as usize, start)
     })
     .collect()
 }
@@ -87,7 +82,7 @@ fn place_part(placement: &mut Placement, parts: &Parts, pages: &PageMap, p: usiz
             Doc::Module(_) => mirror(i, start + i as u64, shift),
             _ => Abs::zero(),
         };
-        placement.place(Some(doc), laid, offset + at, sideways);
+        placement.place(Some(doc), &laid.labels, offset + at, sideways);
     }
 }
 
@@ -103,7 +98,7 @@ pub(super) fn book(layout: &Layout, duplex: bool) -> PagedDocument {
     // Body page n is at index body + n - 1.
     let body = pages.len();
     let mut placement = Placement::default();
-    placement.place(Some(Doc::Front), &layout.front.doc, 0, unmoved);
+    placement.place(Some(Doc::Front), &layout.front.labels, 0, unmoved);
     for (p, part) in layout.parts.assembled.iter().enumerate() {
         let at = body + (numbers.start(Doc::Opener(p)) - 1) as usize;
         fill_to(&mut pages, at);
@@ -113,7 +108,7 @@ pub(super) fn book(layout: &Layout, duplex: bool) -> PagedDocument {
     if let Some(laid) = &layout.back {
         let back = body + (numbers.start(Doc::Back) - 1) as usize;
         fill_to(&mut pages, back);
-        placement.place(Some(Doc::Back), &laid.doc, back, unmoved);
+        placement.place(Some(Doc::Back), &laid.labels, back, unmoved);
         pages.extend(laid.doc.pages().iter().cloned());
     }
     placement.link(&mut pages, numbers);
@@ -155,9 +150,9 @@ pub(super) fn part(
     // A part whose modules have no tags and mention none has no index:
     // not an empty page under its heading.
     if markup::part_has_index(index, p) {
-        let index = &parts.indexes[p].doc;
-        placement.place(None, index, pages.len(), unmoved);
-        pages.extend(index.pages().iter().cloned());
+        let index = &parts.indexes[p];
+        placement.place(None, &index.labels, pages.len(), unmoved);
+        pages.extend(index.doc.pages().iter().cloned());
     }
     placement.link(&mut pages, numbers);
     PagedDocument::new(pages.into_iter().collect(), info)
@@ -239,13 +234,14 @@ impl Placement {
     fn place(
         &mut self,
         key: Option<Doc>,
-        doc: &PagedDocument,
+        labels: &[(String, PagedPosition)],
         offset: usize,
         sideways: impl Fn(usize) -> Abs,
     ) {
-        for (name, mut pos) in labelled(doc) {
+        for (name, pos) in labels {
+            let mut pos = *pos;
             pos.point.x += sideways(pos.page.get() - 1);
-            self.targets.insert(name, shift(pos, offset));
+            self.targets.insert(name.clone(), shift(pos, offset));
         }
         if let Some(key) = key {
             self.offsets.insert(key, offset);

@@ -2,7 +2,9 @@
 //! came from, and the page numbers they settled on. Layout makes them,
 //! composition reads them.
 
+use typst::introspection::PagedPosition;
 use typst::layout::Abs;
+use typst::model::Document as _;
 use typst_layout::{Page, PagedDocument};
 
 use super::doc::PageMap;
@@ -12,12 +14,22 @@ use crate::diag::Diagnostic;
 /// One laid-out document and the markup it came from.
 pub(super) struct Laid {
     pub(super) doc: PagedDocument,
+    /// Every labelled place in it (see [`super::pagemap::labelled`]): what
+    /// composition reads of a document whose pages it has copied.
+    pub(super) labels: Vec<(String, PagedPosition)>,
     pub(super) generated: Generated,
     /// Typst's warnings (the markup's own are in `generated`).
     pub(super) warnings: Vec<Diagnostic>,
 }
 
 impl Laid {
+    /// Frees the pages and the introspector, once the pages are copied
+    /// (moved to their side of the sheet, furniture grafted on, see
+    /// [`super::compose::part_pages`]): labels, markup and warnings stay.
+    pub(super) fn forget_pages(&mut self) {
+        self.doc = PagedDocument::new(Default::default(), self.doc.info().clone());
+    }
+
     fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
         self.generated.warnings.iter().chain(&self.warnings)
     }
@@ -29,7 +41,8 @@ pub struct Parts {
     /// Each part's opening pages.
     pub(super) openers: Vec<Laid>,
     /// Each part's modules, one document each (running heads and footers
-    /// grafted on from `numbers`).
+    /// grafted on from `numbers`). Their pages are in `assembled`: the
+    /// documents themselves are emptied (see [`Laid::forget_pages`]).
     pub(super) modules: Vec<Vec<Laid>>,
     /// Each part's own tag index (its PDF only).
     pub(super) indexes: Vec<Laid>,

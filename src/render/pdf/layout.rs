@@ -74,7 +74,7 @@ impl<'a> Context<'a> {
             .transpose()?;
         if let Some(back) = &back {
             let start = pages.start(Doc::Back);
-            pagemap::add_labels(&mut pages, &back.doc, start);
+            pagemap::add_labels(&mut pages, &back.labels, start);
         }
         let front = self.typeset_doc(Doc::Front, &pages, &mut fallback)?;
         Ok(Layout {
@@ -142,12 +142,16 @@ impl<'a> Context<'a> {
                     .map(|p| take(&mut done, Doc::PartIndex(p)))
                     .collect::<Result<Vec<Laid>>>()?;
                 let pages = pagemap::page_map(&openers, &modules, &self.opts);
-                let verso_shift = pagemap::verso_shift(&numbers.doc);
+                let verso_shift = pagemap::verso_shift(&numbers.labels);
                 let assembled = (0..n)
                     .map(|p| {
                         compose::part_pages(&openers, &modules, &numbers, verso_shift, &pages, p)
                     })
                     .collect();
+                // The assembled pages are copies (moved sideways, furniture
+                // grafted on): the modules' own go.
+                let mut modules = modules;
+                modules.iter_mut().flatten().for_each(Laid::forget_pages);
                 return Ok(Parts {
                     openers,
                     modules,
@@ -221,6 +225,7 @@ impl<'a> Context<'a> {
                     let mut generated = generated;
                     generated.page_starts = starts;
                     return Ok(Laid {
+                        labels: pagemap::labelled(&laid),
                         doc: laid,
                         generated,
                         warnings,

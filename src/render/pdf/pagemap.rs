@@ -83,7 +83,7 @@ pub(super) fn page_map(openers: &[Laid], parts: &[Vec<Laid>], opts: &PdfOptions)
             if let Doc::Module(r) = doc {
                 map.modules.push((r, start, doc_pages.pages().len() as u64));
             }
-            add_labels(&mut map, doc_pages, start);
+            add_labels(&mut map, &laid.labels, start);
             let introspector = doc_pages.introspector();
             for elem in introspector.elements().query_labelled().iter() {
                 let Some(label) = elem.label() else { continue };
@@ -132,17 +132,17 @@ pub(super) fn labelled(doc: &PagedDocument) -> Vec<(String, PagedPosition)> {
 }
 
 /// Adds a document's labels to the map, its first page numbered `start`.
-pub(super) fn add_labels(map: &mut PageMap, doc: &PagedDocument, start: u64) {
-    for (name, pos) in labelled(doc) {
-        map.labels.insert(name, start + pos.page.get() as u64 - 1);
+pub(super) fn add_labels(map: &mut PageMap, labels: &[(String, PagedPosition)], start: u64) {
+    for (name, pos) in labels {
+        map.labels
+            .insert(name.clone(), start + pos.page.get() as u64 - 1);
     }
 }
 
 /// Where a left-hand page's text area starts minus where a right-hand
 /// page's does, as the numbers document (laid out with the book's template
-/// and paper) marks them on its first two pages.
-pub(super) fn verso_shift(numbers: &PagedDocument) -> Abs {
-    let marks = labelled(numbers);
+/// and paper) marks them on its first two pages (`marks`: its labels).
+pub(super) fn verso_shift(marks: &[(String, PagedPosition)]) -> Abs {
     let x = |name: &str| {
         marks
             .iter()
