@@ -437,9 +437,9 @@ fn run(
 }
 
 /// Frees Typst's memoised layouts (those no compile used in the last
-/// `max_age` calls; 0: all) and hands the freed heap back to the OS (glibc
-/// keeps it otherwise, and the export would add its peak on top of the
-/// layout's).
+/// `max_age` calls; 0: all; `usize::MAX`: none) and hands the freed heap
+/// back to the OS (glibc keeps it otherwise, and the export would add its
+/// peak on top of the layout's).
 fn free_layout_caches(max_age: usize) {
     comemo::evict(max_age);
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

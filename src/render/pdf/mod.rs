@@ -41,8 +41,6 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use crate::error::Result;
 use crate::model::{Book, Index};
 use crate::render::BuildInfo;
@@ -181,25 +179,26 @@ pub fn typeset_parts(job: &Job) -> Result<Parts> {
     Ok(parts)
 }
 
-/// The part PDFs of these parts, exported in parallel (each a document of
-/// its own, see [`compose::part`]).
+/// The part PDFs of these parts (each a document of its own, see
+/// [`compose::part`]).
 pub fn export(job: &Job, layout: &Layout, parts: &[usize], out_dir: &Path) -> Result<Vec<Pdf>> {
     let duplex = crate::model::paper::Profile::of(job.options.paper).duplex;
-    parts
-        .par_iter()
-        .map(|&p| {
-            let path = path(job.book, out_dir, Scope::Part(p));
-            let part = compose::part(job.book, job.index, &layout.parts, &layout.pages, p, duplex);
-            let bytes = match job.session {
-                Some(s) => s.exported(&path, typst::utils::hash128(part.pages()), || {
-                    export::pdf(job, &part)
-                })?,
-                None => export::pdf(job, &part)?,
-            };
-            let pages = part.pages().len();
-            Ok(Pdf { path, bytes, pages })
-        })
-        .collect()
+    // One at a time: typst-pdf works on all cores (krilla's deferred work
+    // on rayon), and a rayon worker waiting for it would take up another
+    // part's export meanwhile, so that every part was in memory at once.
+    let one = |&p: &usize| {
+        let path = path(job.book, out_dir, Scope::Part(p));
+        let part = compose::part(job.book, job.index, &layout.parts, &layout.pages, p, duplex);
+        let bytes = match job.session {
+            Some(s) => s.exported(&path, typst::utils::hash128(part.pages()), || {
+                export::pdf(job, &part)
+            })?,
+            None => export::pdf(job, &part)?,
+        };
+        let pages = part.pages().len();
+        Ok(Pdf { path, bytes, pages })
+    };
+    parts.iter().map(one).collect()
 }
 
 /// The book PDF, composed of every document of the layout, which goes as
@@ -209,6 +208,10 @@ pub fn export(job: &Job, layout: &Layout, parts: &[usize], out_dir: &Path) -> Re
 /// the two peaks do not add up. Export the part PDFs first.
 pub fn export_book(job: &Job, layout: Layout, out_dir: &Path) -> Result<Pdf> {
     let duplex = crate::model::paper::Profile::of(job.options.paper).duplex;
+    // What the part PDFs' exports freed goes back to the OS first (glibc
+    // keeps it, some in other threads' heaps that this export does not
+    // reuse): the book's peak adds to the layout's only.
+    (job.release)(usize::MAX);
     let book = compose::book(&layout, duplex);
     drop(layout);
     let pages = book.pages().len();
