@@ -337,37 +337,33 @@ fn run(
     let mut writer = Writer::new(out, sink);
     if let Some((job, layout, _)) = typeset {
         let t = Instant::now();
-        let parts: Vec<usize> = scopes
-            .iter()
-            .filter_map(|s| match s {
-                pdf::Scope::Part(p) => Some(*p),
-                pdf::Scope::Book => None,
-            })
-            .collect();
-        // The part PDFs first (in parallel), then the book on its own: the
-        // book's export frees the layout it is composed of before its peak.
-        let mut part_pdfs: Vec<Artifact> = pdf::export(&job, &layout, &parts, out)?
-            .into_iter()
-            .map(|p| Artifact::pdf("pdf-part", p))
-            .collect();
         if session.is_some() {
             // Watch: the EPUB and the part PDFs (only the edited part is
             // exported again) are written first; the whole book follows.
-            pending.append(&mut part_pdfs);
+            let parts: Vec<usize> = scopes
+                .iter()
+                .filter_map(|s| match s {
+                    pdf::Scope::Part(p) => Some(*p),
+                    pdf::Scope::Book => None,
+                })
+                .collect();
+            let part_pdfs = pdf::export(&job, &layout, &parts, out)?;
+            pending.extend(part_pdfs.into_iter().map(|p| Artifact::pdf("pdf-part", p)));
             writer.write(std::mem::take(&mut pending))?;
             timed(Stage::PartsWritten, started.elapsed().as_secs_f64());
-        }
-        let book_pdf = if scopes.contains(&pdf::Scope::Book) {
-            Some(Artifact::pdf(
-                "pdf-book",
-                pdf::export_book(&job, layout, out)?,
-            ))
+            if scopes.contains(&pdf::Scope::Book) {
+                let book_pdf = pdf::export_all(&job, layout, &[pdf::Scope::Book], out)?;
+                pending.extend(book_pdf.into_iter().map(|p| Artifact::pdf("pdf-book", p)));
+            }
         } else {
-            None
-        };
-        // Written in the plan's order (the book before its parts).
-        pending.extend(book_pdf);
-        pending.append(&mut part_pdfs);
+            // Everything at once, the layout freed as soon as it can be.
+            let pdfs = pdf::export_all(&job, layout, &scopes, out)?;
+            let kinds = scopes.iter().map(|s| match s {
+                pdf::Scope::Book => "pdf-book",
+                pdf::Scope::Part(_) => "pdf-part",
+            });
+            pending.extend(kinds.zip(pdfs).map(|(k, p)| Artifact::pdf(k, p)));
+        }
         timed(Stage::PdfExport, t.elapsed().as_secs_f64());
     }
 

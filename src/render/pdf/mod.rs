@@ -41,6 +41,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::error::Result;
 use crate::model::{Book, Index};
 use crate::render::BuildInfo;
@@ -180,12 +182,9 @@ pub fn typeset_parts(job: &Job) -> Result<Parts> {
 }
 
 /// The part PDFs of these parts (each a document of its own, see
-/// [`compose::part`]).
+/// [`compose::part`]), packed: what watch writes before the book.
 pub fn export(job: &Job, layout: &Layout, parts: &[usize], out_dir: &Path) -> Result<Vec<Pdf>> {
     let duplex = crate::model::paper::Profile::of(job.options.paper).duplex;
-    // One at a time: typst-pdf works on all cores (krilla's deferred work
-    // on rayon), and a rayon worker waiting for it would take up another
-    // part's export meanwhile, so that every part was in memory at once.
     let one = |&p: &usize| {
         let path = path(job.book, out_dir, Scope::Part(p));
         let part = compose::part(job.book, job.index, &layout.parts, &layout.pages, p, duplex);
@@ -198,31 +197,52 @@ pub fn export(job: &Job, layout: &Layout, parts: &[usize], out_dir: &Path) -> Re
         let pages = part.pages().len();
         Ok(Pdf { path, bytes, pages })
     };
+    // One at a time, see `export_all`.
     parts.iter().map(one).collect()
 }
 
-/// The book PDF, composed of every document of the layout, which goes as
-/// soon as the book is composed (its pages share their frames): the layout
-/// and the composed book are freed before the book's objects are packed,
-/// the export's largest step (lopdf holds every object of the book), so
-/// the two peaks do not add up. Export the part PDFs first.
-pub fn export_book(job: &Job, layout: Layout, out_dir: &Path) -> Result<Pdf> {
+/// The PDFs of these scopes, in their order, with as little in memory at
+/// once as the layout allows. typst-pdf writes each part PDF, one at a
+/// time (it uses every core itself; on rayon's workers a part's export
+/// waiting for krilla's deferred work would take up the next one's, and
+/// every part would be in memory at once), then the book, composed of the
+/// layout's documents. Only then, the layout and the composed book freed,
+/// are their objects packed (see `export::pack`): lopdf holds every object
+/// of a PDF, some twenty times its size, the export's largest step, which
+/// so never adds to the layout.
+pub fn export_all(job: &Job, layout: Layout, scopes: &[Scope], out_dir: &Path) -> Result<Vec<Pdf>> {
     let duplex = crate::model::paper::Profile::of(job.options.paper).duplex;
-    // What the part PDFs' exports freed goes back to the OS first (glibc
-    // keeps it, some in other threads' heaps that this export does not
-    // reuse): the book's peak adds to the layout's only.
+    let mut unpacked = Vec::with_capacity(scopes.len());
+    for &scope in scopes {
+        if let Scope::Part(p) = scope {
+            let part = compose::part(job.book, job.index, &layout.parts, &layout.pages, p, duplex);
+            unpacked.push((scope, export::typst_pdf(job, &part)?, part.pages().len()));
+        }
+    }
+    // What the part PDFs' exports freed goes back to the OS (glibc keeps
+    // it, some in other threads' heaps that the book's does not reuse).
     (job.release)(usize::MAX);
-    let book = compose::book(&layout, duplex);
-    drop(layout);
-    let pages = book.pages().len();
-    let unpacked = export::typst_pdf(job, &book)?;
-    drop(book);
+    if scopes.contains(&Scope::Book) {
+        let book = compose::book(&layout, duplex);
+        // Its pages share their frames with the layout: the rest goes.
+        drop(layout);
+        let at = scopes.iter().position(|s| *s == Scope::Book).unwrap_or(0);
+        let pdf = export::typst_pdf(job, &book)?;
+        unpacked.insert(at, (Scope::Book, pdf, book.pages().len()));
+    } else {
+        drop(layout);
+    }
     (job.release)(0);
-    Ok(Pdf {
-        path: path(job.book, out_dir, Scope::Book),
-        bytes: export::pack(&unpacked)?,
-        pages,
-    })
+    unpacked
+        .into_par_iter()
+        .map(|(scope, bytes, pages)| {
+            Ok(Pdf {
+                path: path(job.book, out_dir, scope),
+                bytes: export::pack(&bytes)?,
+                pages,
+            })
+        })
+        .collect()
 }
 
 /// Part `p`'s study booklet: its PDF (from parts laid out at the booklet's
