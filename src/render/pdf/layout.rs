@@ -66,6 +66,8 @@ impl<'a> Context<'a> {
     /// parts' pages), then the front matter (its contents list both).
     pub(super) fn book_layout(&self) -> Result<Layout> {
         let parts = self.parts()?;
+        // Each document's memoised layout serves no other (see `typeset_all`).
+        (self.release)(0);
         let mut pages = parts.pages.clone();
         let mut fallback = BTreeSet::new();
         // A book without tags or difficulties has no indexes: no back matter.
@@ -76,6 +78,7 @@ impl<'a> Context<'a> {
             let start = pages.start(Doc::Back);
             pagemap::add_labels(&mut pages, &back.labels, start);
         }
+        (self.release)(0);
         let front = self.typeset_doc(Doc::Front, &pages, &mut fallback)?;
         Ok(Layout {
             parts,
