@@ -12,7 +12,6 @@ mod write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 pub use cache::hex;
@@ -389,8 +388,9 @@ fn run(
             release,
         };
         let laid = pdf::typeset_parts(&job)?;
+        // One at a time, as the part PDFs (see `pdf::export_all`).
         let imposed: Vec<pdf::Pdf> = booklets
-            .into_par_iter()
+            .into_iter()
             .map(|p| pdf::booklet(&job, &laid, p, sheet, &plan.imposition, out))
             .collect::<Result<_>>()?;
         pending.extend(imposed.into_iter().map(|p| Artifact::pdf("pdf-booklet", p)));
