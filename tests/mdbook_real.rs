@@ -671,3 +671,44 @@ fn mdbook_link_to_a_missing_file_is_a_warning_unless_the_book_asks_for_errors() 
         "{err}"
     );
 }
+
+/// The Cargo Book's `cargo metadata` page (Debian's cargo 0.66.0 source)
+/// shows its JSON output as a `javascript` block with `/* … */` comments
+/// after values: Typst's JavaScript grammar looped forever on it, and the
+/// PDF build never ended. It ends now, in seconds.
+#[test]
+fn a_javascript_block_with_comments_after_values_does_not_hang_the_pdf() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let book = dir.path().join("book");
+    common::write(&book, "book.toml", b"[book]\ntitle = \"Comments\"\n");
+    common::write(&book, "src/SUMMARY.md", b"- [Metadata](metadata.md)\n");
+    common::write(
+        &book,
+        "src/metadata.md",
+        b"# Metadata\n\n```javascript\n{\n    \"version\": 1,\n    /* The root. */\n    \"workspace_root\": \"/path\" /* or null */\n}\n```\n\n```js\nx /* a\n```\n",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["--content", book.to_str().expect("utf-8"), "--out"])
+        .arg(dir.path().join("out"))
+        .args(["build", "--pdf"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run quire");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("the PDF build still runs after 120 s (a highlighting loop)");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.success(), "quire build --pdf failed");
+    if common::tool("pdftotext", "poppler-utils") {
+        let text = pdf_pages(&dir.path().join("out/comments.pdf"), false).concat();
+        assert!(text.contains("workspace_root"), "{text}");
+    }
+}

@@ -237,6 +237,17 @@ impl<'a> Gen<'a> {
                 let code = code.strip_suffix('\n').unwrap_or(code);
                 match lang {
                     Some(l) => {
+                        // Typst's JavaScript grammar (bat's, via two-face) loops
+                        // forever on a comment after an expression (`x /* a */`,
+                        // syntect#460): the Cargo book's PDF never finished.
+                        // TypeScript's grammar reads JavaScript too, and ends.
+                        let l = if l.eq_ignore_ascii_case("javascript")
+                            || l.eq_ignore_ascii_case("js")
+                        {
+                            "typescript"
+                        } else {
+                            l.as_str()
+                        };
                         let _ = write!(
                             self.out,
                             "#raw(block: true, lang: {}, {})\n\n",
