@@ -712,3 +712,45 @@ fn a_javascript_block_with_comments_after_values_does_not_hang_the_pdf() {
         assert!(text.contains("workspace_root"), "{text}");
     }
 }
+
+/// The Cargo Book's command pages list their options as
+/// `<dt class="option-term" id="option-cargo-build--p">` and link to them
+/// (some 900 links, each a "missing heading" warning that went to the
+/// chapter's start). An id on an element that opens text (`dt`, `p`) is a
+/// link target, as in a browser.
+#[test]
+fn an_id_on_a_definition_term_or_paragraph_is_a_link_target() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let book = dir.path();
+    common::write(book, "book.toml", b"[book]\ntitle = \"Options\"\n");
+    common::write(
+        book,
+        "src/SUMMARY.md",
+        b"- [Build](build.md)\n- [Run](run.md)\n",
+    );
+    common::write(
+        book,
+        "src/build.md",
+        b"# Build\n\n<dl>\n<dt class=\"option-term\" id=\"option-build--p\"><a class=\"option-anchor\" href=\"#option-build--p\"></a><code>-p</code> <em>spec</em></dt>\n<dd class=\"option-desc\">Package to build.</dd>\n</dl>\n\n<p id=\"note\">A note.</p>\n",
+    );
+    common::write(
+        book,
+        "src/run.md",
+        b"# Run\n\nSee [`-p`](build.md#option-build--p) and [the note](build.md#note).\n",
+    );
+    let (code, _, err) = common::check(book);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let out = tempfile::tempdir().expect("tempdir");
+    common::build(book, out.path(), &["--epub"]);
+    let epub = out.path().join("options.epub");
+    let pages: BTreeMap<String, String> = xhtml_pages(&epub).into_iter().collect();
+    let run = &pages["EPUB/text/m-run.xhtml"];
+    assert!(
+        run.contains("href=\"m-build.xhtml#option-build--p\"")
+            && run.contains("href=\"m-build.xhtml#note\""),
+        "{run}"
+    );
+    let loaded = quire::load(book).expect("loads");
+    check_structure(&epub, &loaded);
+}

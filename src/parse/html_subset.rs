@@ -408,6 +408,23 @@ impl Builder<'_, '_> {
         if let Some(id) = anchor {
             self.html_anchor(id, pos);
         }
+        // An element that opens a run of text keeps its id as an anchor at
+        // the start of that text: the Cargo Book's option lists link to
+        // `<dt id="option-cargo-build--p">` (some 900 links).
+        let opens_text = matches!(name, "p" | "dt" | "summary" | "figcaption");
+        let text_id = attr(&attrs, "id").filter(|_| opens_text && anchor.is_none());
+        let depth = self.stack.len();
+        self.html_open(name, &attrs, pos);
+        if let Some(id) = text_id
+            && self.stack.len() > depth
+            && matches!(self.stack.last(), Some(Frame::Inlines(..)))
+        {
+            self.html_anchor(id, pos);
+        }
+    }
+
+    /// What a start tag opens or adds, by its name.
+    fn html_open(&mut self, name: &str, attrs: &[(String, String)], pos: Pos) {
         match name {
             "br" => {
                 if matches!(self.stack.last(), Some(Frame::Inlines(..))) {
@@ -419,11 +436,11 @@ impl Builder<'_, '_> {
                     self.push_block(Block::Rule);
                 }
             }
-            "img" => self.html_img(&attrs, pos),
+            "img" => self.html_img(attrs, pos),
             "input" => {
                 // A task-list checkbox (`<input type="checkbox" checked>`) reads as its state.
-                if attr(&attrs, "type").is_some_and(|t| t.eq_ignore_ascii_case("checkbox")) {
-                    let done = attr(&attrs, "checked").is_some();
+                if attr(attrs, "type").is_some_and(|t| t.eq_ignore_ascii_case("checkbox")) {
+                    let done = attr(attrs, "checked").is_some();
                     self.push_inline(Inline::Text(if done { "☑ " } else { "☐ " }.into()));
                 } else {
                     self.diags.warning(
@@ -434,8 +451,8 @@ impl Builder<'_, '_> {
                 }
             }
             "a" => {
-                self.warn_inert_a(&attrs, pos);
-                if let Some(href) = attr(&attrs, "href") {
+                self.warn_inert_a(attrs, pos);
+                if let Some(href) = attr(attrs, "href") {
                     // An `a` inside an `a` closes the first, as in browsers.
                     if let Some(i) = self.open_html(&["a"]) {
                         self.close_html_to(i);
@@ -443,7 +460,7 @@ impl Builder<'_, '_> {
                     let frame = Frame::Inlines(
                         InlineCtx::Link {
                             href: href.to_string(),
-                            title: attr(&attrs, "title").unwrap_or("").to_string(),
+                            title: attr(attrs, "title").unwrap_or("").to_string(),
                             email: false,
                             pos,
                         },
@@ -490,7 +507,7 @@ impl Builder<'_, '_> {
                     let frame = Frame::Inlines(
                         InlineCtx::Heading {
                             level,
-                            id: attr(&attrs, "id").map(str::to_string),
+                            id: attr(attrs, "id").map(str::to_string),
                             pos,
                         },
                         Vec::new(),
@@ -530,7 +547,7 @@ impl Builder<'_, '_> {
             "ul" | "ol" | "menu" => {
                 if self.html_block_level() {
                     let start = (name == "ol").then(|| {
-                        attr(&attrs, "start")
+                        attr(attrs, "start")
                             .and_then(|s| s.trim().parse::<u64>().ok())
                             .unwrap_or(1)
                     });
@@ -598,7 +615,7 @@ impl Builder<'_, '_> {
                     self.close_html_to(i);
                 }
                 if matches!(self.stack.last(), Some(Frame::Table { .. })) && self.top_is_html() {
-                    let colspan = attr(&attrs, "colspan")
+                    let colspan = attr(attrs, "colspan")
                         .and_then(|c| c.trim().parse::<usize>().ok())
                         .unwrap_or(1)
                         .clamp(1, 64);
@@ -610,10 +627,7 @@ impl Builder<'_, '_> {
                         }
                         // Column alignment from the first row that gives one.
                         let col = row.len();
-                        let a = match attr(&attrs, "align")
-                            .map(str::to_ascii_lowercase)
-                            .as_deref()
-                        {
+                        let a = match attr(attrs, "align").map(str::to_ascii_lowercase).as_deref() {
                             Some("left") => Align::Left,
                             Some("center") => Align::Center,
                             Some("right") => Align::Right,
@@ -641,7 +655,7 @@ impl Builder<'_, '_> {
                     self.html_block_frame(BlockCtx::Transparent, n, pos);
                 }
             }
-            "span" => self.caption_span_start(&attrs),
+            "span" => self.caption_span_start(attrs),
             n if transparent_inline(n) => {}
             n => {
                 self.diags.warning(
