@@ -220,6 +220,69 @@ fn without_doctype(bytes: Vec<u8>) -> Vec<u8> {
     }
 }
 
+/// An SVG as an EPUB wants it, from what the parse stage accepted:
+/// - without the HTML copies of its diagram labels, a `<foreignObject>` in a
+///   `<switch>` with SVG after it (draw.io writes each label so, then its
+///   `<text>`): the `<switch>` shows the text, and epubcheck, which holds
+///   that HTML to XHTML (draw.io's `<font>`, `align`), has nothing to refuse;
+/// - each link (`<a>`) with a `<title>` of its text, which epubcheck asks
+///   for (ACC-011; draw.io's "Viewer does not support full SVG 1.1" link).
+fn without_label_html(bytes: Vec<u8>) -> Vec<u8> {
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return bytes;
+    };
+    let Ok(doc) = roxmltree::Document::parse(text) else {
+        return bytes;
+    };
+    // (range replaced, replacement), in document order and disjoint: a
+    // label is cut whole, and a title goes in front of a link's first child.
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    for n in doc.descendants().filter(|n| n.is_element()) {
+        if edits.last().is_some_and(|(r, _)| n.range().start < r.end) {
+            continue;
+        }
+        let name = n.tag_name().name();
+        if name == "foreignObject"
+            && n.parent_element()
+                .is_some_and(|p| p.tag_name().name() == "switch")
+            && n.next_sibling_element().is_some()
+        {
+            edits.push((n.range(), String::new()));
+        } else if name == "a"
+            && !n.children().any(|c| c.tag_name().name() == "title")
+            && let Some(first) = n.first_child()
+        {
+            let words: String = n
+                .descendants()
+                .filter_map(|t| t.is_text().then(|| t.text()).flatten())
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if !words.is_empty() {
+                let at = first.range().start;
+                let title = words
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;");
+                edits.push((at..at, format!("<title>{title}</title>")));
+            }
+        }
+    }
+    if edits.is_empty() {
+        return bytes;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (r, with) in edits {
+        out.push_str(&text[at..r.start]);
+        out.push_str(&with);
+        at = r.end;
+    }
+    out.push_str(&text[at..]);
+    out.into_bytes()
+}
+
 /// The bytes to store for an image, and their format: as is, or re-encoded
 /// when a raster is too large (downscaled) or is WebP (as PNG: WebP is not an
 /// EPUB 3.2 core media type). Re-encoding is deterministic.
@@ -227,7 +290,7 @@ pub fn image_bytes(img: &Image) -> Result<(Vec<u8>, ImageFormat)> {
     let bytes = std::fs::read(&img.path).map_err(|e| Error::io("read image", &img.path, e))?;
     let small = img.width.max(img.height) <= MAX_IMAGE_PX;
     if img.format == ImageFormat::Svg {
-        return Ok((without_doctype(bytes), img.format));
+        return Ok((without_label_html(without_doctype(bytes)), img.format));
     }
     if small && img.format != ImageFormat::Webp {
         return Ok((bytes, img.format));
@@ -413,6 +476,21 @@ mod tests {
         let subset = "<!DOCTYPE svg [ <!ATTLIST svg x CDATA #IMPLIED> ]>\n<svg/>";
         assert_eq!(without_doctype(subset.as_bytes().to_vec()), b"<svg/>");
         assert_eq!(without_doctype(b"<svg/>".to_vec()), b"<svg/>");
+    }
+
+    #[test]
+    fn svg_label_html_is_dropped_for_its_text() {
+        let svg = r#"<svg xmlns="http://www.w3.org/2000/svg"><switch><foreignObject width="9" height="9"><div xmlns="http://www.w3.org/1999/xhtml"><font>Stage 0</font></div></foreignObject><text>Stage 0</text></switch><foreignObject/></svg>"#;
+        assert_eq!(
+            without_label_html(svg.as_bytes().to_vec()),
+            br#"<svg xmlns="http://www.w3.org/2000/svg"><switch><text>Stage 0</text></switch><foreignObject/></svg>"#
+        );
+        assert_eq!(without_label_html(b"<svg/>".to_vec()), b"<svg/>");
+        let link = r#"<svg xmlns="http://www.w3.org/2000/svg"><a href="https://x.org"><text>Viewer &amp; co</text></a><a href="y"/></svg>"#;
+        assert_eq!(
+            without_label_html(link.as_bytes().to_vec()),
+            br#"<svg xmlns="http://www.w3.org/2000/svg"><a href="https://x.org"><title>Viewer &amp; co</title><text>Viewer &amp; co</text></a><a href="y"/></svg>"#
+        );
     }
 
     /// The font indexes above must keep pointing at the fonts we mean.
