@@ -207,9 +207,9 @@ pub fn export(job: &Job, layout: &Layout, parts: &[usize], out_dir: &Path) -> Re
 /// waiting for krilla's deferred work would take up the next one's, and
 /// every part would be in memory at once), then the book, composed of the
 /// layout's documents. Only then, the layout and the composed book freed,
-/// are their objects packed (see `export::pack`): lopdf holds every object
-/// of a PDF, some twenty times its size, the export's largest step, which
-/// so never adds to the layout.
+/// are their objects packed (see `export::pack`), the parts two at a time,
+/// the book alone: lopdf holds every object of a PDF, some twenty times
+/// its size, the export's largest step, which so never adds to the layout.
 pub fn export_all(job: &Job, layout: Layout, scopes: &[Scope], out_dir: &Path) -> Result<Vec<Pdf>> {
     let duplex = crate::model::paper::Profile::of(job.options.paper).duplex;
     let mut unpacked = Vec::with_capacity(scopes.len());
@@ -233,16 +233,27 @@ pub fn export_all(job: &Job, layout: Layout, scopes: &[Scope], out_dir: &Path) -
         drop(layout);
     }
     (job.release)(0);
-    unpacked
-        .into_par_iter()
-        .map(|(scope, bytes, pages)| {
-            Ok(Pdf {
-                path: path(job.book, out_dir, scope),
-                bytes: export::pack(&bytes)?,
-                pages,
-            })
+    let pack = |(scope, bytes, pages): (Scope, Vec<u8>, usize)| {
+        Ok(Pdf {
+            path: path(job.book, out_dir, scope),
+            bytes: export::pack(&bytes)?,
+            pages,
         })
-        .collect()
+    };
+    // The parts two at a time, the book alone: its objects are as many as
+    // all the parts'.
+    let (book, parts): (Vec<_>, Vec<_>) = unpacked.into_iter().partition(|u| u.0 == Scope::Book);
+    let parts: Vec<Pdf> = parts.into_par_iter().map(pack).collect::<Result<_>>()?;
+    let mut book = book.into_iter().map(pack).collect::<Result<Vec<Pdf>>>()?;
+    let mut parts = parts.into_iter();
+    // Back in the order asked for.
+    Ok(scopes
+        .iter()
+        .filter_map(|s| match s {
+            Scope::Book => book.pop(),
+            Scope::Part(_) => parts.next(),
+        })
+        .collect())
 }
 
 /// Part `p`'s study booklet: its PDF (from parts laid out at the booklet's
