@@ -675,7 +675,8 @@ fn mdbook_link_to_a_missing_file_is_a_warning_unless_the_book_asks_for_errors() 
 /// The Cargo Book's `cargo metadata` page (Debian's cargo 0.66.0 source)
 /// shows its JSON output as a `javascript` block with `/* … */` comments
 /// after values: Typst's JavaScript grammar looped forever on it, and the
-/// PDF build never ended. It ends now, in seconds.
+/// PDF build never ended. It ends now, in seconds, as do HTML and Markdown
+/// blocks, whose grammars embed the JavaScript one.
 #[test]
 fn a_javascript_block_with_comments_after_values_does_not_hang_the_pdf() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -685,7 +686,7 @@ fn a_javascript_block_with_comments_after_values_does_not_hang_the_pdf() {
     common::write(
         &book,
         "src/metadata.md",
-        b"# Metadata\n\n```javascript\n{\n    \"version\": 1,\n    /* The root. */\n    \"workspace_root\": \"/path\" /* or null */\n}\n```\n\n```js\nx /* a\n```\n",
+        b"# Metadata\n\n```javascript\n{\n    \"version\": 1,\n    /* The root. */\n    \"workspace_root\": \"/path\" /* or null */\n}\n```\n\n```js\nx /* a\n```\n\n```html\n<script>let y /* b */</script>\n```\n\n````markdown\n```js\nz /* c\n```\n````\n",
     );
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_quire"))
         .args(["--content", book.to_str().expect("utf-8"), "--out"])
@@ -709,7 +710,9 @@ fn a_javascript_block_with_comments_after_values_does_not_hang_the_pdf() {
     assert!(status.success(), "quire build --pdf failed");
     if common::tool("pdftotext", "poppler-utils") {
         let text = pdf_pages(&dir.path().join("out/comments.pdf"), false).concat();
-        assert!(text.contains("workspace_root"), "{text}");
+        for shown in ["workspace_root", "let y", "z /* c"] {
+            assert!(text.contains(shown), "'{shown}' not in the PDF: {text}");
+        }
     }
 }
 

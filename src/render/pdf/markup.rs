@@ -148,6 +148,13 @@ struct Gen<'a> {
     texts: Vec<super::pagestart::TextRun>,
 }
 
+/// Fence names of Typst's grammars that embed its JavaScript one (whose
+/// loop on `x /*` is worked around in code blocks).
+const JS_EMBEDDING: [&str; 17] = [
+    "html", "htm", "xhtml", "shtml", "markdown", "md", "mkd", "mdown", "php", "vue", "svelte",
+    "erb", "rhtml", "jsp", "asp", "aspx", "ejs",
+];
+
 impl<'a> Gen<'a> {
     /// A writer of `doc`, a module or a part's opening pages: where its
     /// text comes from is known from the start.
@@ -235,19 +242,23 @@ impl<'a> Gen<'a> {
             Block::CodeBlock { lang, code, pos } => {
                 self.mark(*pos, false);
                 let code = code.strip_suffix('\n').unwrap_or(code);
+                // Typst's JavaScript grammar (bat's, via two-face) loops forever
+                // on a block comment after an expression (`x /* a */`,
+                // syntect#460): the Cargo book's PDF never finished. On code
+                // with a `/*`, JavaScript is read with TypeScript's grammar
+                // (which reads it too, and ends), and a grammar that embeds
+                // JavaScript (HTML's `<script>`, Markdown's fences) is not used.
+                let lang = lang.as_deref().and_then(|l| {
+                    let lower = l.to_ascii_lowercase();
+                    match lower.as_str() {
+                        _ if !code.contains("/*") => Some(l),
+                        "javascript" | "js" => Some("typescript"),
+                        _ if JS_EMBEDDING.contains(&lower.as_str()) => None,
+                        _ => Some(l),
+                    }
+                });
                 match lang {
                     Some(l) => {
-                        // Typst's JavaScript grammar (bat's, via two-face) loops
-                        // forever on a comment after an expression (`x /* a */`,
-                        // syntect#460): the Cargo book's PDF never finished.
-                        // TypeScript's grammar reads JavaScript too, and ends.
-                        let l = if l.eq_ignore_ascii_case("javascript")
-                            || l.eq_ignore_ascii_case("js")
-                        {
-                            "typescript"
-                        } else {
-                            l.as_str()
-                        };
                         let _ = write!(
                             self.out,
                             "#raw(block: true, lang: {}, {})\n\n",
