@@ -244,6 +244,8 @@ pub fn export_all(job: &Job, layout: Layout, scopes: &[Scope], out_dir: &Path) -
     // all the parts'.
     let (book, parts): (Vec<_>, Vec<_>) = unpacked.into_iter().partition(|u| u.0 == Scope::Book);
     let parts: Vec<Pdf> = parts.into_par_iter().map(pack).collect::<Result<_>>()?;
+    // Their heaps are rayon's workers', which the book's does not reuse.
+    (job.release)(usize::MAX);
     let mut book = book.into_iter().map(pack).collect::<Result<Vec<Pdf>>>()?;
     let mut parts = parts.into_iter();
     // Back in the order asked for.
