@@ -400,14 +400,7 @@ fn shipped_curriculum_13_pdfs_outline_toc_and_index() {
 /// Link annotations of a PDF, from `qpdf --json`: (internal destinations
 /// that point at a page of the file, URIs).
 fn links(pdf: &Path) -> (usize, Vec<String>) {
-    let out = Command::new("qpdf")
-        .args(["--json=2", "--json-key=qpdf"])
-        .arg(pdf)
-        .output()
-        .expect("qpdf");
-    assert!(out.status.success(), "qpdf --json {}", pdf.display());
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("qpdf json");
-    let objects = json["qpdf"][1].as_object().expect("objects").clone();
+    let objects = common::pdf::qpdf_objects(pdf);
     let dict = |v: &serde_json::Value| v.get("value").cloned().unwrap_or_default();
     // "12 0 R" → the object's value; anything else as it is.
     let deref = |v: &serde_json::Value| {

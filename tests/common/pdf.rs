@@ -65,17 +65,25 @@ pub struct PdfLink {
     pub to_top: f64,
 }
 
-/// The internal links of a PDF, read with `qpdf --json`; panics on one
-/// whose destination is not a page of the file.
-pub fn pdf_links(pdf: &Path, words: &[Vec<Word>]) -> Vec<PdfLink> {
+/// Every object of a PDF (`obj:N 0 R` and `trailer`), from `qpdf --json`.
+pub fn qpdf_objects(pdf: &Path) -> serde_json::Map<String, serde_json::Value> {
     let out = std::process::Command::new("qpdf")
         .args(["--json=2", "--json-key=qpdf"])
         .arg(pdf)
         .output()
         .expect("qpdf");
     assert!(out.status.success(), "qpdf --json {}", pdf.display());
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("qpdf json");
-    let objects = json["qpdf"][1].as_object().expect("objects");
+    let mut json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("qpdf json");
+    match json["qpdf"][1].take() {
+        serde_json::Value::Object(objects) => objects,
+        other => panic!("qpdf --json {}: no objects in {other}", pdf.display()),
+    }
+}
+
+/// The internal links of a PDF, read with `qpdf --json`; panics on one
+/// whose destination is not a page of the file.
+pub fn pdf_links(pdf: &Path, words: &[Vec<Word>]) -> Vec<PdfLink> {
+    let objects = &qpdf_objects(pdf);
     // "12 0 R" → that object's value; anything else as it is.
     let value = |v: &serde_json::Value| -> serde_json::Value {
         match v.as_str().filter(|r| r.ends_with(" R")) {
