@@ -160,11 +160,17 @@ pub(super) fn front_matter(
         .pages
         .map(|l| l.marks(Owner::Front))
         .unwrap_or_default();
+    // Entries in book order: two modules of one title are told apart by
+    // looking for each after the last one found.
+    let mut next = 0;
     for label in mark_entries(&mut contents, &front.entries, |title| {
-        Some((
-            format!("<a href=\"{}\"", module_file_titled(book, title)?),
-            0,
-        ))
+        let (i, (r, _)) = book
+            .modules()
+            .enumerate()
+            .skip(next)
+            .find(|(_, (_, m))| m.title == title)?;
+        next = i + 1;
+        Some((format!("<a href=\"{}\"", module_file(book, r)), 0))
     }) {
         placed.insert(label, "contents.xhtml#page-".into());
     }
@@ -241,11 +247,19 @@ pub(super) fn parts_and_modules(
         let (top, entries) = marks.map(|m| (m.top, m.entries)).unwrap_or_default();
         let mut html = with_top_marks(html, &top);
         // Print pages that begin inside the part's own contents: at the entry.
-        w.marked.extend(mark_entries(&mut html, &entries, |title| {
-            let m = part.modules.iter().position(|m| m.title == title)?;
+        // Only in that list: an overview may link the same modules.
+        let list = html
+            .find("<ol class=\"part-modules\">")
+            .unwrap_or(html.len());
+        let mut tail = html.split_off(list);
+        let mut next = 0;
+        w.marked.extend(mark_entries(&mut tail, &entries, |title| {
+            let m = next + part.modules[next..].iter().position(|m| m.title == title)?;
+            next = m + 1;
             let r = ModuleRef { part: p, module: m };
             Some((format!("<li><a href=\"{}\"", module_file(book, r)), 4))
         }));
+        html.push_str(&tail);
         for label in top.into_iter().chain(std::mem::take(&mut w.marked)) {
             placed.insert(label, format!("{file}#page-"));
         }

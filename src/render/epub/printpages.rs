@@ -39,15 +39,23 @@ pub(super) fn with_top_marks(html: String, labels: &[String]) -> String {
 pub(super) fn mark_entries(
     html: &mut String,
     entries: &[(String, String)],
-    find: impl Fn(&str) -> Option<(String, usize)>,
+    mut find: impl FnMut(&str) -> Option<(String, usize)>,
 ) -> Vec<String> {
     let mut placed = Vec::new();
+    // Entries come in page order, so each is looked for after the last
+    // mark: a title that also appears earlier on the page (two modules of
+    // one name, a title quoted in an overview) must not put its mark
+    // before the previous page's, out of reading order.
+    let mut from = 0;
     for (title, label) in entries {
         let Some((needle, offset)) = find(title) else {
             continue;
         };
-        if let Some(at) = html.find(&needle) {
-            html.insert_str(at + offset, &pagelist::marker(label));
+        if let Some(found) = html[from..].find(&needle) {
+            let at = from + found + offset;
+            let marker = pagelist::marker(label);
+            html.insert_str(at, &marker);
+            from = at + marker.len();
             placed.push(label.clone());
         }
     }
@@ -92,4 +100,25 @@ pub(super) fn page_list(pages: Option<&PageList>, placed: &Placed) -> Vec<Value>
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_marked_in_page_order_when_a_title_repeats() {
+        let mut html = String::from("<li>Intro</li><li>Cache</li><li>Intro</li><li>Queue</li>");
+        let entries = [
+            ("Cache".to_string(), "2".to_string()),
+            ("Intro".to_string(), "3".to_string()),
+            ("Queue".to_string(), "4".to_string()),
+        ];
+        let placed = mark_entries(&mut html, &entries, |t| Some((format!("<li>{t}"), 0)));
+        assert_eq!(placed, ["2", "3", "4"]);
+        let at = |label: &str| html.find(&pagelist::marker(label)).expect(label);
+        assert!(at("2") < at("3") && at("3") < at("4"), "{html}");
+        // The second "Intro", after Cache's mark, not the first.
+        assert!(html.starts_with("<li>Intro</li>"), "{html}");
+    }
 }
