@@ -233,7 +233,7 @@ fn run(
     // them as soon as a stage is laid out, so peak memory is one stage's;
     // watch keeps them for the next edit.
     let keep = |_| {};
-    let release: &(dyn Fn(usize) + Sync) = match session {
+    let release: &(dyn Fn(pdf::Release) + Sync) = match session {
         Some(_) => &keep,
         None => &free_layout_caches,
     };
@@ -432,12 +432,17 @@ fn run(
     Ok((report, warnings))
 }
 
-/// Frees Typst's memoised layouts (those no compile used in the last
-/// `max_age` calls; 0: all; `usize::MAX`: none) and hands the freed heap
-/// back to the OS (glibc keeps it otherwise, and the export would add its
-/// peak on top of the layout's).
-fn free_layout_caches(max_age: usize) {
-    comemo::evict(max_age);
+/// Frees what `release` allows of Typst's memoised layouts and hands the
+/// freed heap back to the OS (glibc keeps it otherwise, and the export
+/// would add its peak on top of the layout's).
+fn free_layout_caches(release: pdf::Release) {
+    // comemo ages every entry at each call: `Heap` is a call too (so the
+    // ages `Unused` counts stay as they were), one that removes nothing.
+    comemo::evict(match release {
+        pdf::Release::All => 0,
+        pdf::Release::Unused(age) => age,
+        pdf::Release::Heap => usize::MAX,
+    });
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory; no pointers are touched.
     unsafe {

@@ -21,7 +21,7 @@ use super::markup::{self, Generated, Settings};
 use super::pagemap;
 use super::session::Sources;
 use super::world::{Fonts, ImageStore, QuireWorld, doc_source};
-use super::{Job, PdfOptions, compose, export};
+use super::{Job, PdfOptions, Release, compose, export};
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
 use crate::model::{Book, Index, ModuleRef};
@@ -38,7 +38,7 @@ pub(super) struct Context<'a> {
     images: ImageStore,
     template: String,
     sources: Arc<Sources>,
-    release: &'a (dyn Fn(usize) + Sync),
+    release: &'a (dyn Fn(Release) + Sync),
 }
 
 impl<'a> Context<'a> {
@@ -67,7 +67,7 @@ impl<'a> Context<'a> {
     pub(super) fn book_layout(&self) -> Result<Layout> {
         let parts = self.parts()?;
         // Each document's memoised layout serves no other (see `typeset_all`).
-        (self.release)(0);
+        (self.release)(Release::All);
         let mut pages = parts.pages.clone();
         let mut fallback = BTreeSet::new();
         // A book without tags or difficulties has no indexes: no back matter.
@@ -78,7 +78,7 @@ impl<'a> Context<'a> {
             let start = pages.start(Doc::Back);
             pagemap::add_labels(&mut pages, &back.labels, start);
         }
-        (self.release)(0);
+        (self.release)(Release::All);
         let front = self.typeset_doc(Doc::Front, &pages, &mut fallback)?;
         Ok(Layout {
             parts,
@@ -122,7 +122,7 @@ impl<'a> Context<'a> {
             })
             .collect::<Result<_>>()?;
         // Nothing laid out so far is laid out again.
-        (self.release)(0);
+        (self.release)(Release::All);
         let mut later: Vec<Doc> = (0..n).map(Doc::Opener).collect();
         later.push(Doc::Numbers);
         later.extend((0..n).map(Doc::PartIndex));
@@ -179,7 +179,7 @@ impl<'a> Context<'a> {
                 // used it while as many documents finished as there are
                 // workers, so the cache holds a few documents', not the
                 // book's, and what a compile under way uses stays.
-                (self.release)(rayon::current_num_threads());
+                (self.release)(Release::Unused(rayon::current_num_threads()));
                 laid.map(|l| (d.key(), l))
             })
             .collect()

@@ -136,12 +136,22 @@ pub struct Job<'a> {
     pub fonts: Arc<Fonts>,
     /// `quire watch`: sources and exports kept between builds.
     pub session: Option<&'a Session>,
-    /// Called with 0 whenever nothing laid out so far will be laid out
-    /// again, and with a small age after each document: the caller may free
-    /// Typst's caches there, all of them or what no compile used in the last
-    /// `age` calls (a one-shot build does, so peak memory is a few
-    /// documents' caches, not the book's; watch keeps them for the next edit).
-    pub release: &'a (dyn Fn(usize) + Sync),
+    /// Called whenever memory may go (see [`Release`]): a one-shot build
+    /// frees it, so peak memory is a few documents' caches, not the book's;
+    /// watch keeps Typst's caches for the next edit.
+    pub release: &'a (dyn Fn(Release) + Sync),
+}
+
+/// What a [`Job`]'s caller may free at a point of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// Nothing laid out so far is laid out again: all of Typst's caches.
+    All,
+    /// A document finished: what no compile used in the last this many
+    /// calls (what a compile under way uses stays).
+    Unused(usize),
+    /// Only the freed heap, back to the OS (glibc keeps it otherwise).
+    Heap,
 }
 
 /// Where a PDF of this book goes under `out_dir`.
@@ -169,7 +179,7 @@ pub fn booklet_path(book: &Book, out_dir: &Path, p: usize) -> PathBuf {
 /// the front matter. Nothing is exported yet; the warnings are known.
 pub fn typeset(job: &Job) -> Result<Layout> {
     let layout = layout::Context::new(job)?.book_layout()?;
-    (job.release)(0);
+    (job.release)(Release::All);
     Ok(layout)
 }
 
@@ -177,17 +187,16 @@ pub fn typeset(job: &Job) -> Result<Layout> {
 /// booklet imposes.
 pub fn typeset_parts(job: &Job) -> Result<Parts> {
     let parts = layout::Context::new(job)?.parts()?;
-    (job.release)(0);
+    (job.release)(Release::All);
     Ok(parts)
 }
 
 /// The part PDFs of these parts (each a document of its own, see
 /// [`compose::part`]), packed: what watch writes before the book.
 pub fn export(job: &Job, layout: &Layout, parts: &[usize], out_dir: &Path) -> Result<Vec<Pdf>> {
-    let duplex = crate::model::paper::Profile::of(job.options.paper).duplex;
     let one = |&p: &usize| {
         let path = path(job.book, out_dir, Scope::Part(p));
-        let part = compose::part(job.book, job.index, &layout.parts, &layout.pages, p, duplex);
+        let part = part_document(job, layout, p);
         let bytes = match job.session {
             Some(s) => s.exported(&path, typst::utils::hash128(part.pages()), || {
                 export::pdf(job, &part)
@@ -199,6 +208,12 @@ pub fn export(job: &Job, layout: &Layout, parts: &[usize], out_dir: &Path) -> Re
     };
     // One at a time, see `export_all`.
     parts.iter().map(one).collect()
+}
+
+/// Part `p` as a document of its own, on the job's paper.
+fn part_document(job: &Job, layout: &Layout, p: usize) -> typst_layout::PagedDocument {
+    let duplex = crate::model::paper::Profile::of(job.options.paper).duplex;
+    compose::part(job.book, job.index, &layout.parts, &layout.pages, p, duplex)
 }
 
 /// The PDFs of these scopes, in their order, with as little in memory at
@@ -215,13 +230,13 @@ pub fn export_all(job: &Job, layout: Layout, scopes: &[Scope], out_dir: &Path) -
     let mut unpacked = Vec::with_capacity(scopes.len());
     for &scope in scopes {
         if let Scope::Part(p) = scope {
-            let part = compose::part(job.book, job.index, &layout.parts, &layout.pages, p, duplex);
+            let part = part_document(job, &layout, p);
             unpacked.push((scope, export::typst_pdf(job, &part)?, part.pages().len()));
         }
     }
     // What the part PDFs' exports freed goes back to the OS (glibc keeps
     // it, some in other threads' heaps that the book's does not reuse).
-    (job.release)(usize::MAX);
+    (job.release)(Release::Heap);
     if scopes.contains(&Scope::Book) {
         let book = compose::book(&layout, duplex);
         // Its pages share their frames with the layout: the rest goes.
@@ -232,7 +247,7 @@ pub fn export_all(job: &Job, layout: Layout, scopes: &[Scope], out_dir: &Path) -
     } else {
         drop(layout);
     }
-    (job.release)(0);
+    (job.release)(Release::All);
     let pack = |(scope, bytes, pages): (Scope, Vec<u8>, usize)| {
         Ok(Pdf {
             path: path(job.book, out_dir, scope),
@@ -245,7 +260,7 @@ pub fn export_all(job: &Job, layout: Layout, scopes: &[Scope], out_dir: &Path) -
     let (book, parts): (Vec<_>, Vec<_>) = unpacked.into_iter().partition(|u| u.0 == Scope::Book);
     let parts: Vec<Pdf> = parts.into_par_iter().map(pack).collect::<Result<_>>()?;
     // Their heaps are rayon's workers', which the book's does not reuse.
-    (job.release)(usize::MAX);
+    (job.release)(Release::Heap);
     let mut book = book.into_iter().map(pack).collect::<Result<Vec<Pdf>>>()?;
     let mut parts = parts.into_iter();
     // Back in the order asked for.
