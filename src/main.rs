@@ -167,6 +167,7 @@ fn pdf_settings(
             _ => None,
         },
         creep: imposition.creep,
+        assembly: None,
     })
 }
 

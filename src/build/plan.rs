@@ -85,6 +85,7 @@ impl Plan {
                 paper,
                 open: settings.open.unwrap_or(or_screen(pdf::Open::MODULES)),
                 part_open: settings.part_open.unwrap_or(or_screen(pdf::Open::PARTS)),
+                assembly: settings.assembly.unwrap_or_default(),
             },
             imposition: BookletOptions {
                 signature: settings.signature.map_or(defaults.signature, usize::from),

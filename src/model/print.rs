@@ -44,6 +44,38 @@ impl Open {
     pub const PARTS: Open = Open::Right;
 }
 
+/// How the PDFs are put together (`[pdf] assembly` in book.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Assembly {
+    /// `whole` up to [`Assembly::STREAMED_FROM`] words, `streamed` beyond.
+    #[default]
+    Auto,
+    /// The whole book laid out at once, each PDF written from it: memory
+    /// grows with the book (about 0.75 GB per 1,000 pages).
+    Whole,
+    /// Document by document, each module exported once laid out and its
+    /// pages freed, the PDFs merged from those: memory bounded by a few
+    /// modules, not the book. The same pages, text, links, bookmarks and
+    /// tags; the file is laid out differently (each module's fonts apart).
+    Streamed,
+}
+
+impl Assembly {
+    /// Where `auto` streams: about three times the shipped curriculum,
+    /// past which the whole layout of a book passes 3 GB.
+    pub const STREAMED_FROM: usize = 2_000_000;
+
+    /// Whether a book of `words` words is streamed.
+    pub fn streams(self, words: usize) -> bool {
+        match self {
+            Assembly::Auto => words >= Self::STREAMED_FROM,
+            Assembly::Whole => false,
+            Assembly::Streamed => true,
+        }
+    }
+}
+
 /// What `quire build` writes when the command line names no format
 /// (`[build] formats` in book.toml).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +117,8 @@ pub struct PdfSettings {
     pub marks: Option<bool>,
     /// Booklets: creep compensation per sheet, millimetres.
     pub creep: Option<f64>,
+    /// How the PDFs are put together.
+    pub assembly: Option<Assembly>,
 }
 
 impl PdfSettings {
@@ -98,6 +132,7 @@ impl PdfSettings {
             signature: self.signature.or(fallback.signature),
             marks: self.marks.or(fallback.marks),
             creep: self.creep.or(fallback.creep),
+            assembly: self.assembly.or(fallback.assembly),
         }
     }
 }

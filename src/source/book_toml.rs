@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::model::print::{Formats, Open, Paper, PdfSettings};
+use crate::model::print::{Assembly, Formats, Open, Paper, PdfSettings};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -143,6 +143,8 @@ pub struct PdfToml {
     pub open: Option<Open>,
     /// Where part openings and the indexes open: right (default) | any.
     pub part_open: Option<Open>,
+    /// whole | streamed | auto (default): see `Assembly`.
+    pub assembly: Option<Assembly>,
     /// `[pdf.booklet]`: imposition of study booklets.
     #[serde(default)]
     pub booklet: BookletToml,
@@ -195,6 +197,7 @@ impl PdfToml {
             paper: self.paper,
             open: self.open,
             part_open: self.part_open,
+            assembly: self.assembly,
             signature,
             marks: b.marks,
             creep,

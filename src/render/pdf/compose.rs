@@ -7,14 +7,15 @@
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
 
-use typst::ecow::eco_format;
 use typst::introspection::{PagedPosition, Tag};
 use typst::layout::{Abs, Frame, FrameItem, Point};
 use typst::model::{Destination, Document as _, LinkMarker};
 use typst_layout::{Page, PagedDocument};
 
+use super::Scope;
 use super::doc::{Doc, PageMap, XRef};
-use super::laid::{Laid, Layout, Parts};
+use super::export::{Link, Pieces};
+use super::laid::{Chunk, Chunks, Laid, Layout, Parts};
 use super::markup;
 use crate::model::{Book, Index, ModuleRef};
 
@@ -36,25 +37,38 @@ pub(super) fn part_pages(
     let first = pages_map.start(Doc::Opener(p));
     let mut pages: Vec<Page> = openers[p].doc.pages().to_vec();
     let furniture = numbers.doc.pages();
+    let furniture = |number: u64| {
+        let n = usize::try_from(number - 1).ok()?;
+        furniture.get(n).map(|f| &f.frame)
+    };
     for (m, laid) in modules[p].iter().enumerate() {
         let start = pages_map.start(Doc::Module(ModuleRef { part: p, module: m }));
         fill_to(&mut pages, (start - first) as usize);
-        for (i, page) in laid.doc.pages().iter().enumerate() {
-            let mut page = page.clone();
-            let number = start + i as u64;
-            page.number = number;
-            page.frame
-                .translate(Point::with_x(mirror(i, number, verso_shift)));
-            if let Some(f) = usize::try_from(number - 1)
-                .ok()
-                .and_then(|n| furniture.get(n))
-            {
-                page.frame.push_frame(Point::zero(), f.frame.clone());
-            }
-            pages.push(page);
-        }
+        pages.extend(module_pages(laid, start, verso_shift, furniture));
     }
     pages
+}
+
+/// A module's pages as in the book, its first numbered `start`: each moved
+/// to its side of the sheet ([`mirror`]), its running head and footer
+/// (`furniture(number)`) grafted on.
+pub(super) fn module_pages<'a>(
+    laid: &'a Laid,
+    start: u64,
+    verso_shift: Abs,
+    furniture: impl Fn(u64) -> Option<&'a Frame> + 'a,
+) -> impl Iterator<Item = Page> + 'a {
+    laid.doc.pages().iter().enumerate().map(move |(i, page)| {
+        let mut page = page.clone();
+        let number = start + i as u64;
+        page.number = number;
+        page.frame
+            .translate(Point::with_x(mirror(i, number, verso_shift)));
+        if let Some(f) = furniture(number) {
+            page.frame.push_frame(Point::zero(), f.clone());
+        }
+        page
+    })
 }
 
 /// A part's documents in page order: each with the page index (in the
@@ -158,6 +172,86 @@ pub(super) fn part(
     PagedDocument::new(pages.into_iter().collect(), info)
 }
 
+/// A streamed book's PDF (`scope`) as the chunks it is merged from, in
+/// page order, as [`book`] and [`part`] compose the pages: the same
+/// documents where the page map starts them, cross-references resolved
+/// (or dropped) and named the same way.
+pub(super) fn pieces<'a>(
+    book: &Book,
+    index: &Index,
+    layout: &'a Layout,
+    chunks: &'a Chunks,
+    scope: Scope,
+) -> Pieces<'a> {
+    let numbers = &layout.pages;
+    let parts = &layout.parts;
+    let mut placement = Placement::default();
+    let mut pieces: Vec<&Chunk> = Vec::new();
+    let len = |pieces: &[&Chunk]| pieces.iter().map(|c| c.heights.len()).sum::<usize>();
+    let meta = match scope {
+        Scope::Book => {
+            pieces.push(&chunks.front);
+            placement.place(Some(Doc::Front), &layout.front.labels, 0, unmoved);
+            let body = len(&pieces);
+            for (p, opener) in chunks.openers.iter().enumerate() {
+                let at = body + (numbers.start(Doc::Opener(p)) - 1) as usize;
+                place_part(&mut placement, parts, numbers, p, at);
+                pieces.push(opener);
+                pieces.extend(&chunks.modules[p]);
+            }
+            if let (Some(laid), Some(chunk)) = (&layout.back, &chunks.back) {
+                let at = body + (numbers.start(Doc::Back) - 1) as usize;
+                placement.place(Some(Doc::Back), &laid.labels, at, unmoved);
+                pieces.push(chunk);
+            }
+            0
+        }
+        Scope::Part(p) => {
+            pieces.extend(&chunks.leads[p]);
+            let meta = pieces.len();
+            place_part(&mut placement, parts, numbers, p, len(&pieces));
+            pieces.push(&chunks.openers[p]);
+            pieces.extend(&chunks.modules[p]);
+            if markup::part_has_index(index, p)
+                && let Some(chunk) = &chunks.indexes[p]
+            {
+                placement.place(None, &parts.indexes[p].labels, len(&pieces), unmoved);
+                pieces.push(chunk);
+            }
+            let _ = book;
+            meta
+        }
+    };
+    let link = move |uri: &str| {
+        if !XRef::is(uri) {
+            return Link::Keep;
+        }
+        match XRef::decode(uri).and_then(|x| placement.resolve(&x)) {
+            Some(pos) => Link::To {
+                page: pos.page.get() - 1,
+                x: pos.point.x.to_pt(),
+                y: pos.point.y.to_pt(),
+            },
+            None => Link::Drop,
+        }
+    };
+    let text = move |s: &str| XRef::is(s).then(|| alt_text(numbers, s));
+    Pieces {
+        pieces,
+        meta,
+        link: Box::new(link),
+        text: Box::new(text),
+    }
+}
+
+/// What a link to a cross-reference says it leads to.
+fn alt_text(numbers: &PageMap, xref: &str) -> String {
+    match XRef::decode(xref).and_then(|x| page_number(numbers, &x)) {
+        Some(n) => format!("Page {n}"),
+        None => "Elsewhere in the book".into(),
+    }
+}
+
 /// A position moved `offset` pages on.
 fn shift(pos: PagedPosition, offset: usize) -> PagedPosition {
     PagedPosition {
@@ -182,7 +276,7 @@ fn pad_even(pages: &mut Vec<Page>) {
 }
 
 /// Blank pages after the last until there are `len`.
-fn fill_to(pages: &mut Vec<Page>, len: usize) {
+pub(super) fn fill_to(pages: &mut Vec<Page>, len: usize) {
     while pages.len() < len {
         let Some(last) = pages.last() else { return };
         let page = blank(last, last.number + 1);
@@ -191,7 +285,7 @@ fn fill_to(pages: &mut Vec<Page>, len: usize) {
 }
 
 /// A blank page the size of `like`, numbered `number`.
-fn blank(like: &Page, number: u64) -> Page {
+pub(super) fn blank(like: &Page, number: u64) -> Page {
     Page {
         frame: Frame::hard(like.frame.size()),
         number,
@@ -297,11 +391,8 @@ fn rewrite_xrefs(frame: &mut Frame, placement: &Placement, numbers: &PageMap) {
                 && let Some(alt) = &marker.alt
                 && XRef::is(alt)
             {
-                let page = XRef::decode(alt).and_then(|x| page_number(numbers, &x));
-                marker.alt = Some(match page {
-                    Some(n) => eco_format!("Page {n}"),
-                    None => "Elsewhere in the book".into(),
-                });
+                let new = alt_text(numbers, alt);
+                marker.alt = Some(new.into());
             }
             true
         }

@@ -67,6 +67,9 @@ pub enum Doc {
     PartIndex(usize),
     /// Page footers (numbers) for the modules' pages, grafted onto them.
     Numbers,
+    /// The same for body pages `first..=last` only (one module's, when the
+    /// book is exported module by module).
+    Furniture { first: u64, last: u64 },
 }
 
 impl Doc {
@@ -81,6 +84,7 @@ impl Doc {
             Doc::Back => "back".into(),
             Doc::PartIndex(p) => format!("part-{:02}-index", p + 1),
             Doc::Numbers => "numbers".into(),
+            Doc::Furniture { first, last } => format!("numbers-{first}-{last}"),
         }
     }
 

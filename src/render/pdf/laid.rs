@@ -17,6 +17,10 @@ pub(super) struct Laid {
     /// Every labelled place in it (see [`super::pagemap::labelled`]): what
     /// composition reads of a document whose pages it has copied.
     pub(super) labels: Vec<(String, PagedPosition)>,
+    /// Its page count, kept when the pages go.
+    pub(super) pages: usize,
+    /// Its index mention markers (see [`super::pagemap::mentions`]).
+    pub(super) mentions: Vec<super::pagemap::Mention>,
     pub(super) generated: Generated,
     /// Typst's warnings (the markup's own are in `generated`).
     pub(super) warnings: Vec<Diagnostic>,
@@ -76,6 +80,11 @@ pub struct Layout {
     pub(super) back: Option<Laid>,
     /// Text no font can draw (see `coverage`).
     pub(super) coverage: Vec<Diagnostic>,
+    /// A book exported document by document: every page is in these, the
+    /// documents above keep only their labels (see [`Chunks`]).
+    pub(super) chunks: Option<Chunks>,
+    /// Warnings of documents not kept (a chunk's running heads).
+    pub(super) more_warnings: Vec<Diagnostic>,
 }
 
 impl Layout {
@@ -86,7 +95,55 @@ impl Layout {
             .chain(self.parts.laid())
             .flat_map(Laid::warnings)
             .chain(self.coverage.iter())
+            .chain(self.more_warnings.iter())
             .cloned()
             .collect()
     }
+}
+
+/// One document's pages (or a module's, with the blank pages after it)
+/// exported to a PDF of its own, for a book too large to hold laid out
+/// whole: the book and part PDFs are merged from these (`export::merge`).
+pub(super) struct Chunk {
+    /// As typst-pdf writes it (not packed).
+    pub(super) pdf: Vec<u8>,
+    /// Each page's height, pt: where a link onto it lands.
+    pub(super) heights: Vec<f64>,
+    /// Whether it claims PDF/UA-1 (its content meets it).
+    pub(super) ua: bool,
+    /// Its headings, for the merged PDF's bookmarks, as typst-pdf makes them.
+    pub(super) bookmarks: Vec<Bookmark>,
+    /// How many empty headings it starts with, there only for typst-pdf's
+    /// check of PDF/UA-1 (see `layout::stream`): the first elements of its
+    /// tag tree, which the merged PDF leaves out.
+    pub(super) lead: usize,
+}
+
+/// A heading of a chunk: what typst-pdf's outline is built of.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Bookmark {
+    pub(super) title: String,
+    pub(super) level: std::num::NonZeroUsize,
+    /// Bookmarked (else it only shapes the tree).
+    pub(super) include: bool,
+    /// Its position in the chunk.
+    pub(super) at: PagedPosition,
+}
+
+/// Every document of a book too large to hold laid out whole, exported
+/// (see [`Chunk`]) in page order.
+pub(super) struct Chunks {
+    /// Front matter (padded to an even page count when printed duplex).
+    pub(super) front: Chunk,
+    /// Per part: its opening pages and the blank pages up to its first module.
+    pub(super) openers: Vec<Chunk>,
+    /// Per part, per module: its pages and the blank pages after it.
+    pub(super) modules: Vec<Vec<Chunk>>,
+    /// Per part: its own tag index (its PDF only), if it has one.
+    pub(super) indexes: Vec<Option<Chunk>>,
+    /// Per part: the blank right-hand page its PDF opens with when it
+    /// starts on a left-hand one (see `compose::part`).
+    pub(super) leads: Vec<Option<Chunk>>,
+    /// The indexes.
+    pub(super) back: Option<Chunk>,
 }

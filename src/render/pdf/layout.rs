@@ -14,6 +14,8 @@ use typst::foundations::{Datetime, NativeElement};
 use typst::model::FootnoteEntry;
 use typst_layout::PagedDocument;
 
+mod stream;
+
 use super::diagnostics::{self, Failure};
 use super::doc::{Doc, PageMap};
 use super::laid::{Laid, Layout, Parts};
@@ -64,8 +66,14 @@ impl<'a> Context<'a> {
 
     /// Lays out the whole book: the parts, then the indexes (they list the
     /// parts' pages), then the front matter (its contents list both).
-    pub(super) fn book_layout(&self) -> Result<Layout> {
-        let parts = self.parts()?;
+    /// `streamed`: document by document, each exported as it is done (see
+    /// `stream`), not held laid out.
+    pub(super) fn book_layout(&self, streamed: bool) -> Result<Layout> {
+        let (parts, modules, more_warnings) = if streamed {
+            self.streamed_parts()?
+        } else {
+            (self.parts()?, Vec::new(), Vec::new())
+        };
         // Each document's memoised layout serves no other (see `typeset_all`).
         (self.release)(Release::All);
         let mut pages = parts.pages.clone();
@@ -80,13 +88,28 @@ impl<'a> Context<'a> {
         }
         (self.release)(Release::All);
         let front = self.typeset_doc(Doc::Front, &pages, &mut fallback)?;
-        Ok(Layout {
+        let mut layout = Layout {
             parts,
             pages,
             front,
             back,
             coverage: super::coverage::missing_glyphs(self.book, &self.fonts),
-        })
+            chunks: None,
+            more_warnings,
+        };
+        if streamed {
+            let chunks =
+                self.chunks(&layout.parts, modules, &layout.front, layout.back.as_ref())?;
+            layout.chunks = Some(chunks);
+            // Every page is in the chunks now.
+            let parts = &mut layout.parts;
+            let docs = parts.openers.iter_mut().chain(parts.indexes.iter_mut());
+            docs.chain([&mut layout.front])
+                .chain(layout.back.as_mut())
+                .for_each(Laid::forget_pages);
+            (self.release)(Release::All);
+        }
+        Ok(layout)
     }
 
     /// Lays out every part as documents of their own, in parallel: its
@@ -134,10 +157,7 @@ impl<'a> Context<'a> {
             let again: Vec<Laid> = (0..n)
                 .map(|p| take(&mut done, Doc::Opener(p)))
                 .collect::<Result<_>>()?;
-            let settled = again
-                .iter()
-                .zip(&openers)
-                .all(|(a, b)| a.doc.pages().len() == b.doc.pages().len());
+            let settled = again.iter().zip(&openers).all(|(a, b)| a.pages == b.pages);
             openers = again;
             if settled {
                 let numbers = take(&mut done, Doc::Numbers)?;
@@ -229,6 +249,8 @@ impl<'a> Context<'a> {
                     generated.page_starts = starts;
                     return Ok(Laid {
                         labels: pagemap::labelled(&laid),
+                        pages: laid.pages().len(),
+                        mentions: pagemap::mentions(&laid),
                         doc: laid,
                         generated,
                         warnings,

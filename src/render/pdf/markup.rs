@@ -112,6 +112,7 @@ pub fn generate(
         Doc::Back => matter().back_document(),
         Doc::PartIndex(p) => matter().part_index_document(p),
         Doc::Numbers => matter().numbers_document(),
+        Doc::Furniture { first, last } => matter().furniture_document(first, last),
     }
 }
 

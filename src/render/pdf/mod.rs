@@ -48,7 +48,7 @@ use crate::model::{Book, Index};
 use crate::render::BuildInfo;
 use crate::render::booklet::{BookletOptions, Sheet};
 
-pub use crate::model::print::{Open, Paper};
+pub use crate::model::print::{Assembly, Open, Paper};
 pub use impose::{impose, typeset_markup};
 pub use laid::{Layout, Parts};
 pub use pagestart::page_list;
@@ -97,6 +97,8 @@ pub struct PdfOptions {
     pub open: Open,
     /// Where each part's opening pages, and the indexes, open.
     pub part_open: Open,
+    /// How the PDFs are put together.
+    pub assembly: Assembly,
 }
 
 impl Default for PdfOptions {
@@ -105,6 +107,7 @@ impl Default for PdfOptions {
             paper: Paper::default(),
             open: Open::MODULES,
             part_open: Open::PARTS,
+            assembly: Assembly::default(),
         }
     }
 }
@@ -176,9 +179,14 @@ pub fn booklet_path(book: &Book, out_dir: &Path, p: usize) -> PathBuf {
 }
 
 /// Lays out the whole book: every part (in parallel), then the indexes and
-/// the front matter. Nothing is exported yet; the warnings are known.
+/// the front matter. Nothing is exported yet, unless the book is streamed
+/// (see [`Assembly`]: each document is then exported as it is laid out);
+/// the warnings are known.
 pub fn typeset(job: &Job) -> Result<Layout> {
-    let layout = layout::Context::new(job)?.book_layout()?;
+    let words = job.book.modules().map(|(_, m)| m.words).sum();
+    // Watch keeps each part PDF's export for the next edit: whole parts.
+    let streamed = job.session.is_none() && job.options.assembly.streams(words);
+    let layout = layout::Context::new(job)?.book_layout(streamed)?;
     (job.release)(Release::All);
     Ok(layout)
 }
@@ -194,6 +202,10 @@ pub fn typeset_parts(job: &Job) -> Result<Parts> {
 /// The part PDFs of these parts (each a document of its own, see
 /// [`compose::part`]), packed: what watch writes before the book.
 pub fn export(job: &Job, layout: &Layout, parts: &[usize], out_dir: &Path) -> Result<Vec<Pdf>> {
+    if let Some(chunks) = &layout.chunks {
+        let scopes: Vec<Scope> = parts.iter().map(|&p| Scope::Part(p)).collect();
+        return merged(job, layout, chunks, &scopes, out_dir);
+    }
     let one = |&p: &usize| {
         let path = path(job.book, out_dir, Scope::Part(p));
         let part = part_document(job, layout, p);
@@ -226,6 +238,9 @@ fn part_document(job: &Job, layout: &Layout, p: usize) -> typst_layout::PagedDoc
 /// the book alone: lopdf holds every object of a PDF, some twenty times
 /// its size, the export's largest step, which so never adds to the layout.
 pub fn export_all(job: &Job, layout: Layout, scopes: &[Scope], out_dir: &Path) -> Result<Vec<Pdf>> {
+    if let Some(chunks) = &layout.chunks {
+        return merged(job, &layout, chunks, scopes, out_dir);
+    }
     let duplex = crate::model::paper::Profile::of(job.options.paper).duplex;
     let mut unpacked = Vec::with_capacity(scopes.len());
     for &scope in scopes {
@@ -271,6 +286,31 @@ pub fn export_all(job: &Job, layout: Layout, scopes: &[Scope], out_dir: &Path) -
             Scope::Part(_) => parts.next(),
         })
         .collect())
+}
+
+/// The PDFs of these scopes merged from a streamed layout's chunks, one
+/// at a time (see `compose::pieces`, `export::merge`).
+fn merged(
+    job: &Job,
+    layout: &Layout,
+    chunks: &laid::Chunks,
+    scopes: &[Scope],
+    out_dir: &Path,
+) -> Result<Vec<Pdf>> {
+    scopes
+        .iter()
+        .map(|&scope| {
+            let pieces = compose::pieces(job.book, job.index, layout, chunks, scope);
+            let pages = pieces.pieces.iter().map(|c| c.heights.len()).sum();
+            let bytes = export::merge(&pieces)?;
+            (job.release)(Release::Heap);
+            Ok(Pdf {
+                path: path(job.book, out_dir, scope),
+                bytes,
+                pages,
+            })
+        })
+        .collect()
 }
 
 /// Part `p`'s study booklet: its PDF (from parts laid out at the booklet's

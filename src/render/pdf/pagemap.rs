@@ -28,7 +28,7 @@ pub(super) struct Plan {
 }
 
 /// The first page number a document opening `open` can take at `next` or later.
-fn open_at(next: u64, open: Open) -> u64 {
+pub(super) fn open_at(next: u64, open: Open) -> u64 {
     match open {
         Open::Right if next.is_multiple_of(2) => next + 1,
         _ => next,
@@ -64,8 +64,8 @@ pub(super) fn page_map(openers: &[Laid], parts: &[Vec<Laid>], opts: &PdfOptions)
         .iter()
         .zip(parts)
         .map(|(o, ms)| {
-            let modules = ms.iter().map(|m| m.doc.pages().len()).collect();
-            (o.doc.pages().len(), modules)
+            let modules = ms.iter().map(|m| m.pages).collect();
+            (o.pages, modules)
         })
         .collect();
     let plan = Plan::new(&counts, opts.open, opts.part_open);
@@ -78,32 +78,21 @@ pub(super) fn page_map(openers: &[Laid], parts: &[Vec<Laid>], opts: &PdfOptions)
                 .map(move |(m, l)| (Doc::Module(ModuleRef { part: p, module: m }), l)),
         );
         for ((doc, laid), &start) in docs.zip(&plan.starts[p]) {
-            let doc_pages = &laid.doc;
             map.starts.insert(doc.key(), start);
             if let Doc::Module(r) = doc {
-                map.modules.push((r, start, doc_pages.pages().len() as u64));
+                map.modules.push((r, start, laid.pages as u64));
             }
             add_labels(&mut map, &laid.labels, start);
-            let introspector = doc_pages.introspector();
-            for elem in introspector.elements().query_labelled().iter() {
-                let Some(label) = elem.label() else { continue };
-                let name = label.resolve();
-                let Some(key) = name.as_str().strip_prefix(doc::MENTION) else {
-                    continue;
-                };
-                let Some(pos) = elem.location().and_then(|l| introspector.position(l)) else {
-                    continue;
-                };
-                let page = pos.page.get() - 1;
+            for m in &laid.mentions {
                 let at = XRef::At {
                     doc,
-                    page,
-                    y: pos.point.y.to_pt(),
+                    page: m.page,
+                    y: m.y,
                 };
                 map.mentions
-                    .entry(key.to_string())
+                    .entry(m.key.clone())
                     .or_default()
-                    .push((at, start + page as u64));
+                    .push((at, start + m.page as u64));
             }
         }
     }
@@ -111,6 +100,35 @@ pub(super) fn page_map(openers: &[Laid], parts: &[Vec<Laid>], opts: &PdfOptions)
     map.body_pages = plan.back - 1;
     map.starts.insert(Doc::Back.key(), plan.back);
     map
+}
+
+/// An index mention marker of a document: its tag key, the page index
+/// (from 0) and how far down that page, in pt.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Mention {
+    pub(super) key: String,
+    pub(super) page: usize,
+    pub(super) y: f64,
+}
+
+/// Every index mention marker of a document, in document order.
+pub(super) fn mentions(doc: &PagedDocument) -> Vec<Mention> {
+    let introspector = doc.introspector();
+    introspector
+        .elements()
+        .query_labelled()
+        .iter()
+        .filter_map(|elem| {
+            let name = elem.label()?.resolve();
+            let key = name.as_str().strip_prefix(doc::MENTION)?.to_string();
+            let pos = introspector.position(elem.location()?)?;
+            Some(Mention {
+                key,
+                page: pos.page.get() - 1,
+                y: pos.point.y.to_pt(),
+            })
+        })
+        .collect()
 }
 
 /// Every labelled place of a document (index mention markers aside): name

@@ -338,6 +338,41 @@ impl<'a> Matter<'a> {
         self.finish()
     }
 
+    /// The running heads and footers of body pages `first..=last`, as
+    /// [`Self::numbers_document`] typesets them: its page for number `n` is
+    /// this one's page `n - first`, or `n - first + 1` when `first` is even
+    /// (a page before it keeps every page on its side of the sheet).
+    pub(super) fn furniture_document(mut self, first: u64, last: u64) -> Generated {
+        self.preamble();
+        let book = self.book;
+        let from = if first.is_multiple_of(2) {
+            first - 1
+        } else {
+            first
+        };
+        let count = last.saturating_sub(from) + 1;
+        let mut heads = vec!["none".to_string(); count as usize];
+        for &(r, start, len) in &self.settings.pages.modules {
+            let part = &book.parts[r.part];
+            let running = lit(&format!("Part {}: {}", part.number, part.title));
+            let title = lit(&book.module(r).title);
+            for number in (start + 1..start + len).filter(|n| (from..=last).contains(n)) {
+                if let Some(head) = heads.get_mut((number - from) as usize) {
+                    let left = number.is_multiple_of(2);
+                    head.clone_from(if left { &running } else { &title });
+                }
+            }
+        }
+        let _ = writeln!(
+            self.out,
+            "#set page(header: page-heads({}))\n#counter(page).update({from})\n\
+             #for _ in range({}) {{ pagebreak() }}",
+            array(heads),
+            count - 1
+        );
+        self.finish()
+    }
+
     /// The indexes, numbered on from the last part.
     pub(super) fn back_document(mut self) -> Generated {
         self.preamble();
