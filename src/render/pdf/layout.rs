@@ -306,7 +306,12 @@ impl<'a> Context<'a> {
         // Where each page begins in the book's text (the EPUB's print page numbers).
         let starts = match kind {
             Doc::Module(_) | Doc::Opener(_) | Doc::Front | Doc::Back => {
-                let range = |span| typst::WorldExt::range(&world, span);
+                let ranges = typst::World::source(&world, world.generated_id())
+                    .map(|s| super::pagestart::span_ranges(&s))
+                    .unwrap_or_default();
+                let range = |span| {
+                    (ranges.get(&span).cloned()).or_else(|| typst::WorldExt::range(&world, span))
+                };
                 // The titles a page of a list can begin at.
                 let book = self.book;
                 let entries: Vec<&str> = match kind {

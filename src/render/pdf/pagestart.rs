@@ -7,10 +7,11 @@
 //! topmost, leftmost glyph that comes from the body text (not a footnote, not
 //! a table header repeated from the page before).
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use typst::layout::{Abs, Frame, FrameItem, Point};
-use typst::syntax::{FileId, Span};
+use typst::syntax::{FileId, LinkedNode, Source, Span};
 use typst_layout::PagedDocument;
 
 use super::markup::Generated;
@@ -33,6 +34,22 @@ pub struct TextRun {
     pub end: usize,
     pub container: u32,
     pub chars: u32,
+}
+
+/// Every node of `source` by its span, with its byte range: one walk of
+/// the tree. (Asking the source for each span walks its top level from the
+/// start: quadratic in a long module, a tenth of the build at ten times the
+/// curriculum.)
+pub fn span_ranges(source: &Source) -> HashMap<Span, Range<usize>> {
+    fn walk(node: &LinkedNode, out: &mut HashMap<Span, Range<usize>>) {
+        out.entry(node.span()).or_insert_with(|| node.range());
+        for child in node.children() {
+            walk(&child, out);
+        }
+    }
+    let mut out = HashMap::new();
+    walk(&LinkedNode::new(source.root()), &mut out);
+    out
 }
 
 /// Per page of `doc`, where its text begins (`None`: no body text on it).

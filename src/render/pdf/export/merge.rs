@@ -441,11 +441,19 @@ impl Ctx<'_> {
         }
 
         let page_ids: BTreeSet<u32> = pages.iter().map(|p| p.0).collect();
+        let inherited = self.renumbered_dict(inherited, &map);
         for (&id, object) in &doc.objects {
             if skip.contains(&id.0) || dropped.contains(&id.0) {
                 continue;
             }
             let mut object = object.clone();
+            self.rewrite_text(&mut object, false);
+            if !renamed.is_empty() {
+                rename_ids(&mut object, &renamed);
+            }
+            drop_refs(&mut object, &dropped);
+            // What is renumbered is the chunk's; what is set after, the merge's.
+            let mut object = self.renumbered(object, &map);
             if let Some(dict) = dict_of(&mut object) {
                 if page_ids.contains(&id.0) {
                     dict.set("Parent", Object::Reference((self.pages_root, 0)));
@@ -464,12 +472,6 @@ impl Ctx<'_> {
                     }
                 }
             }
-            self.rewrite_text(&mut object, false);
-            if !renamed.is_empty() {
-                rename_ids(&mut object, &renamed);
-            }
-            drop_refs(&mut object, &dropped);
-            let object = self.renumbered(object, &map);
             out.put(self.new_id(id.0, &map), object)?;
         }
         tree.next_key += next_key;
@@ -1013,5 +1015,129 @@ impl Out {
         Writer::write_object(&mut self.bytes, &Object::Stream(stream)).map_err(broken)?;
         let _ = write!(self.bytes, "\nendobj\nstartxref\n{at}\n%%EOF\n");
         Ok(self.bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(source: &str) -> Chunk {
+        let pdf = crate::render::pdf::typeset_markup(source)
+            .expect("typesets")
+            .0;
+        let doc = Document::load_mem(&pdf).expect("reads");
+        let heights = doc
+            .get_pages()
+            .values()
+            .map(|&id| {
+                let page = doc.get_dictionary(id).expect("page");
+                let media = page
+                    .get(b"MediaBox")
+                    .and_then(Object::as_array)
+                    .expect("media box");
+                f64::from(media[3].as_float().expect("height"))
+            })
+            .collect();
+        Chunk {
+            pdf,
+            heights,
+            ua: false,
+            bookmarks: Vec::new(),
+            lead: 0,
+        }
+    }
+
+    fn annotations(doc: &Document) -> Vec<&Dictionary> {
+        doc.objects
+            .values()
+            .filter_map(|o| o.as_dict().ok())
+            .filter(|d| d.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Link"))
+            .collect()
+    }
+
+    #[test]
+    fn chunks_merge_into_one_pdf_with_their_links_between_them() {
+        let one = chunk(
+            "= One\n\n#link(\"quire:two\")[to two] and #link(\"https://example.org/\")[the web]\n#pagebreak()\nMore.",
+        );
+        let two = chunk("= Two\n\nBack #link(\"quire:gone\")[elsewhere].");
+        let pieces = Pieces {
+            pieces: vec![&one, &two],
+            meta: 0,
+            link: Box::new(|uri| match uri {
+                "quire:two" => Link::To {
+                    page: 2,
+                    x: 10.0,
+                    y: 110.0,
+                },
+                "quire:gone" => Link::Drop,
+                _ => Link::Keep,
+            }),
+            text: Box::new(|_| None),
+        };
+        let merged = merge(&pieces).expect("merges");
+        assert_eq!(merged, merge(&pieces).expect("merges again"), "same bytes");
+        let doc = Document::load_mem(&merged).expect("the merged PDF reads");
+        let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
+        assert_eq!(pages.len(), 3);
+        let links = annotations(&doc);
+        let uri = |d: &&Dictionary| {
+            d.get(b"A")
+                .and_then(Object::as_dict)
+                .and_then(|a| a.get(b"URI"))
+                .and_then(Object::as_str)
+                .map(|u| String::from_utf8_lossy(u).into_owned())
+                .ok()
+        };
+        let uris: Vec<String> = links.iter().filter_map(uri).collect();
+        assert_eq!(
+            uris,
+            ["https://example.org/"],
+            "the web link stays, the dropped one goes"
+        );
+        let dests: Vec<&Vec<Object>> = links
+            .iter()
+            .filter_map(|d| d.get(b"Dest").and_then(Object::as_array).ok())
+            .collect();
+        assert_eq!(dests.len(), 1, "the link to the second chunk");
+        assert_eq!(dests[0][0].as_reference().expect("page"), pages[2]);
+        let top = f64::from(dests[0][3].as_float().expect("top"));
+        assert!((top - (one.heights[0] - 100.0)).abs() < 0.01, "{top}");
+        // Every page hangs from the one page tree; every annotation is on a page.
+        let root = doc
+            .catalog()
+            .expect("catalog")
+            .get(b"Pages")
+            .and_then(Object::as_reference)
+            .expect("pages");
+        for &page in &pages {
+            let dict = doc.get_dictionary(page).expect("page");
+            assert_eq!(
+                dict.get(b"Parent").and_then(Object::as_reference).ok(),
+                Some(root)
+            );
+        }
+    }
+
+    #[test]
+    fn page_label_ranges_that_only_number_on_are_joined() {
+        let label = |style: &[u8], start: i64| {
+            let mut d = Dictionary::new();
+            d.set("S", Object::Name(style.to_vec()));
+            d.set("St", Object::Integer(start));
+            Object::Dictionary(d)
+        };
+        // Two chunks numbered 1-4 and 5-: one range; then roman from 1 again.
+        let joined = page_labels(vec![
+            (0, label(b"D", 1)),
+            (4, label(b"D", 5)),
+            (9, label(b"r", 1)),
+        ]);
+        let keys: Vec<i64> = joined
+            .iter()
+            .map(|(k, _)| k.as_i64().expect("key"))
+            .collect();
+        assert_eq!(keys, [0, 9]);
     }
 }

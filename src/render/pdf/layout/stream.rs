@@ -466,3 +466,46 @@ fn bookmarks(doc: &PagedDocument) -> Vec<Bookmark> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::print::Open;
+
+    /// The cursor starts each module where the page map's plan does, and
+    /// ends it where what follows starts, for every way of opening.
+    #[test]
+    fn modules_start_where_the_plan_starts_them() {
+        let parts: Vec<(usize, Vec<usize>)> = vec![
+            (1, vec![1, 3, 2]),
+            (2, vec![]),
+            (3, vec![2, 1]),
+            (1, vec![4]),
+        ];
+        for open in [Open::Right, Open::Any] {
+            for part_open in [Open::Right, Open::Any] {
+                let opts = super::super::super::PdfOptions {
+                    open,
+                    part_open,
+                    ..Default::default()
+                };
+                let plan = pagemap::Plan::new(&parts, open, part_open);
+                let openers: Vec<usize> = parts.iter().map(|p| p.0).collect();
+                let counts = parts.iter().map(|p| p.1.len()).collect();
+                let mut cursor = Cursor::new(&openers, counts, &opts);
+                for (p, (_, modules)) in parts.iter().enumerate() {
+                    for (m, &len) in modules.iter().enumerate() {
+                        let (start, end) = cursor.module(ModuleRef { part: p, module: m }, len);
+                        assert_eq!(
+                            start,
+                            plan.starts[p][m + 1],
+                            "{open:?}/{part_open:?} {p}.{m}"
+                        );
+                        let next = plan.starts[p].get(m + 2).copied().unwrap_or(plan.ends[p]);
+                        assert_eq!(end, next, "{open:?}/{part_open:?} {p}.{m} ends");
+                    }
+                }
+            }
+        }
+    }
+}
