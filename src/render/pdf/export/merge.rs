@@ -34,6 +34,9 @@ pub(in crate::render::pdf) enum Link {
     To { page: usize, x: f64, y: f64 },
 }
 
+/// A string's replacement, if any.
+pub(in crate::render::pdf) type Rewrite<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
+
 /// A merged PDF's input: its chunks in page order, the one whose catalog,
 /// metadata and document information it takes, and what its
 /// cross-references become.
@@ -43,7 +46,7 @@ pub(in crate::render::pdf) struct Pieces<'a> {
     /// A link annotation's URI.
     pub(in crate::render::pdf) link: Box<dyn Fn(&str) -> Link + 'a>,
     /// Any other string (a link's alternate text): its replacement, if any.
-    pub(in crate::render::pdf) text: Box<dyn Fn(&str) -> Option<String> + 'a>,
+    pub(in crate::render::pdf) text: Rewrite<'a>,
 }
 
 fn broken(what: impl std::fmt::Display) -> Error {
@@ -942,7 +945,7 @@ impl Out {
 
     fn direct(&mut self, id: u32, object: &Object) -> Result<()> {
         self.entries.insert(id, Entry::At(self.bytes.len() as u64));
-        let _ = write!(self.bytes, "{id} 0 obj\n");
+        let _ = writeln!(self.bytes, "{id} 0 obj");
         Writer::write_object(&mut self.bytes, object).map_err(broken)?;
         self.bytes.extend_from_slice(b"\nendobj\n");
         Ok(())
@@ -1011,7 +1014,7 @@ impl Out {
         stream
             .dict
             .set("Length", Object::Integer(stream.content.len() as i64));
-        let _ = write!(self.bytes, "{xref} 0 obj\n");
+        let _ = writeln!(self.bytes, "{xref} 0 obj");
         Writer::write_object(&mut self.bytes, &Object::Stream(stream)).map_err(broken)?;
         let _ = write!(self.bytes, "\nendobj\nstartxref\n{at}\n%%EOF\n");
         Ok(self.bytes)

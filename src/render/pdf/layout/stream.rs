@@ -276,6 +276,7 @@ impl Context<'_> {
         let mut indexes = Vec::with_capacity(n);
         let mut leads = Vec::with_capacity(n);
         let mut openers = Vec::with_capacity(n);
+        #[allow(clippy::needless_range_loop)] // p indexes four tables
         for p in 0..n {
             let part = &self.book.parts[p];
             let title = format!("Part {}: {}", part.number, part.title);
