@@ -177,7 +177,6 @@ pub(super) fn part(
 /// documents where the page map starts them, cross-references resolved
 /// (or dropped) and named the same way.
 pub(super) fn pieces<'a>(
-    book: &Book,
     index: &Index,
     layout: &'a Layout,
     chunks: &'a Chunks,
@@ -218,7 +217,6 @@ pub(super) fn pieces<'a>(
                 placement.place(None, &parts.indexes[p].labels, len(&pieces), unmoved);
                 pieces.push(chunk);
             }
-            let _ = book;
             meta
         }
     };

@@ -153,11 +153,7 @@ impl<'a> Context<'a> {
         // so its length stays; if it did not, the numbering is redone.
         for _ in 0..3 {
             pages = pagemap::page_map(&openers, &modules, &self.opts);
-            let mut done = self.typeset_all(&later, &pages)?;
-            let again: Vec<Laid> = (0..n)
-                .map(|p| take(&mut done, Doc::Opener(p)))
-                .collect::<Result<_>>()?;
-            let settled = again.iter().zip(&openers).all(|(a, b)| a.pages == b.pages);
+            let (again, settled, mut done) = self.openers_again(&openers, &later, &pages)?;
             openers = again;
             if settled {
                 let numbers = take(&mut done, Doc::Numbers)?;
@@ -187,6 +183,23 @@ impl<'a> Context<'a> {
             }
         }
         Err(Error::Internal("part openers did not settle".into()))
+    }
+
+    /// The parts' opening pages laid out again, their page numbers known
+    /// (`pages`), with the other documents of `docs`: the openings, whether
+    /// each kept its length, and the others.
+    fn openers_again(
+        &self,
+        openers: &[Laid],
+        docs: &[Doc],
+        pages: &PageMap,
+    ) -> Result<(Vec<Laid>, bool, BTreeMap<String, Laid>)> {
+        let mut done = self.typeset_all(docs, pages)?;
+        let again: Vec<Laid> = (0..openers.len())
+            .map(|p| take(&mut done, Doc::Opener(p)))
+            .collect::<Result<_>>()?;
+        let settled = again.iter().zip(openers).all(|(a, b)| a.pages == b.pages);
+        Ok((again, settled, done))
     }
 
     /// Lays out these documents in parallel: (document key, layout).
@@ -247,10 +260,11 @@ impl<'a> Context<'a> {
                     }
                     let mut generated = generated;
                     generated.page_starts = starts;
+                    let (labels, mentions) = pagemap::labelled(&laid);
                     return Ok(Laid {
-                        labels: pagemap::labelled(&laid),
+                        labels,
                         pages: laid.pages().len(),
-                        mentions: pagemap::mentions(&laid),
+                        mentions,
                         doc: laid,
                         generated,
                         warnings,

@@ -300,7 +300,7 @@ fn merged(
     scopes
         .iter()
         .map(|&scope| {
-            let pieces = compose::pieces(job.book, job.index, layout, chunks, scope);
+            let pieces = compose::pieces(job.index, layout, chunks, scope);
             let pages = pieces.pieces.iter().map(|c| c.heights.len()).sum();
             let bytes = export::merge(&pieces)?;
             (job.release)(Release::Heap);

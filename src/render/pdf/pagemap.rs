@@ -111,42 +111,28 @@ pub(super) struct Mention {
     pub(super) y: f64,
 }
 
-/// Every index mention marker of a document, in document order.
-pub(super) fn mentions(doc: &PagedDocument) -> Vec<Mention> {
+/// Every labelled place of a document: its labels (name and position)
+/// and, apart, its index mention markers, in document order.
+pub(super) fn labelled(doc: &PagedDocument) -> (Vec<(String, PagedPosition)>, Vec<Mention>) {
     let introspector = doc.introspector();
-    introspector
-        .elements()
-        .query_labelled()
-        .iter()
-        .filter_map(|elem| {
-            let name = elem.label()?.resolve();
-            let key = name.as_str().strip_prefix(doc::MENTION)?.to_string();
-            let pos = introspector.position(elem.location()?)?;
-            Some(Mention {
-                key,
+    let mut labels = Vec::new();
+    let mut mentions = Vec::new();
+    for elem in introspector.elements().query_labelled().iter() {
+        let Some(label) = elem.label() else { continue };
+        let Some(pos) = elem.location().and_then(|l| introspector.position(l)) else {
+            continue;
+        };
+        let name = label.resolve();
+        match name.as_str().strip_prefix(doc::MENTION) {
+            Some(key) => mentions.push(Mention {
+                key: key.to_string(),
                 page: pos.page.get() - 1,
                 y: pos.point.y.to_pt(),
-            })
-        })
-        .collect()
-}
-
-/// Every labelled place of a document (index mention markers aside): name
-/// and position.
-pub(super) fn labelled(doc: &PagedDocument) -> Vec<(String, PagedPosition)> {
-    let introspector = doc.introspector();
-    introspector
-        .elements()
-        .query_labelled()
-        .iter()
-        .filter_map(|elem| {
-            let name = elem.label()?.resolve().as_str().to_string();
-            if name.starts_with(doc::MENTION) {
-                return None;
-            }
-            Some((name, introspector.position(elem.location()?)?))
-        })
-        .collect()
+            }),
+            None => labels.push((name.as_str().to_string(), pos)),
+        }
+    }
+    (labels, mentions)
 }
 
 /// Adds a document's labels to the map, its first page numbered `start`.

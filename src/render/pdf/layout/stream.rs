@@ -62,11 +62,7 @@ impl Context<'_> {
             let pages = pagemap::page_map(&openers, &streamed.modules, &self.opts);
             let mut later: Vec<Doc> = (0..n).map(Doc::Opener).collect();
             later.extend((0..n).map(Doc::PartIndex));
-            let mut done = self.typeset_all(&later, &pages)?;
-            let again: Vec<Laid> = (0..n)
-                .map(|p| take(&mut done, Doc::Opener(p)))
-                .collect::<Result<_>>()?;
-            let settled = again.iter().zip(&openers).all(|(a, b)| a.pages == b.pages);
+            let (again, settled, mut done) = self.openers_again(&openers, &later, &pages)?;
             openers = again;
             (self.release)(Release::All);
             if !settled {
