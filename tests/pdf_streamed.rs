@@ -190,3 +190,49 @@ fn a_streamed_book_prints_what_a_whole_one_prints() {
 fn a_streamed_book_keeps_sides_and_blank_pages() {
     compare("paper = \"6x9\"\nopen = \"right\"\npart-open = \"any\"");
 }
+
+/// A real book whose whole PDF does not meet PDF/UA-1 (The Rust
+/// Programming Language, excerpt in `tests/books/rust-book`): the streamed
+/// one does not claim it either (each module's piece is checked after the
+/// levels of the headings before it, not from a clean start).
+#[test]
+fn a_streamed_book_claims_pdf_ua_only_when_the_whole_one_does() {
+    if !common::tool("pdfinfo", "poppler-utils") || !common::tool("pdftotext", "poppler-utils") {
+        return;
+    }
+    let copy = |assembly: &str| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        common::copy_dir(
+            &common::repo_root().join("tests/books/rust-book"),
+            dir.path(),
+        );
+        let toml = dir.path().join("book.toml");
+        let mut text = std::fs::read_to_string(&toml).expect("book.toml");
+        text.push_str(&format!(
+            "\n[output.quire.pdf]\nassembly = \"{assembly}\"\n"
+        ));
+        std::fs::write(&toml, text).expect("book.toml");
+        dir
+    };
+    let (whole, streamed) = (copy("whole"), copy("streamed"));
+    let out = tempfile::tempdir().expect("tempdir");
+    let (wo, so) = (out.path().join("whole"), out.path().join("streamed"));
+    common::build(whole.path(), &wo, &["--pdf"]);
+    common::build(streamed.path(), &so, &["--pdf"]);
+    let book = "the-rust-programming-language.pdf";
+    assert_eq!(
+        ua_claim(&wo.join(book)),
+        None,
+        "the whole book does not meet PDF/UA-1"
+    );
+    assert_eq!(
+        ua_claim(&so.join(book)),
+        None,
+        "so the streamed one does not claim it"
+    );
+    let (a, b) = (
+        common::pdf_pages(&wo.join(book), false),
+        common::pdf_pages(&so.join(book), false),
+    );
+    assert_eq!(a.len(), b.len(), "page count");
+}

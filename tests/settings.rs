@@ -112,7 +112,7 @@ fn unknown_keys_and_values_are_clear_errors() {
         ),
         (
             "[pdf]\npapper = \"a5\"\n",
-            "unknown field `papper`, expected one of `paper`, `open`, `part-open`, `booklet`",
+            "unknown field `papper`, expected one of `paper`, `open`, `part-open`, `assembly`, `booklet`",
         ),
         (
             "[pdf]\npaper = \"half-letter\"\n",

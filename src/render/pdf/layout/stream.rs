@@ -15,7 +15,7 @@ use std::sync::{Condvar, Mutex, mpsc};
 
 use typst::foundations::{NativeElement, Smart, StyleChain};
 use typst::introspection::{Introspector as _, Location, PagedPosition, Tag, TagFlags};
-use typst::layout::{Abs, Frame, FrameItem, Point};
+use typst::layout::{Abs, FrameItem, Point};
 use typst::model::{Document as _, DocumentInfo, HeadingElem};
 use typst::text::TextElem;
 use typst_layout::{Page, PagedDocument};
@@ -57,8 +57,7 @@ impl Context<'_> {
         // so its length stays; if it did not, every module after it moved:
         // they are laid out and exported again.
         for _ in 0..3 {
-            let counts: Vec<usize> = openers.iter().map(|o| o.pages).collect();
-            let streamed = self.stream_modules(&counts, verso_shift)?;
+            let streamed = self.stream_modules(&openers, verso_shift)?;
             let pages = pagemap::page_map(&openers, &streamed.modules, &self.opts);
             let mut later: Vec<Doc> = (0..n).map(Doc::Opener).collect();
             later.extend((0..n).map(Doc::PartIndex));
@@ -89,7 +88,13 @@ impl Context<'_> {
     /// Lays out every module in book order on the job's workers, at most
     /// `AHEAD` per worker past the one being exported, and exports each in
     /// turn (`opener_pages`: each part's opening page count).
-    fn stream_modules(&self, opener_pages: &[usize], verso_shift: Abs) -> Result<Streamed> {
+    fn stream_modules(&self, openers: &[Laid], verso_shift: Abs) -> Result<Streamed> {
+        let opener_pages: Vec<usize> = openers.iter().map(|o| o.pages).collect();
+        // Per part, the level of the last heading so far (see `chunk`).
+        let mut last_level: Vec<usize> = openers
+            .iter()
+            .map(|o| bookmarks(&o.doc).last().map_or(0, |b| b.level.get()))
+            .collect();
         const AHEAD: usize = 2;
         let order: Vec<ModuleRef> = self.book.modules().map(|(r, _)| r).collect();
         let workers = rayon::current_num_threads().max(1);
@@ -101,7 +106,7 @@ impl Context<'_> {
         let exported = (Mutex::new(0usize), Condvar::new());
         let (tx, rx) = mpsc::channel::<(usize, Result<Laid>)>();
         let counts = self.book.parts.iter().map(|p| p.modules.len()).collect();
-        let mut cursor = Cursor::new(opener_pages, counts, &self.opts);
+        let mut cursor = Cursor::new(&opener_pages, counts, &self.opts);
         let mut out = Streamed {
             modules: self.book.parts.iter().map(|_| Vec::new()).collect(),
             chunks: self.book.parts.iter().map(|_| Vec::new()).collect(),
@@ -147,8 +152,12 @@ impl Context<'_> {
                     while let Some(mut laid) = ready.remove(&done) {
                         let r = order[done];
                         let (start, end) = cursor.module(r, laid.pages);
+                        let above = last_level[r.part];
                         let (chunk, warnings) =
-                            self.module_chunk(&laid, r, start, end, verso_shift)?;
+                            self.module_chunk(&laid, r, start, end, verso_shift, above)?;
+                        if let Some(b) = chunk.bookmarks.last() {
+                            last_level[r.part] = b.level.get();
+                        }
                         out.warnings.extend(warnings);
                         laid.forget_pages();
                         out.modules[r.part].push(laid);
@@ -177,7 +186,8 @@ impl Context<'_> {
 
     /// Module `r` as the book prints it from page `start`, with the blank
     /// pages after it up to page `end` (where what follows starts),
-    /// exported: its running heads and footers typeset for those pages.
+    /// exported: its running heads and footers typeset for those pages;
+    /// `above`: the level of the book's last heading before it.
     fn module_chunk(
         &self,
         laid: &Laid,
@@ -185,6 +195,7 @@ impl Context<'_> {
         start: u64,
         end: u64,
         verso_shift: Abs,
+        above: usize,
     ) -> Result<(Chunk, Vec<Diagnostic>)> {
         let last = start + laid.pages as u64 - 1;
         let pages = PageMap {
@@ -210,7 +221,7 @@ impl Context<'_> {
         compose::fill_to(&mut composed, (end - start) as usize);
         let part = &self.book.parts[r.part];
         let lead = format!("Part {}: {}", part.number, part.title);
-        let chunk = self.chunk(composed, laid.doc.info(), true, &lead)?;
+        let chunk = self.chunk(composed, laid.doc.info(), true, (&lead, above))?;
         let warnings = furniture
             .warnings
             .into_iter()
@@ -220,23 +231,22 @@ impl Context<'_> {
     }
 
     /// These pages as a PDF of their own, claiming PDF/UA-1 if `ua` and the
-    /// content meets it. typst-pdf's check of PDF/UA-1 wants a document's
-    /// first heading at level 1, and a module's chunk starts at its title,
-    /// level 2: the headings of the levels above are put before it (titled
-    /// `lead`, with nothing under them), so the check holds as in the whole
-    /// book, and they are left out of the merged PDF (see [`Chunk::lead`]).
+    /// content meets it. typst-pdf's check of PDF/UA-1 wants each heading at
+    /// most one level below the one before, the first at level 1, and a
+    /// module's chunk starts at its title, after the book's headings: one
+    /// empty heading of each level down to the last before it (`levels`,
+    /// titled `lead`) comes first, so the check is the whole book's, and
+    /// the merged PDF leaves them out (see [`Chunk::lead`]).
     pub(super) fn chunk(
         &self,
         mut pages: Vec<Page>,
         info: &DocumentInfo,
         ua: bool,
-        lead: &str,
+        (lead, levels): (&str, usize),
     ) -> Result<Chunk> {
-        let levels = first_heading(&pages).map_or(1, |l| l.get()) - 1;
         if let Some(page) = pages.first_mut() {
-            let tags = (1..=levels)
-                .rev()
-                .flat_map(|level| lead_heading(lead, level));
+            // Prepended last first: levels 1, 2, … in order.
+            let tags = (1..=levels).flat_map(|level| lead_heading(lead, level));
             for item in tags.collect::<Vec<_>>().into_iter().rev() {
                 page.frame.prepend(Point::zero(), item);
             }
@@ -279,7 +289,12 @@ impl Context<'_> {
             let index = super::super::markup::part_has_index(self.index, p)
                 .then(|| {
                     let laid = &parts.indexes[p];
-                    self.chunk(laid.doc.pages().to_vec(), laid.doc.info(), true, &title)
+                    self.chunk(
+                        laid.doc.pages().to_vec(),
+                        laid.doc.info(),
+                        true,
+                        (&title, 0),
+                    )
                 })
                 .transpose()?;
             let opener = &parts.openers[p];
@@ -287,7 +302,7 @@ impl Context<'_> {
             let lead = match opener.doc.pages().first() {
                 Some(opening) if duplex && first.is_multiple_of(2) => {
                     let blank = compose::blank(opening, first - 1);
-                    Some(self.chunk(vec![blank], opener.doc.info(), true, &title)?)
+                    Some(self.chunk(vec![blank], opener.doc.info(), true, (&title, 0))?)
                 }
                 _ => None,
             };
@@ -312,7 +327,7 @@ impl Context<'_> {
                 .chain(index.as_ref())
                 .chain(lead.as_ref())
                 .all(|c| c.ua);
-            openers.push(self.chunk(own, &info, ua, &title)?);
+            openers.push(self.chunk(own, &info, ua, (&title, 0))?);
             indexes.push(index);
             leads.push(lead);
         }
@@ -322,7 +337,7 @@ impl Context<'_> {
                     laid.doc.pages().to_vec(),
                     laid.doc.info(),
                     true,
-                    &self.book.meta.title,
+                    (&self.book.meta.title, 0),
                 )
             })
             .transpose()?;
@@ -338,7 +353,7 @@ impl Context<'_> {
             .chain(&openers)
             .chain(back.as_ref())
             .all(|c| c.ua);
-        let front = self.chunk(own, front.doc.info(), ua, &self.book.meta.title)?;
+        let front = self.chunk(own, front.doc.info(), ua, (&self.book.meta.title, 0))?;
         Ok(Chunks {
             front,
             openers,
@@ -393,20 +408,6 @@ impl<'a> Cursor<'a> {
         };
         (start, open_at(self.next, open))
     }
-}
-
-/// The level of the first heading on these pages, if any.
-fn first_heading(pages: &[Page]) -> Option<NonZeroUsize> {
-    fn find(frame: &Frame) -> Option<NonZeroUsize> {
-        frame.items().find_map(|(_, item)| match item {
-            FrameItem::Group(g) => find(&g.frame),
-            FrameItem::Tag(Tag::Start(content, _)) => content
-                .to_packed::<HeadingElem>()
-                .map(|h| h.resolve_level(StyleChain::default())),
-            _ => None,
-        })
-    }
-    pages.iter().find_map(|p| find(&p.frame))
 }
 
 /// A heading of this level titled `title`, with nothing under it, not in
