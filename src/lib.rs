@@ -4,6 +4,7 @@
 //! → renderers. `check` is the same pipeline without rendering, so `check`
 //! and `build` can never disagree about the content.
 
+pub mod alloc;
 pub mod build;
 pub mod check;
 pub mod diag;

@@ -12,6 +12,8 @@ use quire::diag::{Diagnostic, Severity};
 use quire::model::print::{Open, Paper, PdfSettings};
 use quire::parse::remote::{Fetch, FetchOptions};
 
+quire::allocator!();
+
 mod cli;
 
 use cli::{Cli, Command};

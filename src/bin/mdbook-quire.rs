@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use quire::Error;
 use quire::mdbook_backend::{read_context, relative_to, render, version_note};
 
+quire::allocator!();
+
 const USAGE: &str = "mdbook-quire: Quire's EPUB and PDFs as an mdBook backend.
 Add to book.toml:
 

@@ -433,8 +433,8 @@ fn run(
 }
 
 /// Frees what `release` allows of Typst's memoised layouts and hands the
-/// freed heap back to the OS (glibc keeps it otherwise, and the export
-/// would add its peak on top of the layout's).
+/// freed heap back to the OS now (the export would add its peak on top
+/// of what the layout freed).
 fn free_layout_caches(release: pdf::Release) {
     // comemo ages every entry at each call: `Heap` is a call too (so the
     // ages `Unused` counts stay as they were), one that removes nothing.
@@ -443,11 +443,7 @@ fn free_layout_caches(release: pdf::Release) {
         pdf::Release::Unused(age) => age,
         pdf::Release::Heap => usize::MAX,
     });
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory; no pointers are touched.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    crate::alloc::purge();
 }
 
 #[cfg(test)]

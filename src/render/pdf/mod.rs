@@ -153,7 +153,7 @@ pub enum Release {
     /// A document finished: what no compile used in the last this many
     /// calls (what a compile under way uses stays).
     Unused(usize),
-    /// Only the freed heap, back to the OS (glibc keeps it otherwise).
+    /// Only the freed heap, back to the OS now.
     Heap,
 }
 
@@ -249,8 +249,8 @@ pub fn export_all(job: &Job, layout: Layout, scopes: &[Scope], out_dir: &Path) -
             unpacked.push((scope, export::typst_pdf(job, &part)?, part.pages().len()));
         }
     }
-    // What the part PDFs' exports freed goes back to the OS (glibc keeps
-    // it, some in other threads' heaps that the book's does not reuse).
+    // What the part PDFs' exports freed goes back to the OS (some of it
+    // in other threads' arenas, which the book's export does not reuse).
     (job.release)(Release::Heap);
     if scopes.contains(&Scope::Book) {
         let book = compose::book(&layout, duplex);
