@@ -10,13 +10,9 @@
 pub use tikv_jemallocator::Jemalloc;
 
 /// jemalloc's options: a background thread returns pages unused for half a
-/// second (decay), without waiting for the next allocation to do it; on
-/// Linux one arena per CPU (the default, four per CPU, peaked higher and ran
-/// slower at 10x: the layout threads' garbage spread over more arenas).
-#[cfg(target_os = "linux")]
-pub const OPTIONS: &std::ffi::CStr =
-    c"background_thread:true,dirty_decay_ms:500,muzzy_decay_ms:0,percpu_arena:percpu";
-#[cfg(not(target_os = "linux"))]
+/// second (decay), without waiting for the next allocation to do it. (One
+/// arena per CPU, `percpu_arena`, measured no better at 10x, and jemalloc
+/// warns on stderr where CPU affinity hides some CPUs.)
 pub const OPTIONS: &std::ffi::CStr = c"background_thread:true,dirty_decay_ms:500,muzzy_decay_ms:0";
 
 /// Installs jemalloc as the global allocator, with `OPTIONS`, in a binary.
