@@ -11,15 +11,36 @@ use std::process::Command;
 
 use common::pdf::{pdf_links, pdf_words};
 
-/// The shipped book copied with `[pdf]` settings appended to its book.toml.
-fn shipped_with(pdf: &str) -> tempfile::TempDir {
+/// The book in `source` (under the repository) copied with `settings`
+/// appended to its book.toml under `[table]`.
+fn book_with(source: &str, table: &str, settings: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    common::copy_dir(&common::repo_root().join("content"), dir.path());
+    common::copy_dir(&common::repo_root().join(source), dir.path());
     let toml = dir.path().join("book.toml");
     let mut text = std::fs::read_to_string(&toml).expect("book.toml");
-    text.push_str(&format!("\n[pdf]\n{pdf}\n"));
+    text.push_str(&format!("\n[{table}]\n{settings}\n"));
     std::fs::write(&toml, text).expect("book.toml");
     dir
+}
+
+/// The PDFs of that book built whole and streamed: (their folder, whole's
+/// output folder, streamed's).
+fn build_both(
+    source: &str,
+    table: &str,
+    settings: &str,
+) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let out = tempfile::tempdir().expect("tempdir");
+    let (wo, so) = (out.path().join("whole"), out.path().join("streamed"));
+    for (assembly, to) in [("whole", &wo), ("streamed", &so)] {
+        let book = book_with(
+            source,
+            table,
+            &format!("{settings}\nassembly = \"{assembly}\""),
+        );
+        common::build(book.path(), to, &["--pdf"]);
+    }
+    (out, wo, so)
 }
 
 fn qpdf_json(pdf: &Path, key: &str) -> serde_json::Value {
@@ -82,6 +103,7 @@ fn ua_claim(pdf: &Path) -> Option<String> {
         .arg(pdf)
         .output()
         .expect("pdfinfo");
+    assert!(out.status.success(), "pdfinfo -meta {}", pdf.display());
     let xmp = String::from_utf8_lossy(&out.stdout).into_owned();
     let at = xmp.find("pdfuaid:part")?;
     Some(xmp[at..].chars().take(40).collect())
@@ -159,12 +181,7 @@ fn compare(settings: &str) {
     if !common::tool("pdftotext", "poppler-utils") || !common::tool("qpdf", "qpdf") {
         return;
     }
-    let whole = shipped_with(&format!("{settings}\nassembly = \"whole\""));
-    let streamed = shipped_with(&format!("{settings}\nassembly = \"streamed\""));
-    let out = tempfile::tempdir().expect("tempdir");
-    let (wo, so) = (out.path().join("whole"), out.path().join("streamed"));
-    common::build(whole.path(), &wo, &["--pdf"]);
-    common::build(streamed.path(), &so, &["--pdf"]);
+    let (_out, wo, so) = build_both("content", "pdf", settings);
     let book = "system-design-the-full-curriculum.pdf";
     assert_same_pdf(&wo.join(book), &so.join(book));
     let mut parts: Vec<_> = std::fs::read_dir(wo.join("pdf"))
@@ -200,25 +217,7 @@ fn a_streamed_book_claims_pdf_ua_only_when_the_whole_one_does() {
     if !common::tool("pdfinfo", "poppler-utils") || !common::tool("pdftotext", "poppler-utils") {
         return;
     }
-    let copy = |assembly: &str| {
-        let dir = tempfile::tempdir().expect("tempdir");
-        common::copy_dir(
-            &common::repo_root().join("tests/books/rust-book"),
-            dir.path(),
-        );
-        let toml = dir.path().join("book.toml");
-        let mut text = std::fs::read_to_string(&toml).expect("book.toml");
-        text.push_str(&format!(
-            "\n[output.quire.pdf]\nassembly = \"{assembly}\"\n"
-        ));
-        std::fs::write(&toml, text).expect("book.toml");
-        dir
-    };
-    let (whole, streamed) = (copy("whole"), copy("streamed"));
-    let out = tempfile::tempdir().expect("tempdir");
-    let (wo, so) = (out.path().join("whole"), out.path().join("streamed"));
-    common::build(whole.path(), &wo, &["--pdf"]);
-    common::build(streamed.path(), &so, &["--pdf"]);
+    let (_out, wo, so) = build_both("tests/books/rust-book", "output.quire.pdf", "");
     let book = "the-rust-programming-language.pdf";
     assert_eq!(
         ua_claim(&wo.join(book)),
